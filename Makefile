@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test venv lint typecheck pytest bench clean
 
+# Each part of the kit adds its own suites in mk/<part>.mk: `TEST_TARGETS += <target>`.
+TEST_TARGETS :=
+BENCH_TARGETS :=
+-include mk/*.mk
+
 run: $(STAMP)
 	$(VENV)/bin/fglocal invoke --code-dir examples/hello --event examples/hello/events/hello.json
 
@@ -30,9 +35,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest
+test: lint typecheck pytest $(TEST_TARGETS)
 
-bench: $(STAMP)
+bench: $(STAMP) $(BENCH_TARGETS)
 	$(PY) bench/invoke.py
 
 clean:
