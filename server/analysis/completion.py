@@ -128,7 +128,7 @@ def file_snippets(roles: Roles) -> List[CompletionData]:
             '    """Handle one FunctionGraph event."""\n'
             "    logger = context.getLogger()\n"
             '    logger.info("request %%s", context.getRequestID())\n'
-            "    ${0:return {\"ok\": True\\}}\n" % handler,
+            '    ${0:return {"ok": True\\}}\n' % handler,
             "0",
         ),
         _snippet(
@@ -145,7 +145,7 @@ def file_snippets(roles: Roles) -> List[CompletionData]:
             "import json\n\n\n"
             "def ${1:%s}(event, context):\n"
             '    """Answer an API Gateway (APIG) request."""\n'
-            "    body = {${2:\"message\": \"hello\"}}\n"
+            '    body = {${2:"message": "hello"}}\n'
             "    return {\n"
             '        "statusCode": ${3:200},\n'
             '        "headers": {"Content-Type": "application/json"},\n'

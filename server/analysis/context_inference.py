@@ -135,7 +135,8 @@ def _params_from_ast(header: str) -> Optional[List[Param]]:
     positional = list(args.posonlyargs) + list(args.args)
     defaults_from = len(positional) - len(args.defaults)
     params = [
-        Param(a.arg, _unparse(a.annotation), i >= defaults_from, "positional") for i, a in enumerate(positional)
+        Param(a.arg, _unparse(a.annotation), i >= defaults_from, "positional")
+        for i, a in enumerate(positional)
     ]
     if args.vararg:
         params.append(Param(args.vararg.arg, _unparse(args.vararg.annotation), True, "varargs"))

@@ -86,10 +86,15 @@ class ModuleContext:
     roles: Roles = Roles()
     runtime: Tuple[int, int] = (3, 9)
     module_name: str = ""  # dotted name relative to the code root, "" when outside it
+    module_file: str = ""  # path relative to the code root, for messages
     folder_entries: Tuple[Tuple[str, bool], ...] = ()  # (name, is_dir) of the code root
-    is_handler_module: bool = False
     handler_entry: str = "index.handler"
     initializer_entry: Optional[str] = None
+
+    @property
+    def is_entry_module(self) -> bool:
+        """Whether the config names a function of this module as handler or initializer."""
+        return bool(self.roles.handler or self.roles.initializer)
 
 
 @dataclass

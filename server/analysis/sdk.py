@@ -6,7 +6,6 @@ import difflib
 from typing import Dict, List, Optional, Tuple
 
 from fglocal.catalog import CONTEXT_DOC, CONTEXT_METHODS, LOGGER_DOC, LOGGER_METHODS, MethodInfo
-
 from server.analysis.context_inference import CONTEXT, LOGGER
 
 _BY_KIND: Dict[str, Tuple[MethodInfo, ...]] = {CONTEXT: CONTEXT_METHODS, LOGGER: LOGGER_METHODS}
@@ -38,7 +37,9 @@ def suggestions(kind: str, name: str, limit: int = 3) -> List[str]:
     same_case = [n for n in names if n.lower() == name.lower()]
     close = difflib.get_close_matches(name, names, n=limit, cutoff=0.6)
     lowered = {n.lower(): n for n in names}
-    close_ci = [lowered[n] for n in difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)]
+    close_ci = [
+        lowered[n] for n in difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
+    ]
     ordered: List[str] = []
     for candidate in same_case + close + close_ci:
         if candidate not in ordered:

@@ -28,7 +28,9 @@ class SignatureData:
     active_parameter: int
 
 
-def signature_help(lines: Sequence[str], line: int, col: int, roles: Roles = Roles()) -> Optional[SignatureData]:
+def signature_help(
+    lines: Sequence[str], line: int, col: int, roles: Roles = Roles()
+) -> Optional[SignatureData]:
     """The signature of the Context/logger call whose parentheses hold the cursor, or None."""
     first = max(0, line - _MAX_LINES_BACK)
     chunk = list(lines[first:line]) + [lines[line][:col] if line < len(lines) else ""]
