@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from fglocal.context import Context, Credentials
-from fglocal.loader import LoadError, load_entry, user_stack_trace
+from fglocal.loader import LoadError, check_code_root, load_entry, user_stack_trace
 from fglocal.result import INITIALIZATION_ERROR, INVOCATION_ERROR, encode_return_value, error_object
 
 if TYPE_CHECKING:
@@ -128,6 +128,7 @@ class Worker:
     def load(self) -> Dict[str, Any]:
         """Import the handler and initializer modules."""
         try:
+            check_code_root(self.code_root)
             self.handler = load_entry(self.setup["handler"], self.code_root, "handler")
             if self.setup.get("initializer"):
                 self.initializer = load_entry(self.setup["initializer"], self.code_root, "initializer")
@@ -141,8 +142,10 @@ class Worker:
         outcome = self._call(self.initializer, (self._context(request_id),))
         if outcome["exception"] is not None:
             exc = outcome["exception"]
-            message = "%s%s" % (INITIALIZATION_ERROR, _describe(exc))
-            error = error_object(message, type(exc).__name__, user_stack_trace(exc.__traceback__, self.code_root))
+            message = f"{INITIALIZATION_ERROR}{_describe(exc)}"
+            error = error_object(
+                message, type(exc).__name__, user_stack_trace(exc.__traceback__, self.code_root)
+            )
             return {"error": error, "durationMs": outcome["durationMs"]}
         return {"error": None, "durationMs": outcome["durationMs"]}
 
@@ -152,10 +155,13 @@ class Worker:
         _reset_peak_memory()
         outcome = self._call(self.handler, (event, self._context(request_id)))
         exc = outcome["exception"]
+        error: Optional[Dict[str, Any]]
         if exc is not None:
-            message = "%s%s" % (INVOCATION_ERROR, _describe(exc))
+            message = f"{INVOCATION_ERROR}{_describe(exc)}"
             body, content_type = "", None
-            error = error_object(message, type(exc).__name__, user_stack_trace(exc.__traceback__, self.code_root))
+            error = error_object(
+                message, type(exc).__name__, user_stack_trace(exc.__traceback__, self.code_root)
+            )
         else:
             body, content_type, error = encode_return_value(outcome["value"])
         return {
@@ -193,7 +199,7 @@ class Worker:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
-        return "the function called sys.exit(%r)" % (exc.code,)
+        return f"the function called sys.exit({exc.code!r})"
     text = str(exc)
     return text if text else type(exc).__name__
 

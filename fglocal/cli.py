@@ -64,12 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_function_options(invoke)
     invoke.add_argument(
-        "--event", action="append", default=[], metavar="FILE", help="event JSON file ('-' for stdin); repeatable"
+        "--event",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="event JSON file ('-' for stdin); repeatable",
     )
-    invoke.add_argument("--event-json", action="append", default=[], metavar="JSON", help="event given inline")
+    invoke.add_argument(
+        "--event-json", action="append", default=[], metavar="JSON", help="event given inline"
+    )
     invoke.add_argument("--repeat", type=int, default=1, metavar="N", help="run the events N times, warm")
     invoke.add_argument("--json", action="store_true", help="print one JSON object per invocation")
-    invoke.add_argument("--result-file", metavar="PATH", help="also append each JSON result as a line to PATH")
+    invoke.add_argument(
+        "--result-file", metavar="PATH", help="also append each JSON result as a line to PATH"
+    )
     invoke.set_defaults(run=run_invoke)
     for module_name in PLUGIN_COMMANDS.values():
         try:
@@ -92,7 +100,7 @@ def load_function_config(args: argparse.Namespace, handler: Optional[str] = None
         for item in args.user_data:
             key, sep, value = item.partition("=")
             if not sep or not key:
-                raise UsageError("--user-data expects KEY=VALUE, got %r" % item)
+                raise UsageError(f"--user-data expects KEY=VALUE, got {item!r}")
             user_data[key] = value
         return config.with_overrides(
             handler=handler,
@@ -113,16 +121,16 @@ def _read_event_text(source: str) -> tuple:
         with open(source, encoding="utf-8") as handle:
             return source, handle.read()
     except OSError as exc:
-        raise UsageError("cannot read event file %s: %s" % (source, exc.strerror)) from None
+        raise UsageError(f"cannot read event file {source}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise UsageError("event file %s is not UTF-8 text" % source) from None
+        raise UsageError(f"event file {source} is not UTF-8 text") from None
 
 
 def _parse_event(name: str, text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise UsageError("event from %s is not valid JSON: %s" % (name, exc)) from None
+        raise UsageError(f"event from {name} is not valid JSON: {exc}") from None
 
 
 def collect_events(args: argparse.Namespace) -> List[Any]:
@@ -137,7 +145,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     """``fglocal invoke``: run the events on one warm instance and print each result."""
     entries = [t for t in args.targets if t != "-"]
     if len(entries) > 1:
-        raise UsageError("give one handler entry, got %s" % ", ".join(entries))
+        raise UsageError("give one handler entry, got {}".format(", ".join(entries)))
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     config = load_function_config(args, entries[0] if entries else None)
@@ -151,7 +159,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, lambda *_: instance.pause_clock())
         signal.signal(signal.SIGUSR2, lambda *_: instance.resume_clock())
-    result_file = open(args.result_file, "a", encoding="utf-8") if args.result_file else None  # noqa: SIM115
+    result_file = open(args.result_file, "a", encoding="utf-8") if args.result_file else None
     failed = False
     try:
         for _ in range(args.repeat):
@@ -179,12 +187,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Run the command line and exit with its code (0 ok, 1 function failed, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # `fglocal index.handler --event e.json` means `fglocal invoke ...`.
-    if not argv or (argv[0] not in PLUGIN_COMMANDS and argv[0] not in ("invoke", "-h", "--help", "--version")):
+    if not argv or (
+        argv[0] not in PLUGIN_COMMANDS and argv[0] not in ("invoke", "-h", "--help", "--version")
+    ):
         argv.insert(0, "invoke")
     if argv[0] == "--version":
         from fglocal import __version__
 
-        print("fglocal %s" % __version__)
+        print(f"fglocal {__version__}")
         sys.exit(EXIT_OK)
     parser = build_parser() if argv[0] != "invoke" else _invoke_only_parser()
     args = parser.parse_args(argv)
@@ -195,7 +205,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         code = args.run(args)
     except UsageError as exc:
-        sys.stderr.write("fglocal: error: %s\n" % exc)
+        sys.stderr.write(f"fglocal: error: {exc}\n")
         code = EXIT_USAGE
     except KeyboardInterrupt:
         code = 130

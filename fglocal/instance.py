@@ -47,13 +47,13 @@ def new_request_id() -> str:
     b[6] = (b[6] & 0x0F) | 0x40
     b[8] = (b[8] & 0x3F) | 0x80
     h = b.hex()
-    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def default_log_dir() -> str:
     """Where invocation logs go unless told otherwise: a per-user folder in the temp directory."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    return os.path.join(tempfile.gettempdir(), "fglocal-%s" % uid, "logs")
+    return os.path.join(tempfile.gettempdir(), f"fglocal-{uid}", "logs")
 
 
 def _utc_now() -> str:
@@ -116,7 +116,9 @@ class _Clock:
 class _Outcome:
     """How waiting for the instance's reply ended."""
 
-    def __init__(self, reply: Optional[Dict[str, Any]] = None, failure: str = "", memory_mb: float = 0.0) -> None:
+    def __init__(
+        self, reply: Optional[Dict[str, Any]] = None, failure: str = "", memory_mb: float = 0.0
+    ) -> None:
         self.reply = reply
         self.failure = failure  # "", "timeout", "memory" or "exited"
         self.memory_mb = memory_mb
@@ -142,8 +144,10 @@ class Instance:
         self.config = config
         self.log_dir = log_dir or default_log_dir()
         self.enforce_timeout = enforce_timeout
-        self.start_method = start_method or os.environ.get("FGLOCAL_START_METHOD") or (
-            "fork" if hasattr(os, "fork") else "spawn"
+        self.start_method = (
+            start_method
+            or os.environ.get("FGLOCAL_START_METHOD")
+            or ("fork" if hasattr(os, "fork") else "spawn")
         )
         os.makedirs(self.log_dir, exist_ok=True)
         self._pid = 0
@@ -214,7 +218,7 @@ class Instance:
             },
             "environment": instance_environment(c),
             # Credentials reach the function only through the Context, never its environment.
-            "scrubEnv": sorted(CREDENTIAL_ENV.values()) + ["FGLOCAL_START_METHOD"],
+            "scrubEnv": [*sorted(CREDENTIAL_ENV.values()), "FGLOCAL_START_METHOD"],
             "clockFile": self._clock_file,
         }
 
@@ -256,7 +260,7 @@ class Instance:
         self._send({"op": "setup", "setup": self._setup_message()})
         outcome = self._wait()
         if outcome.reply is None:
-            raise RuntimeError("the instance process failed to start: %s" % outcome.detail)
+            raise RuntimeError(f"the instance process failed to start: {outcome.detail}")
 
     def _stop_process(self) -> None:
         if not self._pid:
@@ -355,7 +359,7 @@ class Instance:
     # -- invocations -----------------------------------------------------------------------------
 
     def _log_path(self, request_id: str) -> str:
-        return os.path.join(self.log_dir, "%s.log" % request_id)
+        return os.path.join(self.log_dir, f"{request_id}.log")
 
     def invoke(self, event: Any = None, request_id: Optional[str] = None) -> InvocationResult:
         """Run one event through the instance (starting it, and its initializer, when needed)."""
@@ -363,15 +367,17 @@ class Instance:
         log_file = self._log_path(request_id)
         config = self.config
         self.invocations += 1
-        _append(log_file, "%s Start invoke request '%s', version: %s\n" % (_utc_now(), request_id, config.version))
+        _append(log_file, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n")
         try:
             event_line = json.dumps(event, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            error = error_object("the event is not JSON: %s" % exc, "InvalidEvent")
+            error = error_object(f"the event is not JSON: {exc}", "InvalidEvent")
             return self._finish(request_id, log_file, None, error, 0.0, 0.0)
         if len(event_line) > MAX_BODY_BYTES:
             message = "the event is %d bytes, over the 6 MB limit of a synchronous request" % len(event_line)
-            return self._finish(request_id, log_file, None, error_object(message, "RequestTooLarge"), 0.0, 0.0)
+            return self._finish(
+                request_id, log_file, None, error_object(message, "RequestTooLarge"), 0.0, 0.0
+            )
 
         if not self._pid:
             self._start_process()
@@ -396,15 +402,13 @@ class Instance:
         if self._init_error is not None:
             return self._finish(request_id, log_file, None, self._init_error, 0.0, 0.0)
 
-        message = '{"op": "invoke", "logFile": %s, "requestId": "%s", "event": %s}' % (
-            json.dumps(log_file),
-            request_id,
-            event_line,
-        )
+        message = f'{{"op": "invoke", "logFile": {json.dumps(log_file)}, "requestId": "{request_id}", "event": {event_line}}}'
         reply = self._request(message, config.timeout, request_id, log_file)
         if isinstance(reply, InvocationResult):
             return reply
-        return self._finish(request_id, log_file, reply, reply["error"], reply["durationMs"], reply["maxMemoryUsedMB"])
+        return self._finish(
+            request_id, log_file, reply, reply["error"], reply["durationMs"], reply["maxMemoryUsedMB"]
+        )
 
     def _request(
         self,
@@ -441,12 +445,11 @@ class Instance:
         config = self.config
         if outcome.failure == "timeout":
             if initializer:
-                message = "%sthe initializer did not finish within its timeout of %s s (initializerTimeout)" % (
-                    INITIALIZATION_ERROR,
-                    _seconds(seconds),
-                )
+                message = f"{INITIALIZATION_ERROR}the initializer did not finish within its timeout of {_seconds(seconds)} s (initializerTimeout)"
                 return error_object(message, "InitializerTimeout")
-            message = "invocation timeout: the function did not finish within its timeout of %s s" % _seconds(seconds)
+            message = "invocation timeout: the function did not finish within its timeout of {} s".format(
+                _seconds(seconds)
+            )
             return error_object(message, "FunctionTimeout")
         if outcome.failure == "memory":
             message = "runtime memory limit exceeded: the instance used %.3f MB of its %d MB" % (
@@ -454,7 +457,7 @@ class Instance:
                 config.memory_size,
             )
             return error_object(message, "MemoryLimitExceeded")
-        message = "function invocation exception, error: the runtime process %s" % outcome.detail
+        message = f"function invocation exception, error: the runtime process {outcome.detail}"
         return error_object(message, "RuntimeExited")
 
     def _finish(
@@ -497,7 +500,7 @@ class Instance:
 
 
 def _seconds(value: float) -> str:
-    return ("%g" % value) if value != int(value) else str(int(value))
+    return (f"{value:g}") if value != int(value) else str(int(value))
 
 
 def _describe_exit(status: int) -> str:
@@ -508,7 +511,7 @@ def _describe_exit(status: int) -> str:
         except ValueError:
             name = "signal %d" % number
         extra = " (segmentation fault)" if number == signal.SIGSEGV else ""
-        return "was killed by %s%s" % (name, extra)
+        return f"was killed by {name}{extra}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return "exited with code %d (os._exit, or the interpreter aborted)" % code
 
