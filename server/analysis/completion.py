@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from server.analysis import sdk
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
-from server.analysis.model import Roles
+from server.analysis.model import NO_ROLES, Roles
 from server.analysis.text import is_code_line, line_at
 
 # `name.` or `name.getLogger().` before the cursor, then the part of the method name already typed.
@@ -72,7 +72,7 @@ def in_string_or_comment(prefix: str) -> bool:
 
 
 def complete(
-    lines: Sequence[str], line: int, col: int, roles: Roles = Roles(), snippets: bool = True
+    lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES, snippets: bool = True
 ) -> List[CompletionData]:
     """Completion items at (line, col); an empty list when there is nothing FunctionGraph-specific."""
     index = ScopeIndex(lines, roles)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from server.analysis.model import Roles
+from server.analysis.model import NO_ROLES, Roles
 from server.analysis.text import indentation, is_code_line
 
 CONTEXT = "context"
@@ -218,7 +218,7 @@ def context_params(header: FunctionHeader, roles: Roles) -> Dict[str, str]:
 class ScopeIndex:
     """Function headers and Context/logger bindings of one text, computed lazily and cached."""
 
-    def __init__(self, lines: Sequence[str], roles: Roles = Roles()) -> None:
+    def __init__(self, lines: Sequence[str], roles: Roles = NO_ROLES) -> None:
         self.lines = lines
         self.roles = roles
         self._headers: Dict[int, Optional[FunctionHeader]] = {}

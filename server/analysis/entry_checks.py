@@ -1,4 +1,4 @@
-"""The configured handler and initializer: do they exist, and do they have the right shape?"""
+"""Checks that the configured handler and initializer exist and have the right shape."""
 
 from __future__ import annotations
 
@@ -109,9 +109,9 @@ def check_entry_function(
     problem = _signature_problem(node.args, len(_EXPECTED[role]))
     if not problem:
         return []
-    fix = _signature_fix(lines, node, role)
+    signature_fix = _signature_fix(lines, node, role)
     message = "The %s '%s' %s; FunctionGraph calls it as %s%s." % (role, name, problem, name, expected)
-    return [_finding(lines, node, code, message, fix)]
+    return [_finding(lines, node, code, message, signature_fix)]
 
 
 def _signature_problem(args: ast.arguments, count: int) -> str:

@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple
 from server.analysis import sdk
 from server.analysis.completion import in_string_or_comment
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
-from server.analysis.model import Roles, Span
+from server.analysis.model import NO_ROLES, Roles, Span
 from server.analysis.text import line_at, word_around
 
 _BEFORE_METHOD_RE = re.compile(
@@ -16,7 +16,7 @@ _BEFORE_METHOD_RE = re.compile(
 )
 
 
-def hover(lines: Sequence[str], line: int, col: int, roles: Roles = Roles()) -> Optional[Tuple[str, Span]]:
+def hover(lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES) -> Optional[Tuple[str, Span]]:
     """Markdown and the word's span for the symbol at (line, col), or None."""
     text = line_at(lines, line)
     start, end = word_around(text, col)

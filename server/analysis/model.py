@@ -79,11 +79,14 @@ class Roles:
     initializer: Optional[str] = None
 
 
+NO_ROLES = Roles()
+
+
 @dataclass(frozen=True)
 class ModuleContext:
     """What the analysis of one module needs to know besides its text."""
 
-    roles: Roles = Roles()
+    roles: Roles = NO_ROLES
     runtime: Tuple[int, int] = (3, 9)
     module_name: str = ""  # dotted name relative to the code root, "" when outside it
     module_file: str = ""  # path relative to the code root, for messages

@@ -210,9 +210,9 @@ def _node_for(tree: ast.Module, message: str, line: int, lines: Sequence[str]) -
     types = next((t for prefix, t in _CONSTRUCTS.items() if message.startswith(prefix)), None)
     if types is None:
         return None
-    best = None
+    best: Optional[ast.stmt | ast.expr] = None
     for node in ast.walk(tree):
-        if isinstance(node, types) and node.lineno - 1 <= line:
+        if isinstance(node, types) and isinstance(node, (ast.stmt, ast.expr)) and node.lineno - 1 <= line:
             if best is None or (node.lineno, node.col_offset) > (best.lineno, best.col_offset):
                 if not isinstance(node, ast.Match) or lines[node.lineno - 1].lstrip().startswith("match"):
                     best = node

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 from server.analysis.model import ERROR, Edit, Finding, Fix, Span
 from server.analysis.parsing import node_span
@@ -119,7 +119,7 @@ def _check_apig(value: ast.Dict, lines: Sequence[str], json_imported: bool) -> L
         not isinstance(status.value, int) or isinstance(status.value, bool)
     ):
         span = node_span(lines, status)
-        fixes = ()
+        fixes: Tuple[Fix, ...] = ()
         if isinstance(status.value, str) and status.value.strip().isdigit():
             fixes = (
                 Fix("Use the number %s" % status.value.strip(), (Edit(span, status.value.strip()),), True),

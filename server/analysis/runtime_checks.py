@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Set, Tuple
 
 from server.analysis.model import ERROR, WARNING, Edit, Finding, Fix, Span
 from server.analysis.parsing import node_span
@@ -86,8 +86,8 @@ def _is_reload_sys(call: ast.Call) -> bool:
     )
 
 
-def _os_system_names(tree: ast.Module) -> set:
-    names = set()
+def _os_system_names(tree: ast.Module) -> Set[str]:
+    names: Set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "os":
             names.update(alias.asname or alias.name for alias in node.names if alias.name == "system")

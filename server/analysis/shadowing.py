@@ -17,7 +17,7 @@ def check_shadowing(
     folder_entries: Sequence[Tuple[str, bool]],
     is_entry_module: bool,
 ) -> List[Finding]:
-    """This module shadowing the standard library, imports of shadowed names, and (in entry modules) all others."""
+    """Report the module shadowing the standard library, imports of shadowed names, and others in entry modules."""
     findings: List[Finding] = []
     first_line = Span(0, 0, 0, len(lines[0]) if lines else 0)
     top = module_name.split(".", 1)[0]

@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 from server.analysis import sdk
 from server.analysis.completion import in_string_or_comment
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
-from server.analysis.model import Roles
+from server.analysis.model import NO_ROLES, Roles
 
 _CALLEE_RE = re.compile(
     r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]*\.[ \t]*getLogger[ \t]*\([ \t]*\))?)"
@@ -29,11 +29,11 @@ class SignatureData:
 
 
 def signature_help(
-    lines: Sequence[str], line: int, col: int, roles: Roles = Roles()
+    lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES
 ) -> Optional[SignatureData]:
     """The signature of the Context/logger call whose parentheses hold the cursor, or None."""
     first = max(0, line - _MAX_LINES_BACK)
-    chunk = list(lines[first:line]) + [lines[line][:col] if line < len(lines) else ""]
+    chunk = [*lines[first:line], lines[line][:col] if line < len(lines) else ""]
     text = "\n".join(chunk)
     open_at, commas = _innermost_open_paren(text)
     if open_at < 0:
