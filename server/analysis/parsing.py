@@ -131,6 +131,10 @@ def _python2_finding(span: Span, runtime: Tuple[int, int], lines: Sequence[str])
     )
 
 
+# A broken block opener is replaced by one that keeps the surrounding try/if structure valid.
+_BLOCK_REPLACEMENTS = {"except": "except Exception:", "elif": "elif True:", "else": "else:", "finally": "finally:"}
+
+
 def _repair(lines: List[str], span: Span) -> bool:
     """Replace the lines of ``span`` by ``pass`` statements; False when there is nothing left to do.
 
@@ -141,7 +145,9 @@ def _repair(lines: List[str], span: Span) -> bool:
         text = lines[number]
         indent = text[: len(text) - len(text.lstrip())]
         opens_block = text.split("#", 1)[0].rstrip().endswith(":")
-        statement = "if True:" if opens_block else "pass"
+        statement = _BLOCK_REPLACEMENTS.get(text.split(None, 1)[0].rstrip(":") if text.strip() else "", "if True:")
+        if not opens_block:
+            statement = "pass"
         replacement = indent + statement if number == span.line else ""
         if text != replacement:
             lines[number] = replacement

@@ -14,6 +14,7 @@ _LOG_LEVELS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 )
 _LOGGER_NAMES = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger", "LOGGER_", "logging"})
+_SAFE_FUNCTIONS = frozenset({"bool", "len", "hash", "isinstance", "type", "id", "callable"})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
@@ -174,11 +175,16 @@ class SdkChecker:
         return bool(info and info.sensitive)
 
     def _secrets(self, node: ast.AST, names: Set[str]) -> Iterator[ast.AST]:
-        for child in ast.walk(node):
+        """Sensitive sub-expressions whose value (not just a fact about it) reaches ``node``'s result."""
+        stack = [node]
+        while stack:
+            child = stack.pop()
             if self._is_sensitive_call(child):
                 yield child
             elif isinstance(child, ast.Name) and child.id in names and isinstance(child.ctx, ast.Load):
                 yield child
+            elif not _reveals_nothing(child):
+                stack.extend(ast.iter_child_nodes(child))
 
     def _secret_in(self, node: ast.AST, names: Set[str]) -> bool:
         return any(True for _ in self._secrets(node, names))
@@ -205,6 +211,15 @@ class SdkChecker:
         if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute):
             return receiver.func.attr == "getLogger"  # logging.getLogger(...).info(...)
         return isinstance(receiver, ast.Attribute) and receiver.attr.lower() in ("log", "logger")
+
+
+def _reveals_nothing(node: ast.AST) -> bool:
+    """Expressions that use a secret without exposing it: ``bool(ak)``, ``len(ak)``, ``ak == ""``, ``not ak``."""
+    if isinstance(node, (ast.Compare, ast.Lambda)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCTIONS
 
 
 def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
