@@ -78,6 +78,11 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._lines[document.uri] = (document.version, lines)
         return lines
 
+    def forget_document(self, uri: str) -> None:
+        """Drop per-document caches (on open and close: a reopened URI restarts at any version)."""
+        self._lines.pop(uri, None)
+        self.cancel_pending(uri)
+
     def invalidate_projects(self) -> None:
         """Forget cached configs and file lists (after a save, open, or file change)."""
         self._projects.clear()
@@ -271,6 +276,7 @@ def initialize(ls: FunctionGraphLanguageServer, params: types.InitializeParams) 
 @guarded(None)
 def did_open(ls: FunctionGraphLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     """Publish diagnostics at once for a newly opened document."""
+    ls.forget_document(params.text_document.uri)
     ls.invalidate_projects()
     ls.publish_diagnostics(params.text_document.uri)
 
@@ -296,7 +302,7 @@ def did_save(ls: FunctionGraphLanguageServer, params: types.DidSaveTextDocumentP
 def did_close(ls: FunctionGraphLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     """Clear a closed document's diagnostics."""
     uri = params.text_document.uri
-    ls.cancel_pending(uri)
+    ls.forget_document(uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
