@@ -174,7 +174,7 @@ class FunctionGraphLanguageServer(LanguageServer):
                     lines[0] if lines else "",
                     _entries(project),
                     project.entries_from_file,
-                    project.py_files,
+                    (*project.py_files, module.module_file),  # the open document counts, saved or not
                     str(project.code_root),
                 )
         return findings

@@ -21,12 +21,15 @@ def _record_diagnostics(client: LanguageClient, params: types.PublishDiagnostics
     client.diagnostics[params.uri] = params.diagnostics
     counts = client.__dict__.setdefault("publish_counts", {})
     counts[params.uri] = counts.get(params.uri, 0) + 1
+    client.__dict__.setdefault("publish_versions", {})[params.uri] = params.version
 
 
 def make_client() -> LanguageClient:
     """pytest-lsp's test client, also counting diagnostics notifications per URI."""
     client = LanguageClient(converter_factory=default_converter)
-    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_diagnostics})
+    register_lsp_features(
+        client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_diagnostics}
+    )
     return client
 
 
@@ -87,7 +90,9 @@ async def close_document(client: LanguageClient, path: Path) -> None:
     """Close a document and wait for the server to clear its diagnostics."""
     uri = path.as_uri()
     before = published(client, uri)
-    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
     assert await next_diagnostics(client, uri, before) == []
 
 

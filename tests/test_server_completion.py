@@ -21,13 +21,16 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
     await lsp_client.shutdown_session()
 
 
-async def complete_at(client: LanguageClient, text: str, marker: str, folder: str = "py39", name: str = "index.py"):
+async def complete_at(
+    client: LanguageClient, text: str, marker: str, folder: str = "py39", name: str = "index.py"
+):
     path = client.root / folder / name  # type: ignore[attr-defined]
     await open_document(client, path, text)
     try:
         return await client.text_document_completion_async(
             types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=path.as_uri()), position=position_of(text, marker)
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=position_of(text, marker),
             )
         )
     finally:
@@ -50,7 +53,10 @@ LOGGER_NAMES = sorted(m.name for m in LOGGER_METHODS)
         ("def handler(event, context):\n    c = context\n    c.\n", "    c."),
         ("def helper(ctx: 'Context'):\n    return ctx.\n", "ctx."),
         ("from fglocal.context import Context\ndef helper(a: Context):\n    a.\n", "a."),
-        ("def handler(event, context):\n    def inner():\n        return context.\n    return inner()\n", "context."),
+        (
+            "def handler(event, context):\n    def inner():\n        return context.\n    return inner()\n",
+            "context.",
+        ),
     ],
     ids=["handler-param", "any-name-prefix", "alias", "string-annotation", "annotation", "closure"],
 )
@@ -61,7 +67,10 @@ async def test_context_methods_offered(client: LanguageClient, text: str, marker
 
 async def test_initializer_parameter_by_config(client: LanguageClient):
     text = "def init(c):\n    c.\n\ndef handler(evt, c):\n    return 1\n"
-    assert sorted(labels(await complete_at(client, text, "    c.", folder="withinit", name="main.py"))) == CONTEXT_NAMES
+    assert (
+        sorted(labels(await complete_at(client, text, "    c.", folder="withinit", name="main.py")))
+        == CONTEXT_NAMES
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +117,11 @@ async def test_items_carry_signature_docs_snippet_and_deprecation(client: Langua
     assert user_data.documentation.kind == types.MarkupKind.Markdown
     assert "environment variable" in user_data.documentation.value
     assert items["getRequestID"].insert_text == "getRequestID()"
-    deprecated = [label for label, item in items.items() if item.tags and types.CompletionItemTag.Deprecated in item.tags]
+    deprecated = [
+        label
+        for label, item in items.items()
+        if item.tags and types.CompletionItemTag.Deprecated in item.tags
+    ]
     assert sorted(deprecated) == ["getAccessKey", "getSecretKey"]
     ordered = sorted(items.values(), key=lambda item: item.sort_text)
     assert {item.label for item in ordered[-2:]} == {"getAccessKey", "getSecretKey"}
@@ -146,9 +159,14 @@ async def test_hover_on_context_method(client: LanguageClient):
 
 
 async def test_hover_on_logger_method_and_deprecated_method(client: LanguageClient):
-    text = "def handler(event, context):\n    context.getLogger().warn('x')\n    return context.getSecretKey()\n"
+    text = (
+        "def handler(event, context):\n    context.getLogger().warn('x')\n    return context.getSecretKey()\n"
+    )
     assert "Logger.warn(message" in (await hover_at(client, text, ".wa")).contents.value
-    assert "**Deprecated**: use `getSecuritySecretKey()`" in (await hover_at(client, text, "getSecretK")).contents.value
+    assert (
+        "**Deprecated**: use `getSecuritySecretKey()`"
+        in (await hover_at(client, text, "getSecretK")).contents.value
+    )
 
 
 async def test_hover_elsewhere_is_empty(client: LanguageClient):
@@ -162,7 +180,8 @@ async def signature_at(client: LanguageClient, text: str, marker: str):
     try:
         return await client.text_document_signature_help_async(
             types.SignatureHelpParams(
-                text_document=types.TextDocumentIdentifier(uri=path.as_uri()), position=position_of(text, marker)
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=position_of(text, marker),
             )
         )
     finally:

@@ -8,7 +8,16 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from server_support import CONFIG, codes, copy_projects, diagnose, next_diagnostics, open_document, published, start
+from server_support import (
+    CONFIG,
+    codes,
+    copy_projects,
+    diagnose,
+    next_diagnostics,
+    open_document,
+    published,
+    start,
+)
 
 
 @pytest_lsp.fixture(config=CONFIG, scope="module")
@@ -48,11 +57,21 @@ POSITIVE = [
     ("syntax-error", "py39", "def handler(event, context):\n    x = = 1\n    return x\n", (1, 8)),
     ("python2-syntax", "py39", 'def handler(event, context):\n    print "hi"\n    return 1\n', (1, 4)),
     ("runtime-syntax", "py36", "def handler(event, context):\n    if (n := 1):\n        return n\n", (1, 8)),
-    ("runtime-syntax", "py39", "def handler(event, context):\n    match event:\n        case _:\n            return 1\n", (1, 4)),
+    (
+        "runtime-syntax",
+        "py39",
+        "def handler(event, context):\n    match event:\n        case _:\n            return 1\n",
+        (1, 4),
+    ),
     ("runtime-syntax", "py27", "def handler(event, context):\n    return f'{event}'\n", (1, 11)),
     ("missing-coding", "py27", "# 注释\ndef handler(event, context):\n    return 1\n", (0, 2)),
     ("reload-sys", "py27", "import sys\nreload(sys)\ndef handler(event, context):\n    return 1\n", (1, 0)),
-    ("background-command", "py39", "import os\ndef handler(event, context):\n    os.system('sleep 5 &')\n", (2, 4)),
+    (
+        "background-command",
+        "py39",
+        "import os\ndef handler(event, context):\n    os.system('sleep 5 &')\n",
+        (2, 4),
+    ),
     ("handler-signature", "py39", "def handler(event):\n    return 1\n", (0, 4)),
     ("handler-signature", "py39", "def handler(event, context, extra):\n    return 1\n", (0, 4)),
     ("handler-signature", "py39", "async def handler(event, context):\n    return 1\n", (0, 10)),
@@ -60,11 +79,31 @@ POSITIVE = [
     ("handler-signature", "py39", "handler = lambda event, context: 1\n", (0, 0)),
     ("entry-not-found", "py39", "def handle(event, context):\n    return 1\n", (0, 0)),
     ("unknown-method", "py39", "def handler(event, context):\n    return context.getRequestId()\n", (1, 19)),
-    ("unknown-method", "py39", "def handler(event, ctx):\n    log = ctx.getLogger()\n    log.inf('x')\n", (2, 8)),
+    (
+        "unknown-method",
+        "py39",
+        "def handler(event, ctx):\n    log = ctx.getLogger()\n    log.inf('x')\n",
+        (2, 8),
+    ),
     ("wrong-arguments", "py39", "def handler(event, context):\n    return context.getUserData()\n", (1, 11)),
-    ("wrong-arguments", "py39", "def handler(event, context):\n    return context.getUserData('a', 'b', 'c')\n", (1, 11)),
-    ("wrong-arguments", "py39", "def handler(event, context):\n    return context.getRequestID(1)\n", (1, 11)),
-    ("deprecated-method", "py39", "def handler(event, context):\n    return context.getAccessKey()\n", (1, 19)),
+    (
+        "wrong-arguments",
+        "py39",
+        "def handler(event, context):\n    return context.getUserData('a', 'b', 'c')\n",
+        (1, 11),
+    ),
+    (
+        "wrong-arguments",
+        "py39",
+        "def handler(event, context):\n    return context.getRequestID(1)\n",
+        (1, 11),
+    ),
+    (
+        "deprecated-method",
+        "py39",
+        "def handler(event, context):\n    return context.getAccessKey()\n",
+        (1, 19),
+    ),
     ("sensitive-logged", "py39", "def handler(event, context):\n    print(context.getToken())\n", (1, 10)),
     (
         "sensitive-logged",
@@ -82,19 +121,36 @@ POSITIVE = [
     ("return-not-json", "py39", "def handler(event, context):\n    return {1, 2}\n", (1, 11)),
     ("return-not-json", "py39", "def handler(event, context):\n    return {'data': b'raw'}\n", (1, 20)),
     ("return-not-json", "py39", "def handler(event, context):\n    yield 1\n", (0, 4)),
-    ("apig-response", "py39", "def handler(event, context):\n    return {'statusCode': '200', 'body': 'x'}\n", (1, 26)),
-    ("apig-response", "py39", "def handler(event, context):\n    return {'statusCode': 200, 'body': {'a': 1}}\n", (1, 39)),
+    (
+        "apig-response",
+        "py39",
+        "def handler(event, context):\n    return {'statusCode': '200', 'body': 'x'}\n",
+        (1, 26),
+    ),
+    (
+        "apig-response",
+        "py39",
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': {'a': 1}}\n",
+        (1, 39),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("code", "folder", "source", "where"), POSITIVE, ids=[f"{c[0]}-{i}" for i, c in enumerate(POSITIVE)])
-async def test_each_code_is_reported_where_the_problem_is(client: LanguageClient, code, folder, source, where):
+@pytest.mark.parametrize(
+    ("code", "folder", "source", "where"), POSITIVE, ids=[f"{c[0]}-{i}" for i, c in enumerate(POSITIVE)]
+)
+async def test_each_code_is_reported_where_the_problem_is(
+    client: LanguageClient, code, folder, source, where
+):
     diagnostics = await diagnose(client, project(client, folder) / "index.py", source)
     found = [d for d in diagnostics if d.code == code]
     assert found, f"expected {code}, got {codes(diagnostics)}"
     first = found[0]
     assert first.source == "functiongraph"
-    assert first.message and first.severity in (types.DiagnosticSeverity.Error, types.DiagnosticSeverity.Warning)
+    assert first.message and first.severity in (
+        types.DiagnosticSeverity.Error,
+        types.DiagnosticSeverity.Warning,
+    )
     if where is not None:
         assert (first.range.start.line, first.range.start.character) == where, first
 
@@ -103,21 +159,55 @@ NEGATIVE = [
     ("python2-syntax", "py27", 'def handler(event, context):\n    print "hi"\n    return 1\n'),
     ("runtime-syntax", "py39", "def handler(event, context):\n    if (n := 1):\n        return n\n"),
     ("missing-coding", "py39", "# 注释\ndef handler(event, context):\n    return 1\n"),
-    ("missing-coding", "py27", "#!/usr/bin/env python\n# coding: utf-8\n# 注释\ndef handler(event, context):\n    return 1\n"),
-    ("reload-sys", "py39", "import importlib, sys\nimportlib.reload(sys)\ndef handler(event, context):\n    return 1\n"),
+    (
+        "missing-coding",
+        "py27",
+        "#!/usr/bin/env python\n# coding: utf-8\n# 注释\ndef handler(event, context):\n    return 1\n",
+    ),
+    (
+        "reload-sys",
+        "py39",
+        "import importlib, sys\nimportlib.reload(sys)\ndef handler(event, context):\n    return 1\n",
+    ),
     ("background-command", "py39", "import os\ndef handler(event, context):\n    os.system('a && b')\n"),
     ("handler-signature", "py39", "def handler(event, context=None, *args, **kwargs):\n    return 1\n"),
     ("handler-signature", "py39", "from app import handler\n"),
-    ("unknown-method", "py39", "def handler(event, context):\n    other = event.context\n    return other.getRequestId()\n"),
-    ("unknown-method", "py39", "def helper(context):\n    return context.whatever()\ndef handler(event, c):\n    return 1\n"),
-    ("wrong-arguments", "py39", "def handler(event, context):\n    return context.getUserData('k', default='d')\n"),
-    ("sensitive-logged", "py39", "def handler(event, context):\n    token = context.getToken()\n    print('token set:', len(token) > 0 and 'yes')\n    return {'ok': bool(token)}\n"),
-    ("return-not-json", "py39", "def helper():\n    return {1, 2}\ndef handler(event, context):\n    return sorted({1, 2})\n"),
-    ("apig-response", "py39", "import json\ndef handler(event, context):\n    return {'statusCode': 404, 'body': json.dumps({})}\n"),
+    (
+        "unknown-method",
+        "py39",
+        "def handler(event, context):\n    other = event.context\n    return other.getRequestId()\n",
+    ),
+    (
+        "unknown-method",
+        "py39",
+        "def helper(context):\n    return context.whatever()\ndef handler(event, c):\n    return 1\n",
+    ),
+    (
+        "wrong-arguments",
+        "py39",
+        "def handler(event, context):\n    return context.getUserData('k', default='d')\n",
+    ),
+    (
+        "sensitive-logged",
+        "py39",
+        "def handler(event, context):\n    token = context.getToken()\n    print('token set:', len(token) > 0 and 'yes')\n    return {'ok': bool(token)}\n",
+    ),
+    (
+        "return-not-json",
+        "py39",
+        "def helper():\n    return {1, 2}\ndef handler(event, context):\n    return sorted({1, 2})\n",
+    ),
+    (
+        "apig-response",
+        "py39",
+        "import json\ndef handler(event, context):\n    return {'statusCode': 404, 'body': json.dumps({})}\n",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("code", "folder", "source"), NEGATIVE, ids=[f"{c[0]}-{i}" for i, c in enumerate(NEGATIVE)])
+@pytest.mark.parametrize(
+    ("code", "folder", "source"), NEGATIVE, ids=[f"{c[0]}-{i}" for i, c in enumerate(NEGATIVE)]
+)
 async def test_no_false_positive(client: LanguageClient, code, folder, source):
     diagnostics = await diagnose(client, project(client, folder) / "index.py", source)
     assert code not in codes(diagnostics), diagnostics
@@ -131,7 +221,10 @@ async def test_stdlib_shadowing_in_folder(client: LanguageClient):
         source = (folder / "index.py").read_text()
         diagnostics = await diagnose(client, folder / "index.py", source)
         shadowing = [d for d in diagnostics if d.code == "stdlib-shadowing"]
-        assert {d.range.start.line for d in shadowing} == {0, 2}  # the entry module's first line, `import json`
+        assert {d.range.start.line for d in shadowing} == {
+            0,
+            2,
+        }  # the entry module's first line, `import json`
         assert "lib/" in shadowing[0].message
         own = await diagnose(client, folder / "json.py", "X = 1\n")
         assert codes(own) == ["stdlib-shadowing"]
@@ -148,7 +241,9 @@ async def test_missing_entry_files_are_reported_in_fglocal_json(client: Language
     assert "entry-not-found" in codes(diagnostics)  # app.py defines handle, not main
     config = client.diagnostics[config_uri]
     # app.py exists (its missing function is reported in app.py); setup.py does not.
-    assert [(d.range.start.line, d.range.start.character, d.code) for d in config] == [(2, 17, "entry-not-found")]
+    assert [(d.range.start.line, d.range.start.character, d.code) for d in config] == [
+        (2, 17, "entry-not-found")
+    ]
     assert "setup.py" in config[0].message
 
 
@@ -192,5 +287,7 @@ async def test_diagnostics_follow_changes_and_saves(client: LanguageClient):
     )
     assert await next_diagnostics(client, uri, before) == []
     before = published(client, uri)
-    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
     assert await next_diagnostics(client, uri, before) == []

@@ -132,7 +132,12 @@ def _python2_finding(span: Span, runtime: Tuple[int, int], lines: Sequence[str])
 
 
 # A broken block opener is replaced by one that keeps the surrounding try/if structure valid.
-_BLOCK_REPLACEMENTS = {"except": "except Exception:", "elif": "elif True:", "else": "else:", "finally": "finally:"}
+_BLOCK_REPLACEMENTS = {
+    "except": "except Exception:",
+    "elif": "elif True:",
+    "else": "else:",
+    "finally": "finally:",
+}
 
 
 def _repair(lines: List[str], span: Span) -> bool:
@@ -145,7 +150,9 @@ def _repair(lines: List[str], span: Span) -> bool:
         text = lines[number]
         indent = text[: len(text) - len(text.lstrip())]
         opens_block = text.split("#", 1)[0].rstrip().endswith(":")
-        statement = _BLOCK_REPLACEMENTS.get(text.split(None, 1)[0].rstrip(":") if text.strip() else "", "if True:")
+        statement = _BLOCK_REPLACEMENTS.get(
+            text.split(None, 1)[0].rstrip(":") if text.strip() else "", "if True:"
+        )
         if not opens_block:
             statement = "pass"
         replacement = indent + statement if number == span.line else ""

@@ -44,6 +44,7 @@ def char_column(line: str, byte_offset: int) -> int:
 
 def word_around(line: str, col: int) -> tuple:
     """The identifier touching column ``col`` as (start, end); (col, col) when there is none."""
+    col = max(0, min(col, len(line)))
     start = col
     while start > 0 and line[start - 1] in _IDENT_CHARS:
         start -= 1
