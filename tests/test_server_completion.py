@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import pytest_lsp
-from fglocal.catalog import CONTEXT_METHODS, LOGGER_METHODS
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import CONFIG, close_document, copy_projects, open_document, position_of, start
+
+from fglocal.catalog import CONTEXT_METHODS, LOGGER_METHODS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

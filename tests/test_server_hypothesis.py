@@ -10,12 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from server.analysis.diagnostics import analyze
-from server.project import find_project
-from server.settings import Settings
 from server_support import (
-    FIXTURES,
     CONFIG,
+    FIXTURES,
     close_document,
     copy_projects,
     next_diagnostics,
@@ -23,6 +20,10 @@ from server_support import (
     published,
     start,
 )
+
+from server.analysis.diagnostics import analyze
+from server.project import find_project
+from server.settings import Settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
