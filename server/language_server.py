@@ -10,7 +10,7 @@ import functools
 import logging
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -44,6 +44,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._pending: Dict[str, asyncio.TimerHandle] = {}
         self._config_published: Dict[str, List[Tuple[Any, ...]]] = {}
         self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
+        self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
 
     # -- logging -----------------------------------------------------------------------------------
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
@@ -76,6 +77,7 @@ class FunctionGraphLanguageServer(LanguageServer):
     def forget_document(self, uri: str) -> None:
         """Drop per-document caches (on open and close: a reopened URI restarts at any version)."""
         self._lines.pop(uri, None)
+        self._analysis.pop(uri, None)
         self.cancel_pending(uri)
 
     def invalidate_projects(self) -> None:
@@ -161,7 +163,12 @@ class FunctionGraphLanguageServer(LanguageServer):
             return []
         project, module = self.module_of(document.uri)
         lines = self.lines_of(document)
-        findings = diagnostics.analyze(source, module, enabled)
+        cached = self._analysis.get(document.uri)
+        if cached is not None and cached[0] == source and cached[1] == module and cached[2] == enabled:
+            findings = list(cached[3])  # a save without edits since the last analysis: nothing to redo
+        else:
+            findings = diagnostics.analyze(source, module, enabled)
+            self._analysis[document.uri] = (source, module, enabled, tuple(findings))
         if project is not None:
             self._publish_config(project)
             if module.module_name and "." not in module.module_name and "entry-not-found" in enabled:

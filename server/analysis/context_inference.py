@@ -104,6 +104,28 @@ def parse_header(lines: Sequence[str], line: int) -> Optional[FunctionHeader]:
     return FunctionHeader(name, line, name_col, indentation(lines[line]), is_async, params, end + 1)
 
 
+def header_from_node(lines: Sequence[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionHeader:
+    """A :class:`FunctionHeader` for a parsed function (its range from the tree)."""
+    line = node.lineno - 1
+    text = lines[line] if line < len(lines) else ""
+    match = _DEF_RE.match(text)
+    name_col = match.start(2) if match else node.col_offset
+    first_body = node.body[0].lineno - 1 if node.body else line + 1
+    params = _params_of(node.args)
+    end = node.end_lineno or node.lineno
+    header = FunctionHeader(
+        node.name,
+        line,
+        name_col,
+        indentation(text),
+        isinstance(node, ast.AsyncFunctionDef),
+        params,
+        max(first_body, line),
+    )
+    header.end_line = end
+    return header
+
+
 def _paren_delta(text: str) -> int:
     depth = 0
     quote = ""
@@ -131,7 +153,10 @@ def _params_from_ast(header: str) -> Optional[List[Param]]:
     node = tree.body[0] if tree.body else None
     if not isinstance(node, ast.FunctionDef):
         return None
-    args = node.args
+    return _params_of(node.args)
+
+
+def _params_of(args: ast.arguments) -> List[Param]:
     positional = list(args.posonlyargs) + list(args.args)
     defaults_from = len(positional) - len(args.defaults)
     params = [
@@ -224,6 +249,23 @@ class ScopeIndex:
         self._headers: Dict[int, Optional[FunctionHeader]] = {}
         self._bindings: Dict[int, _Bindings] = {}
         self._module: Optional[Dict[str, str]] = None
+        self._chains: Optional[List[Tuple[FunctionHeader, ...]]] = None
+        self._module_hint: Optional[bool] = None
+
+    @classmethod
+    def from_tree(
+        cls, lines: Sequence[str], roles: Roles, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef]
+    ) -> ScopeIndex:
+        """An index whose function headers and ranges come from a parsed tree (no re-parsing, no scans)."""
+        index = cls(lines, roles)
+        chains: List[Tuple[FunctionHeader, ...]] = [()] * len(lines)
+        for node in sorted(functions, key=lambda n: (n.lineno, n.col_offset)):
+            header = header_from_node(lines, node)
+            index._headers[header.line] = header
+            for number in range(header.line, min(header.end_line, len(lines))):
+                chains[number] = (*chains[number], header)
+        index._chains = chains
+        return index
 
     def header(self, line: int) -> Optional[FunctionHeader]:
         """The function header starting on ``line`` (cached)."""
@@ -236,6 +278,8 @@ class ScopeIndex:
         lines = self.lines
         if not 0 <= line < len(lines):
             return []
+        if self._chains is not None:
+            return list(reversed(self._chains[line]))
         text = lines[line]
         limit = indentation(text) if is_code_line(text) else self._indent_of_blank(line)
         found = []
@@ -340,7 +384,9 @@ class ScopeIndex:
     def _may_have_module_names(self) -> bool:
         if self._module is not None:
             return bool(self._module)
-        return any(("global" in t or "Context" in t or "Logger" in t) for t in self.lines)
+        if self._module_hint is None:
+            self._module_hint = any(("global" in t or "Context" in t or "Logger" in t) for t in self.lines)
+        return self._module_hint
 
     def kind_of(self, name: str, line: int) -> Optional[str]:
         """``CONTEXT``, ``LOGGER`` or None for ``name`` as seen on ``line``."""

@@ -13,6 +13,7 @@ from server.analysis.return_checks import check_handler_returns
 from server.analysis.sdk_checks import check_sdk_use
 from server.analysis.shadowing import check_shadowing
 from server.analysis.text import split_lines
+from server.analysis.tree_index import TreeIndex
 
 # Every code the server can report (documented in server/README.md).
 CODES = (
@@ -44,14 +45,17 @@ def analyze(text: str, module: ModuleContext, enabled: Optional[Collection[str]]
     findings: List[Finding] = list(parsed.findings)
     findings += runtime_checks.check_coding_declaration(lines, module.runtime)
     tree = parsed.tree
+    imports: List[ast.Import | ast.ImportFrom] = []
     if tree is not None:
-        index = ScopeIndex(lines, module.roles)
-        findings += runtime_checks.check_tree(tree, lines, module.runtime)
-        findings += check_sdk_use(tree, lines, index)
+        nodes = TreeIndex(tree)
+        imports = nodes.imports
+        index = ScopeIndex.from_tree(lines, module.roles, nodes.functions)
+        findings += runtime_checks.check_tree(nodes, lines, module.runtime)
+        findings += check_sdk_use(nodes, lines, index)
         findings += _entry_findings(tree, lines, module, complete=not parsed.repaired)
-        findings += _return_findings(tree, lines, module)
+        findings += _return_findings(nodes, lines, module)
     findings += check_shadowing(
-        tree, lines, module.module_name, module.folder_entries, module.is_entry_module
+        imports, lines, module.module_name, module.folder_entries, module.is_entry_module
     )
     if enabled is not None:
         findings = [f for f in findings if f.code in enabled]
@@ -79,17 +83,17 @@ def _entry_findings(
     return findings
 
 
-def _return_findings(tree: ast.Module, lines: List[str], module: ModuleContext) -> List[Finding]:
+def _return_findings(nodes: TreeIndex, lines: List[str], module: ModuleContext) -> List[Finding]:
     json_imported = any(
         isinstance(node, ast.Import) and any(a.name == "json" and not a.asname for a in node.names)
-        for node in tree.body
+        for node in nodes.tree.body
     )
     findings: List[Finding] = []
-    for node in tree.body:
+    for node in nodes.tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
         positional = list(node.args.posonlyargs) + list(node.args.args)
         handler_like = len(positional) == 2 and positional[0].arg in EVENT_NAMES
         if node.name == module.roles.handler or handler_like:
-            findings += check_handler_returns(node, lines, json_imported)
+            findings += check_handler_returns(node, nodes.scope_nodes[node], lines, json_imported)
     return findings

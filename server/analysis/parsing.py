@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -61,14 +62,21 @@ def parse_module(text: str, lines: Sequence[str], runtime: Tuple[int, int]) -> P
                 work[number] = line.replace("\0", " ")
         result.repaired = True
     reported = False
-    for _ in range(MAX_REPAIRS):
+    # Parsing with the runtime's grammar gives the tree and the version check in one go; the normal
+    # grammar is only needed to locate a construct the runtime lacks (rare).
+    version = runtime if runtime[0] == 3 and runtime < sys.version_info[:2] else None
+    for _ in range(MAX_REPAIRS * 2):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result.tree = ast.parse("\n".join(work), type_comments=False)
+            result.tree = _parse(work, version)
             break
         except SyntaxError as error:
             span = _error_span(work, error)
+            if version is not None and _VERSION_RE.search(error.msg or ""):
+                finding, repaired = _version_finding(work, error, span, runtime)
+                result.findings.append(finding)
+                if not repaired and not _repair(work, span):
+                    break
+                continue
             python2 = _is_python2_syntax(error, work, span.line)
             if python2:
                 result.python2_lines.append(span.line)
@@ -83,9 +91,15 @@ def parse_module(text: str, lines: Sequence[str], runtime: Tuple[int, int]) -> P
             if not _repair(work, span):
                 break
             result.repaired = True
-    if result.tree is not None and runtime[0] == 3 and runtime < (3, 11):
-        result.findings.extend(_version_syntax(work, runtime, result.tree))
     return result
+
+
+def _parse(lines: Sequence[str], version: Optional[Tuple[int, int]]) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if version is None:
+            return ast.parse("\n".join(lines))
+        return ast.parse("\n".join(lines), feature_version=version)
 
 
 def _clean(message: str) -> str:
@@ -162,52 +176,37 @@ def _repair(lines: List[str], span: Span) -> bool:
     return changed
 
 
-def _version_syntax(lines: List[str], runtime: Tuple[int, int], tree: ast.Module) -> List[Finding]:
-    """Syntax that parses on the server's Python but not on the runtime's (walrus, match, ...)."""
-    findings = []
-    work = list(lines)
-    for _ in range(MAX_REPAIRS):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse("\n".join(work), feature_version=runtime)
-            break
-        except SyntaxError as error:
-            span = _error_span(work, error)
-            match = _VERSION_RE.search(error.msg or "")
-            if not match:
-                break
-            repaired = False
-            node = _node_for(tree, error.msg or "", span.line, work)
-            if node is not None:
-                # The parser may report the end of the construct; point at the construct itself.
-                whole = node_span(work, node)
-                if isinstance(node, ast.Match):
-                    span = Span(whole.line, whole.col, whole.line, whole.col + len("match"))
-                    work[whole.line] = work[whole.line][: whole.col] + "pass"
-                    for number in range(whole.line + 1, whole.end_line + 1):
-                        work[number] = ""
-                    repaired = True
-                else:
-                    span = (
-                        whole
-                        if whole.line == whole.end_line
-                        else Span(whole.line, whole.col, whole.line, len(work[whole.line]))
-                    )
-            needs = " (needs Python %s.%s)" % match.groups()
-            findings.append(
-                Finding(
-                    span,
-                    ERROR,
-                    "runtime-syntax",
-                    "%s%s: the configured runtime is python%d.%d. Rewrite it without this syntax or choose "
-                    "a newer runtime."
-                    % (_clean(error.msg).split(" are only")[0].split(" is only")[0], needs, *runtime),
-                )
-            )
-            if not repaired and not _repair(work, span):
-                break
-    return findings
+def _version_finding(
+    work: List[str], error: SyntaxError, span: Span, runtime: Tuple[int, int]
+) -> Tuple[Finding, bool]:
+    """The finding for syntax the runtime lacks (walrus, match, ...), and whether ``work`` was repaired."""
+    match = _VERSION_RE.search(error.msg or "")
+    assert match is not None
+    repaired = False
+    try:
+        tree: Optional[ast.Module] = _parse(work, None)
+    except SyntaxError:
+        tree = None
+    node = _node_for(tree, error.msg or "", span.line, work) if tree is not None else None
+    if node is not None:
+        # The parser may report the end of the construct; point at the construct itself.
+        whole = node_span(work, node)
+        if isinstance(node, ast.Match):
+            span = Span(whole.line, whole.col, whole.line, whole.col + len("match"))
+            work[whole.line] = work[whole.line][: whole.col] + "pass"
+            for number in range(whole.line + 1, whole.end_line + 1):
+                work[number] = ""
+            repaired = True
+        elif whole.line == whole.end_line:
+            span = whole
+        else:
+            span = Span(whole.line, whole.col, whole.line, len(work[whole.line]))
+    what = _clean(error.msg).split(" are only")[0].split(" is only")[0]
+    message = (
+        "%s (needs Python %s.%s): the configured runtime is python%d.%d. Rewrite it without this syntax or "
+        "choose a newer runtime." % (what, match.group(1), match.group(2), *runtime)
+    )
+    return Finding(span, ERROR, "runtime-syntax", message), repaired
 
 
 _CONSTRUCTS = {

@@ -21,15 +21,14 @@ _NOT_JSON_CALLS = {
     "zip": "a zip iterator",
     "complex": "a complex number",
 }
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 def check_handler_returns(
-    function: ast.FunctionDef, lines: Sequence[str], json_imported: bool
+    function: ast.FunctionDef, own_nodes: Sequence[ast.AST], lines: Sequence[str], json_imported: bool
 ) -> List[Finding]:
-    """Findings for what ``function`` (a handler) returns."""
+    """Findings for what ``function`` (a handler) returns, given its own nodes (nested functions excluded)."""
     findings: List[Finding] = []
-    for node in _own_nodes(function):
+    for node in own_nodes:
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             line = function.lineno - 1
             col = lines[line].find(function.name)
@@ -43,19 +42,10 @@ def check_handler_returns(
                 )
             )
             break
-    for node in _own_nodes(function):
+    for node in own_nodes:
         if isinstance(node, ast.Return) and node.value is not None:
             findings.extend(_check_value(node.value, lines, json_imported))
     return findings
-
-
-def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    stack = list(ast.iter_child_nodes(scope))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, _FUNCTIONS):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def not_json_reason(node: ast.AST) -> Optional[str]:

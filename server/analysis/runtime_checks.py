@@ -8,6 +8,7 @@ from typing import List, Sequence, Set, Tuple
 
 from server.analysis.model import ERROR, WARNING, Edit, Finding, Fix, Span
 from server.analysis.parsing import node_span
+from server.analysis.tree_index import TreeIndex
 
 _CODING_RE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 CODING_LINE = "# -*- coding: utf-8 -*-"
@@ -41,37 +42,37 @@ def check_coding_declaration(lines: Sequence[str], runtime: Tuple[int, int]) -> 
     return []
 
 
-def check_tree(tree: ast.Module, lines: Sequence[str], runtime: Tuple[int, int]) -> List[Finding]:
+def check_tree(tree: TreeIndex, lines: Sequence[str], runtime: Tuple[int, int]) -> List[Finding]:
     """``reload(sys)`` under 2.7, background ``os.system`` commands, Python 3 syntax under 2.7."""
     findings: List[Finding] = []
     system_names = _os_system_names(tree)
     python2 = runtime[0] == 2
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            if python2 and _is_reload_sys(node):
-                findings.append(
-                    Finding(
-                        node_span(lines, node),
-                        WARNING,
-                        "reload-sys",
-                        "reload(sys) under python2.7 resets sys.stdout: print output no longer reaches the "
-                        "function's log. Remove it (and sys.setdefaultencoding); decode/encode text "
-                        "explicitly instead.",
-                    )
+    for node in tree.calls:
+        if python2 and _is_reload_sys(node):
+            findings.append(
+                Finding(
+                    node_span(lines, node),
+                    WARNING,
+                    "reload-sys",
+                    "reload(sys) under python2.7 resets sys.stdout: print output no longer reaches the "
+                    "function's log. Remove it (and sys.setdefaultencoding); decode/encode text "
+                    "explicitly instead.",
                 )
-            elif _is_background_system(node, system_names):
-                findings.append(
-                    Finding(
-                        node_span(lines, node),
-                        WARNING,
-                        "background-command",
-                        "os.system with a background command ('&'): its output is not collected in the "
-                        "function's log and it may be killed when the invocation ends. Run it with "
-                        "subprocess.run(..., capture_output=True) and wait for it.",
-                    )
+            )
+        elif _is_background_system(node, system_names):
+            findings.append(
+                Finding(
+                    node_span(lines, node),
+                    WARNING,
+                    "background-command",
+                    "os.system with a background command ('&'): its output is not collected in the "
+                    "function's log and it may be killed when the invocation ends. Run it with "
+                    "subprocess.run(..., capture_output=True) and wait for it.",
                 )
-        if python2:
-            findings.extend(_python3_only(node, lines))
+            )
+    if python2:
+        for candidate in tree.python3_only:
+            findings.extend(_python3_only(candidate, lines))
     return findings
 
 
@@ -86,9 +87,9 @@ def _is_reload_sys(call: ast.Call) -> bool:
     )
 
 
-def _os_system_names(tree: ast.Module) -> Set[str]:
+def _os_system_names(tree: TreeIndex) -> Set[str]:
     names: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in tree.imports:
         if isinstance(node, ast.ImportFrom) and node.module == "os":
             names.update(alias.asname or alias.name for alias in node.names if alias.name == "system")
     return names

@@ -9,11 +9,13 @@ from server.analysis import sdk
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
 from server.analysis.model import ERROR, WARNING, Edit, Finding, Fix, Span
 from server.analysis.parsing import node_span
+from server.analysis.tree_index import TreeIndex
 
 _LOG_LEVELS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 )
 _LOGGER_NAMES = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger", "LOGGER_", "logging"})
+_SENSITIVE = frozenset(m.name for m in sdk.methods(CONTEXT) if m.sensitive)
 _SAFE_FUNCTIONS = frozenset({"bool", "len", "hash", "isinstance", "type", "id", "callable"})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -21,7 +23,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 class SdkChecker:
     """Walks a module once and reports misuse of the Context and its logger."""
 
-    def __init__(self, tree: ast.Module, lines: Sequence[str], index: ScopeIndex) -> None:
+    def __init__(self, tree: TreeIndex, lines: Sequence[str], index: ScopeIndex) -> None:
         self.tree = tree
         self.lines = lines
         self.index = index
@@ -29,13 +31,10 @@ class SdkChecker:
 
     def run(self) -> List[Finding]:
         """All findings of the module."""
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Attribute):
-                self._check_attribute(node)
-        self._check_scope(self.tree)
-        for node in ast.walk(self.tree):
-            if isinstance(node, _FUNCTIONS):
-                self._check_scope(node)
+        for node in self.tree.attributes:
+            self._check_attribute(node)
+        for nodes in self.tree.scope_nodes.values():
+            self._check_scope(nodes)
         return self.findings
 
     def receiver_kind(self, node: ast.AST) -> Optional[str]:
@@ -124,11 +123,20 @@ class SdkChecker:
                 )
             )
 
-    def _check_scope(self, scope: ast.AST) -> None:
+    def _check_scope(self, nodes: List[ast.AST]) -> None:
         """Argument counts and logged secrets inside one function (or the module), not nested ones."""
+        calls = [n for n in nodes if type(n) is ast.Call]
+        for call in calls:
+            func = call.func
+            if isinstance(func, ast.Attribute):
+                kind = self.receiver_kind(func.value)
+                if kind:
+                    self._check_call_arguments(call, kind, func.attr)
+        # Secrets can only flow where a sensitive method is called: most scopes stop here.
+        if not any(isinstance(c.func, ast.Attribute) and c.func.attr in _SENSITIVE for c in calls):
+            return
         secret_names: Set[str] = set()
-        calls: List[ast.Call] = []
-        for node in _own_nodes(scope):
+        for node in nodes:
             if isinstance(node, ast.Assign) and self._secret_in(node.value, secret_names):
                 secret_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
             elif (
@@ -138,14 +146,7 @@ class SdkChecker:
             ):
                 if self._secret_in(node.value, secret_names):
                     secret_names.add(node.target.id)
-            elif isinstance(node, ast.Call):
-                calls.append(node)
         for call in calls:
-            func = call.func
-            if isinstance(func, ast.Attribute):
-                kind = self.receiver_kind(func.value)
-                if kind:
-                    self._check_call_arguments(call, kind, func.attr)
             if self._is_log_sink(call):
                 for argument in [*call.args, *(k.value for k in call.keywords)]:
                     for secret in self._secrets(argument, secret_names):
@@ -222,16 +223,6 @@ def _reveals_nothing(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCTIONS
 
 
-def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of ``scope`` in source order, without descending into nested functions."""
-    stack = list(reversed(list(ast.iter_child_nodes(scope))))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, _FUNCTIONS):
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def check_sdk_use(tree: ast.Module, lines: Sequence[str], index: ScopeIndex) -> List[Finding]:
+def check_sdk_use(tree: TreeIndex, lines: Sequence[str], index: ScopeIndex) -> List[Finding]:
     """Findings for unknown/deprecated methods, wrong arguments and logged credentials."""
     return SdkChecker(tree, lines, index).run()

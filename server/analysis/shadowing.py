@@ -11,7 +11,7 @@ from server.analysis.parsing import node_span
 
 
 def check_shadowing(
-    tree: ast.Module | None,
+    imports: Sequence[ast.Import | ast.ImportFrom],
     lines: Sequence[str],
     module_name: str,
     folder_entries: Sequence[Tuple[str, bool]],
@@ -36,7 +36,7 @@ def check_shadowing(
     if not shadowed:
         return findings
     imported = set()
-    for node in ast.walk(tree) if tree is not None else ():
+    for node in imports:
         names: List[Tuple[str, ast.AST]] = []
         if isinstance(node, ast.Import):
             names = [(alias.name.split(".")[0], alias) for alias in node.names]
