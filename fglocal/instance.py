@@ -539,19 +539,34 @@ def _append(path: str, text: str) -> None:
 
 
 def _prune_logs(log_dir: str, invocations: int) -> None:
-    """Keep the newest LOG_FILES_KEPT logs; checked now and then (1 call in 20) to stay off the hot path."""
+    """Keep the newest LOG_FILES_KEPT logs; checked now and then (1 call in 20) to stay off the hot path.
+
+    Other processes may share the folder (parallel runs, serve's instances) and prune at the same
+    time, so a file that vanishes is skipped, and a log written in the last ten minutes is never
+    removed (it may belong to an invocation still running). Pruning never fails an invocation.
+    """
     if os.urandom(1)[0] >= 13 and invocations % 50 != 0:
         return
+    aged = []
+    recent = time.time() - 600
     try:
-        entries = [e for e in os.scandir(log_dir) if e.name.endswith(".log")]
+        with os.scandir(log_dir) as entries:
+            for entry in entries:
+                if entry.name.endswith(".log"):
+                    try:
+                        aged.append((entry.stat().st_mtime, entry.path))
+                    except OSError:
+                        continue
     except OSError:
         return
-    if len(entries) <= LOG_FILES_KEPT:
+    if len(aged) <= LOG_FILES_KEPT:
         return
-    entries.sort(key=lambda e: e.stat().st_mtime)
-    for entry in entries[: len(entries) - LOG_FILES_KEPT]:
+    aged.sort()
+    for mtime, path in aged[: len(aged) - LOG_FILES_KEPT]:
+        if mtime > recent:
+            break
         try:
-            os.unlink(entry.path)
+            os.unlink(path)
         except OSError:
             pass
 
