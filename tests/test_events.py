@@ -156,3 +156,22 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, capsys):
 def test_out_dash_prints_the_event(capsys):
     assert run_cli(["event", "new", "blank", "--out", "-"]) == 0
     assert json.loads(capsys.readouterr().out) == {}
+
+
+def test_real_command_writes_an_event_that_invoke_runs(tmp_path: Path):
+    import shutil
+    import subprocess
+    import sys
+
+    code = tmp_path / "fn"
+    shutil.copytree(FIXTURES / "reader", code)
+    new = [sys.executable, "-m", "fglocal", "event", "new", "apig-base64", "--code-dir", str(code)]
+    done = subprocess.run([*new, "--body", "from the CLI"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "events" in done.stdout
+    invoke = [sys.executable, "-m", "fglocal", "invoke", "--code-dir", str(code), "--json"]
+    invoke += ["--event", str(code / "events" / "apig-base64.json")]
+    done = subprocess.run(invoke, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert json.loads(result["body"])["body"] == "from the CLI"
