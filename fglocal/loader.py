@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from fglocal.result import ENTRY_ERROR, error_object
 from fglocal.stdlib import shadowing_in_folder
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional
 
@@ -49,7 +49,9 @@ def user_stack_trace(tb: Any, code_root: str) -> List[str]:
     for frame in traceback.extract_tb(tb):
         if os.path.abspath(frame.filename).startswith(FGLOCAL_DIR + os.sep):
             continue
-        lines.append('File "%s", line %s, in %s' % (display_path(frame.filename, code_root), frame.lineno, frame.name))
+        lines.append(
+            f'File "{display_path(frame.filename, code_root)}", line {frame.lineno}, in {frame.name}'
+        )
         if frame.line:
             lines.append("    " + frame.line.strip())
     return lines
@@ -71,19 +73,16 @@ def _did_you_mean(name: str, candidates: List[str]) -> str:
         lowered = {c.lower(): c for c in candidates}
         if name.lower() in lowered:
             close = [lowered[name.lower()]]
-    return "; did you mean '%s'?" % close[0] if close else ""
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _syntax_error(module: str, exc: SyntaxError, code_root: str) -> Dict[str, Any]:
     filename = exc.filename or "?"
     # The platform's wording (2020 runtime): Syntax error in module 'index'(invalid syntax (index.py, line 5))
-    message = "Syntax error in module '%s'(%s (%s, line %s))" % (
-        module,
-        exc.msg,
-        os.path.basename(filename),
-        exc.lineno,
+    message = (
+        f"Syntax error in module '{module}'({exc.msg} ({os.path.basename(filename)}, line {exc.lineno}))"
     )
-    trace = ['File "%s", line %s' % (display_path(filename, code_root), exc.lineno)]
+    trace = [f'File "{display_path(filename, code_root)}", line {exc.lineno}']
     if exc.text:
         trace.append(exc.text.rstrip("\n"))
     return error_object(message, type(exc).__name__, trace)
@@ -95,8 +94,8 @@ def check_code_root(code_root: str) -> None:
     if shadowing:
         entry, module = shadowing[0]
         message = (
-            "%s'%s' in the code folder has the name of the standard library module '%s', so FunctionGraph "
-            "cannot load modules correctly; rename it (e.g. to 'my_%s')" % (ENTRY_ERROR, entry, module, module)
+            f"{ENTRY_ERROR}'{entry}' in the code folder has the name of the standard library module '{module}', so FunctionGraph "
+            f"cannot load modules correctly; rename it (e.g. to 'my_{module}')"
         )
         raise LoadError(error_object(message, "ImportError"))
 
@@ -111,13 +110,7 @@ def load_entry(entry: str, code_root: str, role: str = "handler") -> Callable[..
     path = _module_file(code_root, module_name)
     if path is None:
         expected = os.path.join(*module_name.split(".")) + ".py"
-        message = "%sfile '%s' for the %s '%s' was not found in the code folder %s" % (
-            ENTRY_ERROR,
-            expected,
-            role,
-            entry,
-            code_root,
-        )
+        message = f"{ENTRY_ERROR}file '{expected}' for the {role} '{entry}' was not found in the code folder {code_root}"
         raise LoadError(error_object(message, "ModuleNotFoundError"))
     try:
         __import__(module_name)
@@ -126,19 +119,13 @@ def load_entry(entry: str, code_root: str, role: str = "handler") -> Callable[..
         raise LoadError(_syntax_error(module_name, exc, code_root)) from None
     except BaseException as exc:
         # An import error in user code (or any exception at module level): report where it happened.
-        message = "%scannot import module '%s': %s: %s" % (ENTRY_ERROR, module_name, type(exc).__name__, exc)
-        raise LoadError(error_object(message, type(exc).__name__, user_stack_trace(exc.__traceback__, code_root)))
+        message = f"{ENTRY_ERROR}cannot import module '{module_name}': {type(exc).__name__}: {exc}"
+        trace = user_stack_trace(exc.__traceback__, code_root)
+        raise LoadError(error_object(message, type(exc).__name__, trace)) from None
     func = getattr(module, func_name, None)
     if func is None:
         names = [n for n in vars(module) if not n.startswith("_") and callable(vars(module)[n])]
-        message = "%s%s '%s' not found in module '%s' (%s)%s" % (
-            ENTRY_ERROR,
-            role,
-            func_name,
-            module_name,
-            display_path(path, code_root),
-            _did_you_mean(func_name, names),
-        )
+        message = f"{ENTRY_ERROR}{role} '{func_name}' not found in module '{module_name}' ({display_path(path, code_root)}){_did_you_mean(func_name, names)}"
         raise LoadError(error_object(message, "AttributeError"))
     check_signature(func, entry, role)
     return func
@@ -149,7 +136,7 @@ def check_signature(func: Any, entry: str, role: str) -> None:
     wanted = 2 if role == "handler" else 1
     params = "(event, context)" if role == "handler" else "(context)"
     if not callable(func):
-        message = "%s%s '%s' is a %s, not a function; define def %s%s" % (
+        message = "{}{} '{}' is a {}, not a function; define def {}{}".format(
             ENTRY_ERROR,
             role,
             entry,
@@ -161,8 +148,8 @@ def check_signature(func: Any, entry: str, role: str) -> None:
     code = getattr(func, "__code__", None)
     if code is not None and code.co_flags & 0x180:  # CO_COROUTINE | CO_ITERABLE_COROUTINE
         message = (
-            "%s%s '%s' is 'async def'; FunctionGraph calls it synchronously and cannot await it: make it a "
-            "plain def that runs asyncio.run(...)" % (ENTRY_ERROR, role, entry)
+            f"{ENTRY_ERROR}{role} '{entry}' is 'async def'; FunctionGraph calls it synchronously and cannot await it: make it a "
+            "plain def that runs asyncio.run(...)"
         )
         raise LoadError(error_object(message, "TypeError"))
     if code is None or not hasattr(func, "__defaults__"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
 
 from fglocal.result import JSON_CONTENT_TYPE, LOG_DISPLAY_BYTES
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import IO, Any
 
@@ -24,10 +24,12 @@ class Style:
     def for_stream(cls, stream: IO[str]) -> Style:
         """Colour when ``stream`` is a terminal and the user did not ask for none (NO_COLOR)."""
         isatty = getattr(stream, "isatty", None)
-        return cls(bool(isatty and isatty()) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb")
+        return cls(
+            bool(isatty and isatty()) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+        )
 
     def _wrap(self, code: str, text: str) -> str:
-        return "\033[%sm%s\033[0m" % (code, text) if self.enabled else text
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
     def heading(self, text: str) -> str:
         """Bold cyan."""
@@ -57,10 +59,10 @@ def summary_rows(summary: dict) -> list:
     """The console's summary rows: label and formatted value."""
     return [
         ("Request ID", summary.get("requestId", "")),
-        ("Memory Configured", "%s MB" % summary.get("memorySizeMB", "")),
-        ("Execution Duration", "%.3f ms" % summary.get("durationMs", 0.0)),
-        ("Memory Used", "%.3f MB" % summary.get("maxMemoryUsedMB", 0.0)),
-        ("Billed Duration", "%s ms" % summary.get("billedDurationMs", "")),
+        ("Memory Configured", "{} MB".format(summary.get("memorySizeMB", ""))),
+        ("Execution Duration", "{:.3f} ms".format(summary.get("durationMs", 0.0))),
+        ("Memory Used", "{:.3f} MB".format(summary.get("maxMemoryUsedMB", 0.0))),
+        ("Billed Duration", "{} ms".format(summary.get("billedDurationMs", ""))),
     ]
 
 
@@ -70,8 +72,8 @@ def render(result: InvocationResult, stream: IO[str], style: Any = None) -> None
     write = stream.write
     title = "Function return" + (" (failed)" if result.error else "")
     if result.content_type:
-        title += "  Content-Type: %s" % result.content_type
-    write(style.heading("== %s ==" % title) + "\n")
+        title += f"  Content-Type: {result.content_type}"
+    write(style.heading(f"== {title} ==") + "\n")
     body = _pretty_body(result)
     write((style.error(body) if result.error else body) + "\n\n")
     write(style.heading("== Execution summary ==") + "\n")
@@ -79,7 +81,7 @@ def render(result: InvocationResult, stream: IO[str], style: Any = None) -> None
         write("%-19s %s\n" % (label, value))
     write("\n")
     note = "last %d bytes shown; " % LOG_DISPLAY_BYTES if result.logs_truncated else ""
-    write(style.heading("== Logs ==") + style.dim(" (%sfull log: %s)" % (note, result.log_file)) + "\n")
+    write(style.heading("== Logs ==") + style.dim(f" ({note}full log: {result.log_file})") + "\n")
     if result.logs_truncated:
         write(style.dim("[... earlier output cut: the console shows at most 4 KB ...]") + "\n")
     write(result.logs)

@@ -7,10 +7,9 @@ runtime and its callers (CLI, debug adapter, extension, tests). Keep its keys st
 from __future__ import annotations
 
 import json
-import math
 import os
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
 
@@ -49,11 +48,7 @@ def encode_return_value(value: Any) -> Tuple[str, Optional[str], Optional[Dict[s
             # (assumption: it uses a strict encoder, as its Go front end would reject them anyway).
             body, content_type = json.dumps(value, allow_nan=False), JSON_CONTENT_TYPE
         except (TypeError, ValueError, RecursionError) as exc:
-            message = "%sfailed to convert the result to a JSON string, err: %s (the handler returned a %s)" % (
-                RESULT_ERROR,
-                exc,
-                type(value).__name__,
-            )
+            message = f"{RESULT_ERROR}failed to convert the result to a JSON string, err: {exc} (the handler returned a {type(value).__name__})"
             return "", None, error_object(message, type(exc).__name__)
     size = len(body.encode("utf-8", "surrogatepass"))
     if size > MAX_BODY_BYTES:
@@ -68,10 +63,13 @@ def encode_return_value(value: Any) -> Tuple[str, Optional[str], Optional[Dict[s
 
 def billed_duration_ms(duration_ms: float) -> int:
     """The platform bills the execution duration rounded up to the next whole millisecond."""
-    return max(1, int(math.ceil(duration_ms - 1e-9)))
+    whole = int(duration_ms)
+    return max(1, whole if duration_ms - whole < 1e-9 else whole + 1)
 
 
-def make_summary(request_id: str, memory_size: int, duration_ms: float, memory_used_mb: float) -> Dict[str, Any]:
+def make_summary(
+    request_id: str, memory_size: int, duration_ms: float, memory_used_mb: float
+) -> Dict[str, Any]:
     """The execution summary as the console shows it (3-decimal duration and memory)."""
     return {
         "requestId": request_id,
@@ -105,7 +103,16 @@ def read_log_tail(path: str, limit: int = LOG_DISPLAY_BYTES) -> Tuple[str, bool]
 class InvocationResult:
     """What one invocation produced: function return, execution summary and logs."""
 
-    __slots__ = ("body", "content_type", "error", "log_file", "logs", "logs_truncated", "request_id", "summary")
+    __slots__ = (
+        "body",
+        "content_type",
+        "error",
+        "log_file",
+        "logs",
+        "logs_truncated",
+        "request_id",
+        "summary",
+    )
 
     def __init__(
         self,
@@ -146,5 +153,5 @@ class InvocationResult:
         }
 
     def __repr__(self) -> str:
-        state = "ok" if self.ok else "error=%s" % (self.error or {}).get("errorType")
-        return "<InvocationResult %s %s>" % (self.request_id, state)
+        state = "ok" if self.ok else "error={}".format((self.error or {}).get("errorType"))
+        return f"<InvocationResult {self.request_id} {state}>"
