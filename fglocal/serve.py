@@ -47,10 +47,15 @@ def _emit(text: str) -> None:
 class InstancePool:
     """Up to ``size`` warm instances; each serves one event at a time, callers queue for a free one."""
 
-    def __init__(self, config: Any, size: int = 1, log_dir: Optional[str] = None) -> None:
-        from fglocal.instance import Instance
+    def __init__(self, config: Any, size: int = 1, log_dir: Optional[str] = None, tag: str = "serve") -> None:
+        from fglocal.instance import Instance, default_log_dir
 
-        self.instances = [Instance(config, log_dir=log_dir) for _ in range(size)]
+        # Each instance keeps its logs in a folder of its own: an instance prunes old logs in its
+        # folder, and must not remove another's log while that one is being written.
+        base = log_dir or default_log_dir()
+        self.instances = [
+            Instance(config, log_dir=os.path.join(base, f"{tag}-{n}")) for n in range(1, size + 1)
+        ]
         # Last in, first out: the most recently used (warmest) instance takes the next request, and
         # the others start only when requests overlap.
         self._idle: queue.LifoQueue = queue.LifoQueue()
@@ -96,17 +101,10 @@ class ApigServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(
-        self,
-        port: int,
-        pool: InstancePool,
-        api_id: str,
-        routes: Sequence[apig.Route],
-        stage: str,
-        quiet: bool,
-    ) -> None:
+    pool: InstancePool  # set once the port is known (it names the instances' log folders)
+
+    def __init__(self, port: int, api_id: str, routes: Sequence[apig.Route], stage: str, quiet: bool) -> None:
         super().__init__((HOST, port), ApigRequestHandler)
-        self.pool = pool
         self.api_id = api_id
         self.routes = list(routes)
         self.stage = stage
@@ -117,6 +115,9 @@ class ApigRequestHandler(BaseHTTPRequestHandler):
     """One HTTP connection: each request is one invocation."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: without TCP_NODELAY the second waits for the client's
+    # delayed ACK (~40 ms on Linux) on a keep-alive connection.
+    disable_nagle_algorithm = True
     server_version = "fglocal-apig"
     server: ApigServer
 
@@ -291,17 +292,14 @@ def run_serve(args: argparse.Namespace) -> int:
     except apig.RouteError as exc:
         raise UsageError(str(exc)) from None
     config = load_function_config(args, args.entry)
-    pool = InstancePool(config, args.instances, args.log_dir)
     try:
-        server = ApigServer(
-            args.port, pool, api_id_for(str(config.code_root)), routes, args.stage, args.quiet
-        )
+        server = ApigServer(args.port, api_id_for(str(config.code_root)), routes, args.stage, args.quiet)
     except OSError as exc:
-        pool.close()
         raise UsageError(
             f"cannot listen on {HOST}:{args.port}: {exc.strerror} (choose another --port; 0 picks a free one)"
         ) from None
     port = server.server_address[1]
+    pool = server.pool = InstancePool(config, args.instances, args.log_dir, tag=f"serve-{port}")
     plural = "s" if args.instances > 1 else ""
     _emit(
         f"fglocal serve: {config.handler} on http://{HOST}:{port}/ ({args.instances} instance{plural}, "
