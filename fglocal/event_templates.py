@@ -238,7 +238,10 @@ def write_event(event: Dict[str, Any], out: Path, force: bool = False) -> None:
 def register(subparsers: Any) -> None:
     """Add ``fglocal event list|new`` to the CLI."""
     parser = subparsers.add_parser(
-        "event", help="make test events shaped like FunctionGraph trigger payloads", description=__doc__
+        "event",
+        help="make test events shaped like FunctionGraph trigger payloads",
+        description="Write test events shaped like FunctionGraph trigger payloads into the function folder's "
+        "events/ (list the triggers with 'fglocal event list').",
     )
     actions = parser.add_subparsers(dest="event_command", metavar="{list,new}")
     actions.required = True

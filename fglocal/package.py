@@ -475,8 +475,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "package",
         help="build the zip to upload to FunctionGraph (checks what the platform would refuse)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Build the zip the FunctionGraph console accepts (code at the zip's root; caches, virtualenvs, "
+            "VCS folders, test events, the local config and secrets left out; byte-identical for the same "
+            "files). Refuses what would fail on the platform: entry file not at the root, a module named "
+            "like the standard library, symlinks pointing outside the folder, oversize packages. Warns about "
+            "native modules built for another platform. Exit 0 written, 1 refused, 2 bad options."
+        ),
     )
     parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
     add_function_options(parser)

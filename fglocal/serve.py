@@ -252,8 +252,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve the function over HTTP on 127.0.0.1 as an APIG trigger would",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Serve the function on http://127.0.0.1:PORT/ as its APIG trigger would: each request becomes "
+            "an APIG event (body base64-encoded), the handler's {statusCode, headers, body, isBase64Encoded} "
+            "becomes the response. A failure or a result that is not an APIG response gets a 502, a timeout "
+            "a 504, with the reason in the body. One warm instance serves requests in turn (--instances N "
+            "for more). Ctrl+C stops the server and its instances."
+        ),
     )
     parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
     add_function_options(parser)
