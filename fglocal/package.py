@@ -26,7 +26,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from fglocal.stdlib import find_shadowing_modules
 
@@ -224,17 +224,26 @@ def entry_file_problem(entry: str, arcnames: Set[str], field: str = "handler") -
     )
 
 
-def shadowing_problems(arcnames: Sequence[str]) -> List[str]:
-    """Refusals for top-level modules or packages that take a standard library module's name."""
+def shadowing_problems(arcnames: Sequence[str], from_requirements: Collection[str] = ()) -> List[str]:
+    """Refusals for top-level modules or packages that take a standard library module's name.
+
+    ``from_requirements`` holds the top-level names pip installed, whose fix is another one.
+    """
     entries: Dict[str, bool] = {}
     for name in arcnames:
         top, slash, _ = name.partition("/")
         entries[top] = entries.get(top, False) or bool(slash)
-    return [
-        f"{entry} shadows the standard library module '{module}': module loading fails on the platform; "
-        "rename it"
-        for entry, module in find_shadowing_modules(sorted(entries.items()))
-    ]
+    problems = []
+    for entry, module in find_shadowing_modules(sorted(entries.items())):
+        fix = (
+            "it comes from requirements.txt: drop that requirement (a backport the runtime has built in)"
+            if entry.rstrip("/") in from_requirements
+            else "rename it"
+        )
+        problems.append(
+            f"{entry} shadows the standard library module '{module}': module loading fails on the platform; {fix}"
+        )
+    return problems
 
 
 def native_warning(arcname: str, head: bytes, runtime: Tuple[int, int]) -> Optional[str]:
@@ -313,8 +322,11 @@ def plan_package(
         else:
             kept.append(f)
     files = kept
+    dependency_tops: Set[str] = set()
     if deps_dir:
+        own_tops = {f.arcname.split("/", 1)[0] for f in files}
         files, shadowed = _merge_dependencies(files, deps_dir)
+        dependency_tops = {f.arcname.split("/", 1)[0] for f in files} - own_tops
         warnings += [f"your {p} replaces the one of the same name from requirements.txt" for p in shadowed]
 
     arcnames = {f.arcname for f in files}
@@ -323,7 +335,7 @@ def plan_package(
             problem = entry_file_problem(entry, arcnames, field)
             if problem:
                 problems.append(problem)
-    problems += shadowing_problems(sorted(arcnames))
+    problems += shadowing_problems(sorted(arcnames), dependency_tops)
 
     runtime = config.runtime_python
     for f in files:

@@ -332,3 +332,18 @@ def test_real_command_exit_codes(function_dir: Path, tmp_path: Path):
     bad = [sys.executable, "-m", "fglocal", "package", "--code-dir", str(tmp_path / "nope")]
     done = subprocess.run(bad, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+def test_dependency_that_shadows_the_standard_library_is_refused(tmp_path: Path, capsys):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _tiny_wheel(wheels, "enum34", {"enum/__init__.py": "# a backport\n"})
+    root = tmp_path / "fn"
+    write(root, {"index.py": "def handler(e, c):\n    return 1\n", "requirements.txt": "enum34==1.0\n"})
+    out = tmp_path / "x.zip"
+    argv = ["--code-dir", str(root), "--with-deps", "--out", str(out), "--pip-arg=--no-index"]
+    assert run_cli([*argv, f"--pip-arg=--find-links={wheels}"]) == 1
+    err = capsys.readouterr().err
+    assert "enum/ shadows the standard library module 'enum'" in err
+    assert "comes from requirements.txt" in err
+    assert not out.exists()
