@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from fglocal import apig
 from fglocal.result import MAX_BODY_BYTES
@@ -62,6 +62,10 @@ class InstancePool:
         for instance in reversed(self.instances):
             self._idle.put(instance)
         self.closing = False
+        # Bumped when the code changes: an instance of an older generation is restarted before its
+        # next event (a cold start on the new code, initializer included).
+        self.generation = 0
+        self._generations = {id(instance): 0 for instance in self.instances}
 
     def invoke(self, event: Any, request_id: str) -> Any:
         """Run ``event`` on the next free instance (waiting for one) and return its InvocationResult."""
@@ -69,9 +73,17 @@ class InstancePool:
         try:
             if self.closing:
                 raise RuntimeError("the server is stopping")
+            generation = self.generation
+            if self._generations[id(instance)] != generation:
+                instance.close()
+                self._generations[id(instance)] = generation
             return instance.invoke(event, request_id=request_id)
         finally:
             self._idle.put(instance)
+
+    def recycle(self) -> None:
+        """Restart every instance before its next event (the code changed)."""
+        self.generation += 1
 
     def pids(self) -> List[int]:
         """Process IDs of the running instance processes."""
@@ -93,6 +105,50 @@ class InstancePool:
             instance.close()
         for instance in self.instances:
             instance.close()
+
+
+class CodeWatcher(threading.Thread):
+    """Polls the code folder's ``.py`` files and calls ``on_change`` with the changed paths."""
+
+    def __init__(self, root: str, on_change: Callable[[List[str]], None], interval: float = 0.5) -> None:
+        super().__init__(name="fglocal-watch", daemon=True)
+        self.root = root
+        self.on_change = on_change
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.last = self.snapshot()
+
+    def snapshot(self) -> Dict[str, Tuple[int, int]]:
+        """Modification time and size of each Python file under the root (caches, venvs, dot-folders skipped)."""
+        found: Dict[str, Tuple[int, int]] = {}
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [
+                d
+                for d in dirs
+                if not d.startswith(".")
+                and d not in ("__pycache__", "node_modules")
+                and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
+            ]
+            for name in files:
+                if name.endswith(".py"):
+                    path = os.path.join(folder, name)
+                    try:
+                        info = os.stat(path)
+                    except OSError:
+                        continue
+                    found[os.path.relpath(path, self.root)] = (info.st_mtime_ns, info.st_size)
+        return found
+
+    def run(self) -> None:
+        """Compare snapshots until stopped."""
+        while not self.stopped.wait(self.interval):
+            current = self.snapshot()
+            if current != self.last:
+                changed = sorted(
+                    k for k in set(current) | set(self.last) if current.get(k) != self.last.get(k)
+                )
+                self.last = current
+                self.on_change(changed)
 
 
 class ApigServer(ThreadingHTTPServer):
@@ -281,6 +337,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--stage", default=apig.DEFAULT_STAGE, help="requestContext.stage (default RELEASE)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each request")
+    parser.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="keep instances when the code changes (default: restart them)",
+    )
     parser.set_defaults(run=run_serve)
 
 
@@ -310,6 +371,16 @@ def run_serve(args: argparse.Namespace) -> int:
         f"fglocal serve: {config.handler} on http://{HOST}:{port}/ ({args.instances} instance{plural}, "
         f"timeout {config.timeout:g} s, memory {config.memory_size} MB); Ctrl+C to stop"
     )
+    watcher = None
+    if not args.no_reload:
+
+        def changed(paths: List[str]) -> None:
+            pool.recycle()
+            shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            _emit(f"code changed ({shown}): instances restart on the next request")
+
+        watcher = CodeWatcher(str(config.code_root), changed)
+        watcher.start()
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="fglocal-serve"
     )
@@ -321,6 +392,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if watcher is not None:
+            watcher.stopped.set()
         server.shutdown()
         server.server_close()
         pool.close()

@@ -334,3 +334,24 @@ def test_invoke_path_does_not_import_the_plugins(tmp_path: Path):
         "http.server",
     ):
         assert module not in imported
+
+
+def test_code_change_restarts_the_instances(tmp_path: Path):
+    import shutil
+
+    code = tmp_path / "web"
+    shutil.copytree(WEB, code)
+    serve = Serve(code_dir=code)
+    try:
+        before = info(serve, "/info")
+        source = (code / "index.py").read_text()
+        marker = '    if path == "/fail":'
+        added = '    if path == "/version":\n        return _json(200, {"version": 2})\n'
+        (code / "index.py").write_text(source.replace(marker, added + marker))
+        line = serve.wait_for(lambda text: text.startswith("code changed"))
+        assert "index.py" in line
+        after = info(serve, "/version")
+        assert after == {"version": 2}
+        assert info(serve, "/info")["pid"] != before["pid"]
+    finally:
+        assert serve.stop() == 0
