@@ -323,6 +323,9 @@ def run_new(args: argparse.Namespace) -> int:
     if args.out == "-":
         print(json.dumps(event, indent=2, ensure_ascii=False))
         return 0
+    if not args.out and not Path(args.code_dir).is_dir():
+        print(f"fglocal event: the function folder {args.code_dir} does not exist", file=sys.stderr)
+        return 2
     out = Path(args.out) if args.out else default_event_path(args.code_dir, args.trigger)
     try:
         write_event(event, out, force=args.force)

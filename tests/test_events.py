@@ -175,3 +175,9 @@ def test_real_command_writes_an_event_that_invoke_runs(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert json.loads(result["body"])["body"] == "from the CLI"
+
+
+def test_missing_function_folder_is_refused(tmp_path: Path, capsys):
+    assert run_cli(["event", "new", "timer", "--code-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "nope").exists()
