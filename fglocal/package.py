@@ -18,6 +18,7 @@ import argparse
 import fnmatch
 import json
 import os
+import re
 import shutil
 import stat
 import struct
@@ -279,6 +280,23 @@ def native_warning(arcname: str, head: bytes, runtime: Tuple[int, int]) -> Optio
     return None
 
 
+_CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def needs_coding_declaration(path: str) -> bool:
+    """Tell whether a Python 2 source file has non-ASCII bytes and no PEP 263 coding line."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    if data.isascii():
+        return False
+    if data.startswith(b"\xef\xbb\xbf"):
+        return False  # a UTF-8 BOM declares the encoding too
+    return not any(_CODING_RE.match(line) for line in data.splitlines()[:2])
+
+
 def _read_head(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -344,6 +362,12 @@ def plan_package(
             warning = native_warning(f.arcname, _read_head(f.source), runtime)
             if warning:
                 warnings.append(warning)
+        elif runtime[0] == 2 and name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
+            if needs_coding_declaration(f.source):
+                warnings.append(
+                    f"{f.arcname} has non-ASCII text but no '# -*- coding: utf-8 -*-' line: "
+                    "Python 2.7 refuses to import it (SyntaxError: Non-ASCII character)"
+                )
 
     requirements = code_root / "requirements.txt"
     if not deps_dir and requirements.is_file() and _requirement_count(requirements):

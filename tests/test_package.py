@@ -347,3 +347,20 @@ def test_dependency_that_shadows_the_standard_library_is_refused(tmp_path: Path,
     assert "enum/ shadows the standard library module 'enum'" in err
     assert "comes from requirements.txt" in err
     assert not out.exists()
+
+
+def test_python27_non_ascii_without_coding_line_warns(tmp_path: Path, capsys):
+    write(
+        tmp_path,
+        {
+            "index.py": "# -*- coding: utf-8 -*-\n# 中文注释\ndef handler(e, c):\n    return 1\n",
+            "util.py": "# 中文注释\nX = 1\n",
+            "plain.py": "X = 1\n",
+        },
+    )
+    assert run_cli(["--code-dir", str(tmp_path), "--runtime", "python2.7", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "util.py has non-ASCII text but no '# -*- coding: utf-8 -*-' line" in out
+    assert "index.py has" not in out and "plain.py has" not in out
+    assert run_cli(["--code-dir", str(tmp_path), "--runtime", "python3.9", "--dry-run"]) == 0
+    assert "non-ASCII" not in capsys.readouterr().out
