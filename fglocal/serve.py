@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -296,6 +297,19 @@ class ApigRequestHandler(BaseHTTPRequestHandler):
         _emit("\n".join(lines))
 
 
+def _stop_on_first_signal() -> None:
+    """Make Ctrl+C / SIGTERM stop the server once; later ones are ignored so that cleanup finishes."""
+
+    def stop(signum: int, frame: Any) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) != signal.SIG_IGN:  # a parent that ignores Ctrl+C is obeyed
+            signal.signal(sig, stop)
+
+
 def api_id_for(code_root: str) -> str:
     """Derive a stable APIG ``apiId`` for a function folder (the same across restarts)."""
     return hashlib.md5(os.path.abspath(code_root).encode("utf-8")).hexdigest()
@@ -385,6 +399,7 @@ def run_serve(args: argparse.Namespace) -> int:
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="fglocal-serve"
     )
     thread.daemon = True
+    _stop_on_first_signal()
     thread.start()
     try:
         while thread.is_alive():

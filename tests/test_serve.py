@@ -248,13 +248,15 @@ def test_instances_serve_concurrently(tmp_path: Path):
         assert serve.stop() == 0
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_stop_leaves_no_process_behind(sig: int):
+@pytest.mark.parametrize(("sig", "times"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 3)])
+def test_stop_leaves_no_process_behind(sig: int, times: int):
     serve = Serve("--instances", "2")
     started = info(serve, "/background")
     instance_pid, child_pid = started["pid"], started["child"]
     assert alive(instance_pid) and alive(child_pid)
     assert instance_pid in children_of(serve.proc.pid)
+    for _ in range(times - 1):  # impatient Ctrl+C presses must not cut the cleanup short
+        serve.proc.send_signal(sig)
     assert serve.stop(sig) == 0
     assert "fglocal serve: stopped" in serve.output()
     assert not alive(instance_pid)
