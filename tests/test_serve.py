@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -269,11 +270,12 @@ def test_stop_during_a_request(tmp_path: Path):
         pending = pool.submit(serve.request, "GET", f"/rendezvous?n=2&wait=50&dir={tmp_path}")
         serve_pid = serve.proc.pid
         # Wait until the handler is running (its marker file exists), then stop the server.
-        marker = tmp_path
-        while not os.listdir(marker):
-            assert pending.running() or not pending.done()
-            threading.Event().wait(0.01)
-        instance_pid = int(os.listdir(marker)[0])
+        deadline = time.monotonic() + 60
+        while not os.listdir(tmp_path):
+            assert not pending.done(), pending.result()
+            assert time.monotonic() < deadline, serve.output()
+            time.sleep(0.01)
+        instance_pid = int(os.listdir(tmp_path)[0])
         assert serve.stop() == 0
         try:
             pending.result(timeout=30)
