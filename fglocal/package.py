@@ -557,7 +557,11 @@ def run_package(args: argparse.Namespace) -> int:
         plan = plan_package(config, args.code_dir, out, staging)
         if plan.problems or args.dry_run:
             return _report(args, plan, out, plan.problems, 0)
-        zip_size = write_zip(plan.files, out)
+        try:
+            zip_size = write_zip(plan.files, out)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            return _report(args, plan, out, [f"cannot write the zip: {exc.strerror or exc}{where}"], 0)
         refused, warned = size_problems(zip_size)
         if refused:
             os.unlink(str(out))

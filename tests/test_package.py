@@ -364,3 +364,9 @@ def test_python27_non_ascii_without_coding_line_warns(tmp_path: Path, capsys):
     assert "index.py has" not in out and "plain.py has" not in out
     assert run_cli(["--code-dir", str(tmp_path), "--runtime", "python3.9", "--dry-run"]) == 0
     assert "non-ASCII" not in capsys.readouterr().out
+
+
+def test_unwritable_output_is_reported(tmp_path: Path, capsys):
+    write(tmp_path, {"index.py": "def handler(e, c):\n    return 1\n", "blocker": "a file, not a folder"})
+    assert run_cli(["--code-dir", str(tmp_path), "--out", str(tmp_path / "blocker" / "x.zip")]) == 1
+    assert "cannot write the zip" in capsys.readouterr().err
