@@ -259,19 +259,26 @@ class ApigRequestHandler(BaseHTTPRequestHandler):
         self._report(response, result, (time.perf_counter() - started) * 1000.0)
 
     def _send(self, response: apig.GatewayResponse, request_hex: str, function_request_id: str) -> None:
+        # Status line, headers and body go out in one write (one TCP segment for small responses).
+        phrase = self.responses.get(response.status, ("",))[0]
+        head = [
+            f"{self.protocol_version} {response.status} {phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                head.append(f"{name}: {value}")
+        head.append(f"Content-Length: {len(response.body)}")
+        head.append(f"X-Request-Id: {request_hex}")
+        head.append(f"X-Fglocal-Request-Id: {function_request_id}")
+        if self.close_connection:
+            head.append("Connection: close")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
+        if self.command != "HEAD":
+            data += response.body
         try:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.send_header("X-Request-Id", request_hex)
-            self.send_header("X-Fglocal-Request-Id", function_request_id)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
+            self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
