@@ -359,3 +359,34 @@ def test_code_change_restarts_the_instances(tmp_path: Path):
         assert info(serve, "/info")["pid"] != before["pid"]
     finally:
         assert serve.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "index.py": "def initializer(context):\n    raise RuntimeError('no db')\n\ndef handler(e, c):\n    return 1\n"
+            },
+            "function initialization exception",
+        ),
+        ({"index.py": "def other(e, c):\n    return 1\n"}, "function entry exception"),
+        ({"index.py": "def handler(e, c)\n    return 1\n"}, "SyntaxError"),
+    ],
+)
+def test_functions_that_cannot_run_get_502_for_every_request(
+    tmp_path: Path, files: Dict[str, str], expected: str
+):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "fglocal.json").write_text(
+        json.dumps({"initializer": "index.initializer"} if "def initializer" in files["index.py"] else {})
+    )
+    serve = Serve(code_dir=tmp_path)
+    try:
+        for _ in range(2):
+            status, _, body = serve.request("GET", "/")
+            assert status == 502
+            assert expected in json.dumps(json.loads(body))
+    finally:
+        assert serve.stop() == 0
