@@ -1,6 +1,7 @@
 """Logs: every kind of output of one invocation, in order, nothing lost; the 4 KB display."""
 
 import os
+import time
 
 from runtime_support import function_dir, invoke_json
 
@@ -65,3 +66,20 @@ def test_human_display_says_when_it_cut(tmp_path):
     assert "the console shows at most 4 KB" in out
     assert "Billed Duration" in out and "Memory Configured   128 MB" in out
     assert "\033[" not in out  # no colour when not on a terminal
+
+
+def test_old_logs_are_pruned_but_recent_and_vanished_ones_are_safe(tmp_path):
+    from fglocal.instance import LOG_FILES_KEPT, _prune_logs
+
+    old = time.time() - 3600
+    for i in range(LOG_FILES_KEPT + 20):
+        path = tmp_path / ("old-%03d.log" % i)
+        path.write_text("x")
+        os.utime(path, (old + i, old + i))
+    fresh = tmp_path / "fresh.log"
+    fresh.write_text("running")
+    _prune_logs(str(tmp_path), 50)  # a multiple of 50 always prunes
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "fresh.log" in names
+    assert len(names) == LOG_FILES_KEPT
+    assert "old-000.log" not in names and "old-%03d.log" % (LOG_FILES_KEPT + 19) in names
