@@ -98,7 +98,12 @@ class RawClient:
 
 def generate_module(lines: int = 3000) -> tuple:
     """A handler module of ``lines`` lines, and the (line, character) just after ``context.`` in it."""
-    out = ['"""Generated FunctionGraph handler module for the language-server benchmark."""', "", "import json", ""]
+    out = [
+        '"""Generated FunctionGraph handler module for the language-server benchmark."""',
+        "",
+        "import json",
+        "",
+    ]
     number = 0
     while len(out) < lines - 30:
         out += [
@@ -130,7 +135,9 @@ def generate_module(lines: int = 3000) -> tuple:
     return text, insert_line
 
 
-async def run_server(name: str, command: List[str], text: str, insert_line: int, requests: int, workdir: Path) -> Dict[str, Any]:
+async def run_server(
+    name: str, command: List[str], text: str, insert_line: int, requests: int, workdir: Path
+) -> Dict[str, Any]:
     """Measure one server; returns a dict of results."""
     path = workdir / "index.py"
     path.write_text(text)
@@ -150,21 +157,30 @@ async def run_server(name: str, command: List[str], text: str, insert_line: int,
     }
     _elapsed, _ = await client.request(
         "initialize",
-        {"processId": os.getpid(), "rootUri": workdir.as_uri(), "capabilities": capabilities,
-         "workspaceFolders": [{"uri": workdir.as_uri(), "name": "bench"}]},
+        {
+            "processId": os.getpid(),
+            "rootUri": workdir.as_uri(),
+            "capabilities": capabilities,
+            "workspaceFolders": [{"uri": workdir.as_uri(), "name": "bench"}],
+        },
     )
     initialized_at = time.perf_counter()
     client.notify("initialized", {})
     result: Dict[str, Any] = {"name": name, "start_to_initialize_ms": (initialized_at - start) * 1000}
 
     def diagnostics_for(version: int):
-        return lambda method, params: method == "textDocument/publishDiagnostics" and params["uri"] == uri and (
-            params.get("version") in (None, version)
+        return lambda method, params: (
+            method == "textDocument/publishDiagnostics"
+            and params["uri"] == uri
+            and (params.get("version") in (None, version))
         )
 
     waiting = client.expect(diagnostics_for(1))
     sent = time.perf_counter()
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    )
     try:
         result["diagnostics_open_ms"] = (await asyncio.wait_for(waiting, 30) - sent) * 1000
     except asyncio.TimeoutError:
@@ -176,12 +192,17 @@ async def run_server(name: str, command: List[str], text: str, insert_line: int,
         {
             "textDocument": {"uri": uri, "version": 2},
             "contentChanges": [
-                {"range": {"start": {"line": insert_line, "character": 0}, "end": {"line": insert_line, "character": 0}},
-                 "text": line + "\n"}
+                {
+                    "range": {
+                        "start": {"line": insert_line, "character": 0},
+                        "end": {"line": insert_line, "character": 0},
+                    },
+                    "text": line + "\n",
+                }
             ],
         },
     )
-    path.write_text("\n".join(text.split("\n")[:insert_line] + [line] + text.split("\n")[insert_line:]))
+    path.write_text("\n".join([*text.split("\n")[:insert_line], line, *text.split("\n")[insert_line:]]))
     try:
         await asyncio.wait_for(client.expect(diagnostics_for(2)), 5)
     except asyncio.TimeoutError:
@@ -192,7 +213,11 @@ async def run_server(name: str, command: List[str], text: str, insert_line: int,
     for _ in range(requests):
         elapsed, completion = await client.request(
             "textDocument/completion",
-            {"textDocument": {"uri": uri}, "position": position, "context": {"triggerKind": 2, "triggerCharacter": "."}},
+            {
+                "textDocument": {"uri": uri},
+                "position": position,
+                "context": {"triggerKind": 2, "triggerCharacter": "."},
+            },
         )
         latencies.append(elapsed * 1000)
         items = completion.get("items", []) if isinstance(completion, dict) else (completion or [])
@@ -242,8 +267,13 @@ def jedi_command() -> Optional[List[str]]:
         try:
             subprocess.run([sys.executable, "-m", "venv", str(JEDI_VENV)], check=True)
             subprocess.run(
-                [str(JEDI_VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                 f"jedi-language-server=={JEDI_VERSION}"],
+                [
+                    str(JEDI_VENV / "bin" / "pip"),
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    f"jedi-language-server=={JEDI_VERSION}",
+                ],
                 check=True,
             )
         except (OSError, subprocess.CalledProcessError) as error:
@@ -277,7 +307,9 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int) -> str:
     offered = []
     for r in results:
         got = set(r["completion_labels"])
-        offered.append("all %d" % len(expected) if expected <= got else "%d of %d" % (len(got & expected), len(expected)))
+        offered.append(
+            "all %d" % len(expected) if expected <= got else "%d of %d" % (len(got & expected), len(expected))
+        )
     rows.append("| Context methods offered at `context.` | all | " + " | ".join(offered) + " |")
     python = sys.version.split()[0]
     header = (

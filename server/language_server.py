@@ -19,7 +19,8 @@ from pygls.workspace import TextDocument
 
 from server import __version__
 from server.analysis import config_checks, diagnostics
-from server.analysis.model import Finding, ModuleContext
+from server.analysis.context_inference import ScopeIndex
+from server.analysis.model import Finding, ModuleContext, Roles
 from server.analysis.text import split_lines
 from server.lsp_convert import to_diagnostic
 from server.project import Project, find_project
@@ -44,6 +45,8 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._pending: Dict[str, asyncio.TimerHandle] = {}
         self._config_published: Dict[str, List[Tuple[Any, ...]]] = {}
         self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
+        self._scopes: Dict[str, Tuple[Optional[int], Roles, ScopeIndex]] = {}
+        self._modules: Dict[str, Tuple[Optional[Project], ModuleContext]] = {}
         self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
 
     # -- logging -----------------------------------------------------------------------------------
@@ -62,7 +65,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         for warning in warnings:
             self.log("functiongraph settings: " + warning, types.MessageType.Warning)
         self.settings = settings
-        self._projects.clear()
+        self.invalidate_projects()
 
     # -- documents and projects -------------------------------------------------------------------
     def lines_of(self, document: TextDocument) -> List[str]:
@@ -77,12 +80,23 @@ class FunctionGraphLanguageServer(LanguageServer):
     def forget_document(self, uri: str) -> None:
         """Drop per-document caches (on open and close: a reopened URI restarts at any version)."""
         self._lines.pop(uri, None)
+        self._scopes.pop(uri, None)
         self._analysis.pop(uri, None)
         self.cancel_pending(uri)
+
+    def scope_index(self, document: TextDocument, roles: Roles) -> ScopeIndex:
+        """The document's :class:`ScopeIndex`, kept while its version and roles stay the same."""
+        cached = self._scopes.get(document.uri)
+        if cached is not None and cached[0] == document.version and cached[1] == roles:
+            return cached[2]
+        index = ScopeIndex(self.lines_of(document), roles)
+        self._scopes[document.uri] = (document.version, roles, index)
+        return index
 
     def invalidate_projects(self) -> None:
         """Forget cached configs and file lists (after a save, open, or file change)."""
         self._projects.clear()
+        self._modules.clear()
 
     def project_of(self, uri: str) -> Optional[Project]:
         """The function project of a file URI (cached per folder), None for other URIs."""
@@ -104,7 +118,13 @@ class FunctionGraphLanguageServer(LanguageServer):
         return project
 
     def module_of(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
-        """The project of a document and what the analysis needs to know about the module."""
+        """The project of a document and what the analysis needs to know about the module (cached)."""
+        cached = self._modules.get(uri)
+        if cached is None:
+            cached = self._modules[uri] = self._resolve_module(uri)
+        return cached
+
+    def _resolve_module(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
         project = self.project_of(uri)
         if project is None:
             runtime = self.settings.runtime or "python3.9"

@@ -110,7 +110,9 @@ def load_project(folder: Path, settings: Settings) -> Project:
             config.code_root,
         )
         if config.config_file is not None:
-            from_file = [key for key in ("handler", "initializer") if _file_sets(config.config_file, key)]
+            from_file = [
+                key for key in ("handler", "initializer") if _file_sets(Path(config.config_file), key)
+            ]
     except ConfigError as exc:
         error = exc
     except OSError as exc:

@@ -109,9 +109,9 @@ def complete(
     position = document.position_from_client_units(params.position)
     _project, module = ls.module_of(document.uri)
     snippets = _client_snippets(ls)
-    items = completion.complete(
-        ls.lines_of(document), position.line, position.character, module.roles, snippets
-    )
+    lines = ls.lines_of(document)
+    index = ls.scope_index(document, module.roles)
+    items = completion.complete(lines, position.line, position.character, module.roles, snippets, index)
     if not items:
         return None
     return types.CompletionList(is_incomplete=False, items=[to_completion_item(i) for i in items])
@@ -130,7 +130,8 @@ def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -> Opti
     document = ls.workspace.get_text_document(params.text_document.uri)
     position = document.position_from_client_units(params.position)
     _project, module = ls.module_of(document.uri)
-    found = hover.hover(ls.lines_of(document), position.line, position.character, module.roles)
+    index = ls.scope_index(document, module.roles)
+    found = hover.hover(ls.lines_of(document), position.line, position.character, module.roles, index)
     if found is None:
         return None
     markdown, span = found
@@ -152,8 +153,9 @@ def on_signature_help(
     document = ls.workspace.get_text_document(params.text_document.uri)
     position = document.position_from_client_units(params.position)
     _project, module = ls.module_of(document.uri)
+    index = ls.scope_index(document, module.roles)
     found = signature_help.signature_help(
-        ls.lines_of(document), position.line, position.character, module.roles
+        ls.lines_of(document), position.line, position.character, module.roles, index
     )
     if found is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
@@ -72,20 +73,29 @@ def in_string_or_comment(prefix: str) -> bool:
 
 
 def complete(
-    lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES, snippets: bool = True
+    lines: Sequence[str],
+    line: int,
+    col: int,
+    roles: Roles = NO_ROLES,
+    snippets: bool = True,
+    index: Optional[ScopeIndex] = None,
 ) -> List[CompletionData]:
-    """Completion items at (line, col); an empty list when there is nothing FunctionGraph-specific."""
-    index = ScopeIndex(lines, roles)
+    """Completion items at (line, col); an empty list when there is nothing FunctionGraph-specific.
+
+    ``index`` may be a :class:`ScopeIndex` of the same lines kept from an earlier request.
+    """
+    index = index or ScopeIndex(lines, roles)
     found = receiver_at(lines, line, col, index)
     if found:
         kind, _typed = found
-        return method_items(kind, snippets)
+        return list(method_items(kind, snippets))
     if _wants_file_snippets(lines, line, col):
         return file_snippets(roles)
     return []
 
 
-def method_items(kind: str, snippets: bool = True) -> List[CompletionData]:
+@functools.lru_cache(maxsize=None)
+def method_items(kind: str, snippets: bool = True) -> Tuple[CompletionData, ...]:
     """One item per method of the Context or the logger; deprecated ones sort last."""
     items = []
     for position, info in enumerate(sdk.methods(kind)):
@@ -103,7 +113,7 @@ def method_items(kind: str, snippets: bool = True) -> List[CompletionData]:
                 deprecated=bool(info.deprecated_by),
             )
         )
-    return items
+    return tuple(items)
 
 
 def _wants_file_snippets(lines: Sequence[str], line: int, col: int) -> bool:

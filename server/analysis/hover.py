@@ -16,14 +16,16 @@ _BEFORE_METHOD_RE = re.compile(
 )
 
 
-def hover(lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES) -> Optional[Tuple[str, Span]]:
+def hover(
+    lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES, index: Optional[ScopeIndex] = None
+) -> Optional[Tuple[str, Span]]:
     """Markdown and the word's span for the symbol at (line, col), or None."""
     text = line_at(lines, line)
     start, end = word_around(text, col)
     if start == end or in_string_or_comment(text[:start]):
         return None
     word = text[start:end]
-    index = ScopeIndex(lines, roles)
+    index = index or ScopeIndex(lines, roles)
     span = Span(line, start, line, end)
     before = _BEFORE_METHOD_RE.search(text[:start])
     if before:

@@ -29,7 +29,7 @@ class SignatureData:
 
 
 def signature_help(
-    lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES
+    lines: Sequence[str], line: int, col: int, roles: Roles = NO_ROLES, index: Optional[ScopeIndex] = None
 ) -> Optional[SignatureData]:
     """The signature of the Context/logger call whose parentheses hold the cursor, or None."""
     first = max(0, line - _MAX_LINES_BACK)
@@ -46,7 +46,7 @@ def signature_help(
     match = _CALLEE_RE.search(last_line)
     if not match:
         return None
-    index = ScopeIndex(lines, roles)
+    index = index or ScopeIndex(lines, roles)
     kind = index.kind_of(match.group(1), callee_line)
     if kind == CONTEXT and match.group(2):
         kind = LOGGER
