@@ -175,16 +175,27 @@ async def run_server(
             and (params.get("version") in (None, version))
         )
 
-    waiting = client.expect(diagnostics_for(1))
-    sent = time.perf_counter()
-    client.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    # A first round trip: the didOpen below then measures a running server, not its start-up.
+    await client.request(
+        "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
     )
-    try:
-        result["diagnostics_open_ms"] = (await asyncio.wait_for(waiting, 30) - sent) * 1000
-    except asyncio.TimeoutError:
-        result["diagnostics_open_ms"] = None
+    opens = []
+    for attempt in range(5):  # open (measured) and close, 5 times; the last stays open
+        waiting = client.expect(diagnostics_for(1))
+        sent = time.perf_counter()
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+        )
+        try:
+            opens.append((await asyncio.wait_for(waiting, 30) - sent) * 1000)
+        except asyncio.TimeoutError:
+            break
+        if attempt < 4:
+            cleared = client.expect(diagnostics_for(1))
+            client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+            await asyncio.wait_for(cleared, 30)
+    result["diagnostics_open_ms"] = statistics.median(opens) if opens else None
     # Type `context.` on a new line, as a user would, and let any debounced diagnostics settle.
     line = "    context."
     client.notify(
@@ -249,6 +260,35 @@ async def run_server(
     return result
 
 
+async def start_times(command: List[str], workdir: Path, runs: int) -> List[float]:
+    """Milliseconds from spawning the server to its ``initialize`` response, for ``runs`` fresh processes."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=str(workdir),
+        )
+        client = RawClient(process)
+        await client.request(
+            "initialize", {"processId": os.getpid(), "rootUri": workdir.as_uri(), "capabilities": {}}
+        )
+        times.append((time.perf_counter() - start) * 1000)
+        client.notify("initialized", {})
+        await client.request("shutdown", None)
+        client.notify("exit", None)
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+        client.reader.cancel()
+    return times
+
+
 def peak_rss_mib(pid: int) -> Optional[float]:
     """VmHWM of a live process, in MiB (Linux)."""
     try:
@@ -295,10 +335,10 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int) -> str:
         "|---|---|" + "---|" * len(results),
     ]
     measures = [
-        ("start → `initialize` response (ms)", "≤ 300", "start_to_initialize_ms"),
+        ("start → `initialize` response (ms, median of 5 starts)", "≤ 300", "start_to_initialize_ms"),
         (f"completion at `context.` p50 (ms, {requests} requests)", "", "completion_p50_ms"),
         (f"completion at `context.` p99 (ms, {requests} requests)", "≤ 10", "completion_p99_ms"),
-        ("diagnostics after didOpen (ms)", "≤ 100", "diagnostics_open_ms"),
+        ("diagnostics after didOpen (ms, median of 5)", "≤ 100", "diagnostics_open_ms"),
         ("diagnostics after didSave (ms, median of 20)", "≤ 50", "diagnostics_save_ms"),
         ("peak RSS (MiB)", "≤ 60", "peak_rss_mib"),
     ]
@@ -312,10 +352,12 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int) -> str:
         )
     rows.append("| Context methods offered at `context.` | all | " + " | ".join(offered) + " |")
     python = sys.version.split()[0]
+    load = os.getloadavg()[0]
     header = (
         f"{HEADING}\n\n"
-        f"`python bench/lsp.py` ({time.strftime('%Y-%m-%d')}, Python {python}, {os.cpu_count()} cores): a generated "
-        f"{lines}-line handler module, one run, both servers over stdio with the same raw JSON-RPC client.\n\n"
+        f"`python bench/lsp.py` ({time.strftime('%Y-%m-%d')}, Python {python}, {os.cpu_count()} cores, load average "
+        f"{load:.1f} at the end): a generated {lines}-line handler module, both servers over stdio with the same raw "
+        f"JSON-RPC client.\n\n"
     )
     return header + "\n".join(rows) + "\n"
 
@@ -342,7 +384,10 @@ async def main_async(args: argparse.Namespace) -> int:
     results = []
     for name, command in servers:
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(await run_server(name, command, text, insert_line, args.requests, Path(tmp)))
+            result = await run_server(name, command, text, insert_line, args.requests, Path(tmp))
+            # Start-up again, in fresh processes now that bytecode caches are warm: the median of 5.
+            result["start_to_initialize_ms"] = statistics.median(await start_times(command, Path(tmp), 5))
+            results.append(result)
     section = report(results, args.lines, args.requests)
     print(section)
     if args.write:

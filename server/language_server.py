@@ -81,6 +81,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         """Drop per-document caches (on open and close: a reopened URI restarts at any version)."""
         self._lines.pop(uri, None)
         self._scopes.pop(uri, None)
+        self._config_published.pop(uri, None)
         self._analysis.pop(uri, None)
         self.cancel_pending(uri)
 

@@ -20,6 +20,7 @@ from server.analysis import codelens, completion, hover, signature_help
 from server.language_server import FunctionGraphLanguageServer, guarded
 from server.lsp_convert import quick_fixes, to_completion_item, to_range
 from server.settings import SECTION
+from server.warmup import warm_up
 
 RUN_COMMAND = "functiongraph.runHandler"
 DEBUG_COMMAND = "functiongraph.debugHandler"
@@ -32,6 +33,13 @@ SERVER = FunctionGraphLanguageServer()
 def initialize(ls: FunctionGraphLanguageServer, params: types.InitializeParams) -> None:
     """Read settings from ``initializationOptions``."""
     ls.apply_settings(params.initialization_options)
+
+
+@SERVER.feature(types.INITIALIZED)
+@guarded(None)
+def initialized(ls: FunctionGraphLanguageServer, params: types.InitializedParams) -> None:
+    """Warm the converters and the analysis up before the first document arrives."""
+    warm_up(ls.protocol._converter)
 
 
 @SERVER.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -10,6 +10,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import (
     CONFIG,
+    close_document,
     codes,
     copy_projects,
     diagnose,
@@ -211,6 +212,35 @@ NEGATIVE = [
 async def test_no_false_positive(client: LanguageClient, code, folder, source):
     diagnostics = await diagnose(client, project(client, folder) / "index.py", source)
     assert code not in codes(diagnostics), diagnostics
+
+
+INITIALIZER_CASES = [
+    ("def init(a, b):\n    pass\n", "initializer-signature", (0, 4)),
+    ("async def init(context):\n    pass\n", "initializer-signature", (0, 10)),
+    ("def init():\n    pass\n", "initializer-signature", (0, 4)),
+    ("init = lambda context: None\n", "initializer-signature", (0, 0)),
+    ("def setup(context):\n    pass\n", "entry-not-found", (0, 0)),
+]
+
+
+@pytest.mark.parametrize(("source", "code", "where"), INITIALIZER_CASES)
+async def test_initializer_checks(client: LanguageClient, source: str, code: str, where):
+    handler = "\n\ndef handler(evt, c):\n    return 1\n"
+    diagnostics = await diagnose(client, project(client, "withinit") / "main.py", source + handler)
+    assert [(d.code, (d.range.start.line, d.range.start.character)) for d in diagnostics] == [(code, where)]
+
+
+async def test_initializer_with_default_parameters_is_accepted(client: LanguageClient):
+    source = "def init(context, retries=3):\n    pass\n\ndef handler(evt, c, *rest):\n    return 1\n"
+    assert await diagnose(client, project(client, "withinit") / "main.py", source) == []
+
+
+async def test_valid_config_file_has_no_diagnostics(client: LanguageClient):
+    config = project(client, "withinit") / "fglocal.json"
+    try:
+        assert await open_document(client, config, config.read_text(), language="json") == []
+    finally:
+        await close_document(client, config)
 
 
 async def test_stdlib_shadowing_in_folder(client: LanguageClient):
