@@ -87,6 +87,13 @@ FIXES = [
         "import json\ndef handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps({'a': 1})}\n",
     ),
     (
+        "withinit/main.py",
+        "initializer-signature",
+        "def init():\n    pass\n\ndef handler(evt, c):\n    return 1\n",
+        "Change the signature to (context)",
+        "def init(context):\n    pass\n\ndef handler(evt, c):\n    return 1\n",
+    ),
+    (
         "py39",
         "python2-syntax",
         "def handler(event, context):\n    print 'hi'\n    return 1\n",
@@ -100,7 +107,8 @@ FIXES = [
     ("folder", "code", "before", "title", "after"), FIXES, ids=[f"{f[1]}-{i}" for i, f in enumerate(FIXES)]
 )
 async def test_quick_fix(client: LanguageClient, folder: str, code: str, before: str, title: str, after: str):
-    path = client.root / folder / "index.py"  # type: ignore[attr-defined]
+    relative = folder if folder.endswith(".py") else folder + "/index.py"
+    path = client.root / relative  # type: ignore[attr-defined]
     diagnostics = await open_document(client, path, before)
     try:
         target = [d for d in diagnostics if d.code == code]
