@@ -41,8 +41,8 @@ class ConfigError(ValueError):
     def __init__(self, field_name: str, message: str, source: str = "") -> None:
         self.field = field_name
         self.source = source
-        where = " in %s" % source if source else ""
-        super().__init__("invalid '%s'%s: %s" % (field_name, where, message))
+        where = f" in {source}" if source else ""
+        super().__init__(f"invalid '{field_name}'{where}: {message}")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class FunctionConfig:
         changes = {k: v for k, v in overrides.items() if v is not None}
         unknown = set(changes) - known
         if unknown:
-            raise TypeError("unknown config fields: %s" % ", ".join(sorted(unknown)))
+            raise TypeError("unknown config fields: {}".format(", ".join(sorted(unknown))))
         updated = replace(self, **changes)
         return _validated(updated, source="command line")
 
@@ -121,7 +121,7 @@ def load_config(
     source = str(path) if data or config_file else ""
     unknown = sorted(set(data) - set(_FIELDS) - set(_OTHER_FIELDS))
     if unknown:
-        raise ConfigError(unknown[0], "unknown field (known: %s)" % ", ".join(sorted(_FIELDS)), source)
+        raise ConfigError(unknown[0], "unknown field (known: {})".format(", ".join(sorted(_FIELDS))), source)
 
     values: Dict[str, Any] = {}
     for key, (attr, kind, description) in _FIELDS.items():
@@ -129,7 +129,7 @@ def load_config(
             continue
         value = data[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise ConfigError(key, "expected %s, got %s" % (description, json.dumps(value)), source)
+            raise ConfigError(key, f"expected {description}, got {json.dumps(value)}", source)
         values[attr] = value
 
     root_dir = path.parent if data else base
@@ -139,7 +139,7 @@ def load_config(
     code_root = (root_dir / code_uri).resolve()
     if not code_root.is_dir():
         field_name = "codeUri" if "codeUri" in data else "code folder"
-        raise ConfigError(field_name, "folder %s does not exist" % code_root, source)
+        raise ConfigError(field_name, f"folder {code_root} does not exist", source)
 
     user_data: Dict[str, str] = {}
     env_file = data.get("envFile")
@@ -164,7 +164,7 @@ def read_env_file(path: Path, field_name: str = "envFile") -> Dict[str, str]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(field_name, "cannot read %s: %s" % (path, exc.strerror)) from None
+        raise ConfigError(field_name, f"cannot read {path}: {exc.strerror}") from None
     result: Dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -187,13 +187,13 @@ def _read_json_object(path: Path) -> Dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError("config file", "cannot read %s: %s" % (path, exc.strerror)) from None
+        raise ConfigError("config file", f"cannot read {path}: {exc.strerror}") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ConfigError("config file", "%s is not valid JSON: %s" % (path, exc)) from None
+        raise ConfigError("config file", f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise ConfigError("config file", "%s must hold a JSON object" % path)
+        raise ConfigError("config file", f"{path} must hold a JSON object")
     return data
 
 
@@ -202,10 +202,12 @@ def _validated(config: FunctionConfig, source: str) -> FunctionConfig:
     if config.initializer is not None:
         check_entry(config.initializer, "initializer", source)
     if config.runtime not in RUNTIMES:
-        raise ConfigError("runtime", "expected one of %s, got %r" % (", ".join(RUNTIMES), config.runtime), source)
+        raise ConfigError(
+            "runtime", "expected one of {}, got {!r}".format(", ".join(RUNTIMES), config.runtime), source
+        )
     if config.memory_size not in MEMORY_SIZES:
         sizes = ", ".join(map(str, MEMORY_SIZES))
-        raise ConfigError("memorySize", "expected one of %s (MB), got %r" % (sizes, config.memory_size), source)
+        raise ConfigError("memorySize", f"expected one of {sizes} (MB), got {config.memory_size!r}", source)
     low, high = TIMEOUT_RANGE
     if not low <= config.timeout <= high:
         raise ConfigError("timeout", "expected %d-%d seconds, got %r" % (low, high, config.timeout), source)
@@ -215,17 +217,21 @@ def _validated(config: FunctionConfig, source: str) -> FunctionConfig:
         raise ConfigError("initializerTimeout", message, source)
     for key, value in config.user_data.items():
         if not isinstance(key, str) or not isinstance(value, str):
-            raise ConfigError("userData", "value of %r must be a string, got %s" % (key, json.dumps(value)), source)
+            raise ConfigError(
+                "userData", f"value of {key!r} must be a string, got {json.dumps(value)}", source
+            )
     for key, value in config.credentials.items():
         if key not in CREDENTIAL_ENV or not isinstance(value, str):
-            raise ConfigError("credentials", "expected string fields %s" % ", ".join(CREDENTIAL_ENV), source)
+            raise ConfigError(
+                "credentials", "expected string fields {}".format(", ".join(CREDENTIAL_ENV)), source
+            )
     return config
 
 
 def check_entry(entry: str, field_name: str = "handler", source: str = "") -> None:
     """Raise :class:`ConfigError` unless ``entry`` looks like ``file.function`` or ``pkg.file.function``."""
     if not isinstance(entry, str) or not _ENTRY_RE.match(entry):
-        message = "expected 'file.function' (e.g. 'index.handler'), got %s" % json.dumps(entry)
+        message = f"expected 'file.function' (e.g. 'index.handler'), got {json.dumps(entry)}"
         raise ConfigError(field_name, message, source)
 
 

@@ -63,7 +63,7 @@ def find_shadowing_modules(entries: Iterable[Tuple[str, bool]]) -> List[Tuple[st
     return sorted(found)
 
 
-def shadowing_in_folder(folder: "os.PathLike[str] | str") -> List[Tuple[str, str]]:
+def shadowing_in_folder(folder: os.PathLike[str] | str) -> List[Tuple[str, str]]:
     """:func:`find_shadowing_modules` over the entries of ``folder`` (empty when it cannot be read)."""
     try:
         with os.scandir(folder) as it:
