@@ -15,12 +15,24 @@ from debug_adapter.wire import Message
 # What we answer to "initialize": debugpy 1.8's abilities (the relay passes them through), minus
 # what a FunctionGraph run does not have (attach, restart of a single frame, terminal consoles).
 EXCEPTION_FILTERS = [
-    {"filter": "raised", "label": "Raised Exceptions", "default": False,
-     "description": "Break whenever any exception is raised."},
-    {"filter": "uncaught", "label": "Uncaught Exceptions", "default": True,
-     "description": "Break where an exception escapes your handler or initializer (the runtime would report it)."},
-    {"filter": "userUnhandled", "label": "User Uncaught Exceptions", "default": False,
-     "description": "Break when an exception escapes your code into library code."},
+    {
+        "filter": "raised",
+        "label": "Raised Exceptions",
+        "default": False,
+        "description": "Break whenever any exception is raised.",
+    },
+    {
+        "filter": "uncaught",
+        "label": "Uncaught Exceptions",
+        "default": True,
+        "description": "Break where an exception escapes your handler or initializer (the runtime would report it).",
+    },
+    {
+        "filter": "userUnhandled",
+        "label": "User Uncaught Exceptions",
+        "default": False,
+        "description": "Break when an exception escapes your code into library code.",
+    },
 ]
 CAPABILITIES: Dict[str, Any] = {
     "supportsConfigurationDoneRequest": True,
@@ -51,7 +63,7 @@ class Adapter:
     """One editor connection: a dispatch loop over client messages and runner callbacks."""
 
     def __init__(self, client_in: Any, client_out: Any) -> None:
-        self._queue: "queue.Queue[Callable[[], None]]" = queue.Queue()
+        self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
         self.client = Peer("client", client_in, client_out, self._from_client, self._client_closed)
         self.initialize_args: Dict[str, Any] = {}
         self.run: Optional[Any] = None

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Optional
 
-from debug_adapter.invocation import Invocation, ResultWatcher
+from debug_adapter.invocation import Invocation, SideChannels
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.peer import Peer
 from debug_adapter.processes import kill_trees, signal_pid
@@ -47,7 +47,9 @@ class DebugRun:
         self.client: Peer = adapter.client
         self.plan = plan
         self.invocation = Invocation(plan)
-        self.watcher = ResultWatcher(self.invocation.result_file, self._show_result)
+        self.watcher = SideChannels(
+            self.invocation.result_file, self.invocation.log_dir, self._show_result, self._show_log
+        )
         self.debugpy: Optional[subprocess.Popen[bytes]] = None
         self.parent: Optional[Peer] = None
         self.instances: List[_Instance] = []
@@ -68,7 +70,9 @@ class DebugRun:
             start_new_session=True,
         )
         assert self.debugpy.stdin is not None and self.debugpy.stdout is not None
-        self.parent = Peer("debugpy", self.debugpy.stdout, self.debugpy.stdin, self._on_parent, self._parent_closed)
+        self.parent = Peer(
+            "debugpy", self.debugpy.stdout, self.debugpy.stdin, self._on_parent, self._parent_closed
+        )
         self.parent.start()
         self.parent.request("initialize", self._initialize_arguments())
         self.parent.request("launch", self._debugpy_launch(), lambda response: self._relay(request, response))
@@ -103,7 +107,9 @@ class DebugRun:
             "justMyCode": self.plan.just_my_code,
             "rules": self.invocation.rules(),
             "showReturnValue": True,
-            "redirectOutput": True,
+            # The function's output is followed in its log files (see SideChannels), which also
+            # catch C-level writes and child processes; pydevd's copy would show it twice.
+            "redirectOutput": False,
         }
 
     # -- client requests ------------------------------------------------------------------------
@@ -114,7 +120,9 @@ class DebugRun:
         if command in _CONFIG_REQUESTS:
             self._configure(request)
         elif command == "configurationDone":
-            self.parent.request(command, request.get("arguments"), lambda response: self._relay(request, response))
+            self.parent.request(
+                command, request.get("arguments"), lambda response: self._relay(request, response)
+            )
         elif self.active is not None and not self.active.peer.closed.is_set():
             if command in _RESUMING:
                 self._resumed()
@@ -231,7 +239,9 @@ class DebugRun:
         connect = body.get("connect") or {}
         pid = int(body.get("subProcessId") or 0)
         try:
-            sock = socket.create_connection((connect.get("host", "127.0.0.1"), int(connect["port"])), timeout=30)
+            sock = socket.create_connection(
+                (connect.get("host", "127.0.0.1"), int(connect["port"])), timeout=30
+            )
         except (OSError, KeyError, ValueError) as exc:
             self.adapter.output("stderr", "could not attach to the function's process %s: %s\n" % (pid, exc))
             return
@@ -277,7 +287,7 @@ class DebugRun:
             self._resumed()
             self.client.send_event("continued", body)
         elif event == "thread":
-            thread_id = body.get("threadId")
+            thread_id = int(body.get("threadId") or 0)
             if body.get("reason") == "started" and thread_id not in instance.threads:
                 instance.threads.append(thread_id)
             self.client.send_event("thread", body)
@@ -295,7 +305,9 @@ class DebugRun:
             if self.plan.stop_on_entry and "setFunctionBreakpoints" not in self.config_requests:
                 requests.append({"command": "setFunctionBreakpoints", "arguments": {"breakpoints": []}})
             for item in requests:
-                instance.peer.request(item["command"], self._for_debugpy(item["command"], item["arguments"], True))
+                instance.peer.request(
+                    item["command"], self._for_debugpy(item["command"], item["arguments"], True)
+                )
             self.active = instance
         instance.configured = True
         instance.peer.request("configurationDone", {})
@@ -323,6 +335,9 @@ class DebugRun:
     # -- results and the end --------------------------------------------------------------------
     def _show_result(self, result: Dict[str, Any]) -> None:
         self.adapter.show_result(result, self.plan.repeat)
+
+    def _show_log(self, text: str) -> None:
+        self.adapter.output("stdout", text)
 
     def shutdown(self) -> None:
         """Kill every process of the run and remove its files (idempotent)."""

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Tuple
 
 import fglocal
 from debug_adapter.launch_config import LaunchPlan
 
 FGLOCAL_DIR = Path(fglocal.__file__).resolve().parent
 POLL_SECONDS = 0.05
+LOG_SESSIONS_KEPT = 20  # debug sessions whose invocation logs are kept (the results name them)
 
 
 class Invocation:
@@ -27,7 +30,7 @@ class Invocation:
         self.result_file = self.workdir / "results.jsonl"
         self.config_file = self.workdir / "fglocal.json"
         self.event_file = self.workdir / "event.json"
-        self.log_dir = self.workdir / "logs"
+        self.log_dir = session_log_dir()
         self._write_files()
 
     def _write_files(self) -> None:
@@ -57,12 +60,19 @@ class Invocation:
         """Arguments after ``python -m fglocal``."""
         return [
             "invoke",
-            "--code-dir", str(self.plan.code_dir),
-            "--config", str(self.config_file),
-            "--event", str(self.event_file),
-            "--repeat", str(self.plan.repeat),
+            "--code-dir",
+            str(self.plan.code_dir),
+            "--config",
+            str(self.config_file),
+            "--event",
+            str(self.event_file),
+            "--repeat",
+            str(self.plan.repeat),
             "--json",
-            "--result-file", str(self.result_file),
+            "--result-file",
+            str(self.result_file),
+            "--log-dir",
+            str(self.log_dir),
         ]
 
     @property
@@ -89,7 +99,7 @@ class Invocation:
         return changes
 
     def rules(self) -> List[Dict[str, Any]]:
-        """debugpy ``rules`` that hide the runtime's frames from the user."""
+        """The debugpy ``rules`` that hide the runtime's frames from the user."""
         return [
             {"module": "fglocal", "include": False},
             {"path": str(FGLOCAL_DIR), "include": False},
@@ -101,53 +111,103 @@ class Invocation:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def session_log_dir() -> Path:
+    """A new folder for one session's invocation logs, beside fglocal's own; old ones are pruned."""
+    from fglocal.instance import default_log_dir
+
+    base = Path(default_log_dir()).parent / "debug-logs"
+    base.mkdir(parents=True, exist_ok=True)
+    sessions = sorted(base.iterdir(), key=lambda p: p.stat().st_mtime)
+    for old in sessions[: max(0, len(sessions) - LOG_SESSIONS_KEPT)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=base))
+
+
 def _importable_from(python: str) -> bool:
     return os.path.realpath(python) == os.path.realpath(sys.executable)
 
 
-class ResultWatcher:
-    """Follows the ``--result-file`` side channel and hands each complete JSON line to ``on_result``."""
+class SideChannels:
+    """Follows what the run writes beside its output: invocation logs (live) and result lines.
 
-    def __init__(self, path: Path, on_result: Callable[[Dict[str, Any]], None]) -> None:
-        self._path = path
+    The instance writes each invocation's stdout/stderr to ``<log_dir>/<request id>.log``; the
+    supervisor appends one JSON object per invocation to the result file after the log's last line.
+    Polling both in that order keeps the Debug Console in order: the function's own lines first,
+    then its result.
+    """
+
+    def __init__(
+        self,
+        result_file: Path,
+        log_dir: Path,
+        on_result: Callable[[Dict[str, Any]], None],
+        on_log: Callable[[str], None],
+    ) -> None:
+        self._result_file = result_file
+        self._log_dir = log_dir
         self._on_result = on_result
-        self._offset = 0
+        self._on_log = on_log
+        self._result_offset = 0
         self._partial = b""
+        self._logs: Dict[str, Tuple[int, Any]] = {}  # path -> (offset, incremental decoder)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
 
     def start(self) -> None:
-        """Poll the file on a background thread until :meth:`stop`."""
-        self._thread = threading.Thread(target=self._loop, name="result-watcher", daemon=True)
-        self._thread.start()
+        """Poll on a background thread until :meth:`stop`."""
+        threading.Thread(target=self._loop, name="side-channels", daemon=True).start()
 
     def _loop(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
             self.drain()
 
-    def drain(self) -> None:
-        """Deliver every complete line written so far (safe from any thread)."""
-        with self._lock:
-            try:
-                with open(self._path, "rb") as stream:
-                    stream.seek(self._offset)
-                    data = stream.read()
-            except OSError:
-                return
-            self._offset += len(data)
-            lines = (self._partial + data).split(b"\n")
-            self._partial = lines.pop()
-            for line in lines:
-                if not line.strip():
-                    continue
-                try:
-                    result = json.loads(line.decode("utf-8"))
-                except ValueError:
-                    continue
-                if isinstance(result, dict):
-                    self._on_result(result)
-
     def stop(self) -> None:
         """Stop polling (call :meth:`drain` afterwards for the last lines)."""
         self._stop.set()
+
+    def drain(self) -> None:
+        """Deliver all log text and every complete result line written so far (any thread)."""
+        with self._lock:
+            self._drain_logs()
+            self._drain_results()
+
+    def _drain_logs(self) -> None:
+        try:
+            entries = [e for e in os.scandir(self._log_dir) if e.name.endswith(".log")]
+        except OSError:
+            return
+        entries.sort(key=lambda e: (e.stat().st_mtime, e.name))
+        for entry in entries:
+            offset, decoder = self._logs.get(entry.path, (0, None))
+            if decoder is None:
+                decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            data = _read_from(entry.path, offset)
+            if data:
+                text = decoder.decode(data)
+                if text:
+                    self._on_log(text)
+            self._logs[entry.path] = (offset + len(data), decoder)
+
+    def _drain_results(self) -> None:
+        data = _read_from(str(self._result_file), self._result_offset)
+        self._result_offset += len(data)
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                result = json.loads(line.decode("utf-8"))
+            except ValueError:
+                continue
+            if isinstance(result, dict):
+                self._on_result(result)
+
+
+def _read_from(path: str, offset: int) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            return stream.read()
+    except OSError:
+        return b""

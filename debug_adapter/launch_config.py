@@ -24,9 +24,23 @@ from fglocal.config import ConfigError, FunctionConfig, load_config, read_env_fi
 SCHEMA_PATH = Path(__file__).with_name("launch-schema.json")
 MIN_PYTHON = (3, 8)  # debugpy 1.8 and fglocal both need it
 # launch.json keys VS Code (or debugpy-style clients) add that are not ours.
-_CLIENT_KEYS = {"type", "request", "name", "__sessionId", "__configurationTarget", "preLaunchTask",
-                "postDebugTask", "presentation", "internalConsoleOptions", "debugServer", "cwd", "env",
-                "console", "__restart", "suppressMultipleSessionWarning"}
+_CLIENT_KEYS = {
+    "type",
+    "request",
+    "name",
+    "__sessionId",
+    "__configurationTarget",
+    "preLaunchTask",
+    "postDebugTask",
+    "presentation",
+    "internalConsoleOptions",
+    "debugServer",
+    "cwd",
+    "env",
+    "console",
+    "__restart",
+    "suppressMultipleSessionWarning",
+}
 
 
 class LaunchError(ValueError):
@@ -162,7 +176,7 @@ def check_entry_exists(code_root: Path, entry: str, field_name: str) -> None:
         )
 
 
-def _top_level_names(source: Path) -> "set[str] | _Anything":
+def _top_level_names(source: Path) -> set[str] | _Anything:
     try:
         tree = ast.parse(source.read_bytes(), str(source))
     except (SyntaxError, ValueError, OSError):
@@ -196,7 +210,9 @@ def check_interpreter(python: Optional[str]) -> str:
         return sys.executable
     found = shutil.which(os.path.expanduser(python))
     if not found:
-        raise LaunchError("python: %s is not an executable file; set 'python' to a Python 3.8+ interpreter" % python)
+        raise LaunchError(
+            "python: %s is not an executable file; set 'python' to a Python 3.8+ interpreter" % python
+        )
     return _probe_interpreter(found)
 
 
@@ -205,17 +221,25 @@ def _probe_interpreter(path: str) -> str:
     try:
         out = subprocess.run(
             [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LaunchError("python: cannot run %s (%s); set 'python' to a Python 3.8+ interpreter" % (path, exc)) from None
+        raise LaunchError(
+            "python: cannot run %s (%s); set 'python' to a Python 3.8+ interpreter" % (path, exc)
+        ) from None
     match = re.match(r"^(\d+)\.(\d+)$", out.stdout.strip())
     if out.returncode != 0 or not match:
-        raise LaunchError("python: %s is not a Python interpreter; set 'python' to a Python 3.8+ interpreter" % path)
+        raise LaunchError(
+            "python: %s is not a Python interpreter; set 'python' to a Python 3.8+ interpreter" % path
+        )
     version = (int(match.group(1)), int(match.group(2)))
     if version < MIN_PYTHON:
         raise LaunchError(
-            "python: %s is Python %d.%d; debugging needs Python %d.%d or newer" % ((path, *version, *MIN_PYTHON))
+            "python: %s is Python %d.%d; debugging needs Python %d.%d or newer"
+            % ((path, *version, *MIN_PYTHON))
         )
     return path
 
@@ -234,8 +258,15 @@ def _check_schema(arguments: Mapping[str, Any]) -> None:
             raise LaunchError("%s: %s (%s)" % (key, problem, spec.get("description", "")))
 
 
-_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict,
-               "array": list, "null": type(None)}
+_JSON_TYPES: Dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+    "null": type(None),
+}
 
 
 def _schema_problem(value: Any, spec: Mapping[str, Any]) -> Optional[str]:

@@ -7,7 +7,7 @@ import subprocess
 import threading
 from typing import IO, Any, Dict, Optional
 
-from debug_adapter.invocation import Invocation, ResultWatcher
+from debug_adapter.invocation import Invocation, SideChannels
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.processes import kill_trees
 from debug_adapter.wire import Message
@@ -20,7 +20,9 @@ class NoDebugRun:
         self.adapter = adapter
         self.plan = plan
         self.invocation = Invocation(plan)
-        self.watcher = ResultWatcher(self.invocation.result_file, self._show_result)
+        self.watcher = SideChannels(
+            self.invocation.result_file, self.invocation.log_dir, self._show_result, self._show_log
+        )
         self.process: Optional[subprocess.Popen[bytes]] = None
         self.closed = False
 
@@ -60,8 +62,12 @@ class NoDebugRun:
         )
         self.adapter.client.send_event(
             "process",
-            {"name": "FunctionGraph %s" % self.plan.config.handler, "systemProcessId": self.process.pid,
-             "isLocalProcess": True, "startMethod": "launch"},
+            {
+                "name": "FunctionGraph %s" % self.plan.config.handler,
+                "systemProcessId": self.process.pid,
+                "isLocalProcess": True,
+                "startMethod": "launch",
+            },
         )
         self.watcher.start()
         assert self.process.stdout is not None and self.process.stderr is not None
@@ -93,6 +99,9 @@ class NoDebugRun:
 
     def _show_result(self, result: Dict[str, Any]) -> None:
         self.adapter.show_result(result, self.plan.repeat)
+
+    def _show_log(self, text: str) -> None:
+        self.adapter.output("stdout", text)
 
     def shutdown(self) -> None:
         """Kill the run's processes and remove its files (idempotent)."""

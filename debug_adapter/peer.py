@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-from typing import IO, Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from debug_adapter.wire import Message, WireClosed, Writer, read_message
 
 ResponseCallback = Callable[[Message], None]
+BinaryStream = Any  # a binary file object: a pipe, stdio or a socket's makefile("rwb")
 
 
 class PeerClosed(ConnectionError):
@@ -21,8 +22,8 @@ class Peer:
     def __init__(
         self,
         name: str,
-        reader: IO[bytes],
-        writer: IO[bytes],
+        reader: BinaryStream,
+        writer: BinaryStream,
         on_message: Callable[[Peer, Message], None],
         on_close: Optional[Callable[[Peer], None]] = None,
     ) -> None:
@@ -73,7 +74,9 @@ class Peer:
             message["body"] = body
         self.send(message)
 
-    def request(self, command: str, arguments: Any = None, callback: Optional[ResponseCallback] = None) -> int:
+    def request(
+        self, command: str, arguments: Any = None, callback: Optional[ResponseCallback] = None
+    ) -> int:
         """Send a request; ``callback`` gets the response (or a synthetic failure if the peer closes)."""
         message: Message = {"type": "request", "command": command}
         if arguments is not None:
@@ -106,11 +109,11 @@ class Peer:
 
     def close(self) -> None:
         """Close both directions; pending requests fail."""
-        for stream in (self._reader, self._writer._stream):
-            try:
-                stream.close()
-            except (OSError, ValueError):
-                pass
+        self._writer.close()
+        try:
+            self._reader.close()
+        except (OSError, ValueError):
+            pass
 
     def _read_loop(self) -> None:
         try:
@@ -140,5 +143,12 @@ class Peer:
         with self._lock:
             callback = self._pending.pop(seq, None)
         if callback is not None:
-            callback({"type": "response", "request_seq": seq, "success": False, "_closed": True,
-                      "message": "%s is gone" % self.name})
+            callback(
+                {
+                    "type": "response",
+                    "request_seq": seq,
+                    "success": False,
+                    "_closed": True,
+                    "message": "%s is gone" % self.name,
+                }
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Dict, Iterable, List, Set
 
 
@@ -83,3 +84,24 @@ def kill_trees(roots: Iterable[int]) -> None:
             pass
     for pid in victims:
         signal_pid(pid, signal.SIGKILL)
+    _wait_dead(victims)
+
+
+def is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (a zombie has ended, only unreaped)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as stat:
+            data = stat.read()
+    except OSError:
+        return False
+    return data[data.rfind(b")") + 2 : data.rfind(b")") + 3] != b"Z"
+
+
+def _wait_dead(pids: Set[int], limit: float = 10.0) -> None:
+    # SIGKILL is delivered asynchronously; answer the editor only once the processes are gone.
+    deadline = time.monotonic() + limit
+    remaining = set(pids)
+    while remaining and time.monotonic() < deadline:
+        remaining = {pid for pid in remaining if is_running(pid)}
+        if remaining:
+            time.sleep(0.01)

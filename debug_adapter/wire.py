@@ -46,7 +46,7 @@ def read_message(stream: IO[bytes]) -> Message:
 class Writer:
     """Thread-safe writer of framed messages to one stream."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._lock = threading.Lock()
         self.closed = False
@@ -65,3 +65,12 @@ class Writer:
                 self.closed = True
                 return False
         return True
+
+    def close(self) -> None:
+        """Close the stream; later writes are dropped."""
+        with self._lock:
+            self.closed = True
+            try:
+                self._stream.close()
+            except (OSError, ValueError):
+                pass

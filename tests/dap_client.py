@@ -104,7 +104,9 @@ class DAPClient:
             ok = self._cond.wait_for(lambda: seq in self._responses or self.closed, timeout)
             if seq in self._responses:
                 return self._responses.pop(seq)
-        raise DAPError("no response to request %d (%s)%s" % (seq, "adapter closed" if ok else "timeout", self._tail()))
+        raise DAPError(
+            "no response to request %d (%s)%s" % (seq, "adapter closed" if ok else "timeout", self._tail())
+        )
 
     def request(self, command: str, arguments: Any = None, timeout: float = WAIT) -> Message:
         """Send a request and return its successful response (raise on failure)."""
@@ -114,7 +116,11 @@ class DAPClient:
         return response
 
     def wait_for_event(
-        self, name: str, predicate: Callable[[Message], bool] = lambda _: True, timeout: float = WAIT, after: int = 0
+        self,
+        name: str,
+        predicate: Callable[[Message], bool] = lambda _: True,
+        timeout: float = WAIT,
+        after: int = 0,
     ) -> Message:
         """Wait for an event called ``name`` (the first at index >= ``after``) matching ``predicate``."""
 
@@ -128,7 +134,9 @@ class DAPClient:
             self._cond.wait_for(lambda: find() is not None or self.closed, timeout)
             found = find()
         if found is None:
-            raise DAPError("no %r event; got %s%s" % (name, [e.get("event") for e in self.events], self._tail()))
+            raise DAPError(
+                "no %r event; got %s%s" % (name, [e.get("event") for e in self.events], self._tail())
+            )
         return found
 
     def _tail(self) -> str:
@@ -139,8 +147,14 @@ class DAPClient:
         """The editor's ``initialize``."""
         return self.request(
             "initialize",
-            {"clientID": "pytest", "adapterID": "functiongraph", "linesStartAt1": True, "columnsStartAt1": True,
-             "pathFormat": "path", "supportsVariableType": True},
+            {
+                "clientID": "pytest",
+                "adapterID": "functiongraph",
+                "linesStartAt1": True,
+                "columnsStartAt1": True,
+                "pathFormat": "path",
+                "supportsVariableType": True,
+            },
         )["body"]
 
     def launch(
@@ -151,7 +165,9 @@ class DAPClient:
     ) -> int:
         """initialize → launch → initialized → breakpoints → configurationDone; returns launch's seq."""
         self.initialize()
-        launch_seq = self.send_request("launch", dict({"type": "functiongraph", "request": "launch"}, **arguments))
+        launch_seq = self.send_request(
+            "launch", dict({"type": "functiongraph", "request": "launch"}, **arguments)
+        )
         self.wait_for_event("initialized")
         for path, lines in (breakpoints or {}).items():
             body = self.request(

@@ -1,0 +1,192 @@
+"""End to end: ``python -m debug_adapter`` over stdio, with the real fglocal and the real debugpy."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import pytest
+from dap_client import DAPClient
+from debug_helpers import CONFIGURED, HELLO, HELLO_INDEX, bp
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def dap() -> Iterator[DAPClient]:
+    client = DAPClient()
+    yield client
+    client.close()
+
+
+def launch_hello(dap: DAPClient, handler: str, lines: list, **extra: object) -> int:
+    arguments = dict({"codeUri": str(HELLO), "handler": handler, "event": {"name": "bob"}}, **extra)
+    return dap.launch(arguments, {str(HELLO_INDEX): lines})
+
+
+def test_breakpoint_in_handler_shows_event_then_result(dap: DAPClient) -> None:
+    launch_seq = launch_hello(dap, "index.handler", [bp(HELLO_INDEX, "handler")])
+    assert dap.response(launch_seq)["success"]
+    stopped = dap.stopped()
+    assert stopped["body"]["reason"] == "breakpoint"
+    thread_id = stopped["body"]["threadId"]
+    frames = dap.request("stackTrace", {"threadId": thread_id})["body"]["stackFrames"]
+    assert frames[0]["name"] == "handler"
+    assert frames[0]["line"] == bp(HELLO_INDEX, "handler")
+    assert frames[0]["source"]["path"] == str(HELLO_INDEX)
+    # Runtime frames stay hidden: every frame shown is the user's.
+    assert all(f["source"]["path"].startswith(str(HELLO)) for f in frames if "source" in f)
+    local = dap.variables_of(frames[0]["id"])
+    assert set(local) >= {"event", "context"}
+    fields = dap.request("variables", {"variablesReference": local["event"]["variablesReference"]})["body"]
+    assert {v["name"]: v["value"] for v in fields["variables"]}["'name'"] == "'bob'"
+
+    before = len(dap.events)
+    dap.request("continue", {"threadId": thread_id})
+    result = dap.wait_for_event("functiongraph/result", after=before)["body"]
+    assert json.loads(result["body"]) == {"greeting": "hello bob", "ready": False}
+    assert result["error"] is None
+    assert set(result["summary"]) >= {"requestId", "durationMs", "billedDurationMs", "maxMemoryUsedMB"}
+    assert dap.wait_for_event("exited", after=before)["body"]["exitCode"] == 0
+    dap.wait_for_event("terminated", after=before)
+
+    console = dap.outputs()
+    assert '"greeting": "hello bob"' in console  # pretty JSON return
+    assert "Execution summary" in console and result["summary"]["requestId"] in console
+    assert "Logs" in console and result["logFile"] in console
+    # The handler's print streamed before the result was shown.
+    streamed = dap.outputs("stdout")
+    assert "hello from the handler bob" in streamed
+    assert "logged bob" in streamed
+    events = [e.get("event") for e in dap.events]
+    first_print = next(
+        i
+        for i, e in enumerate(dap.events)
+        if e.get("event") == "output" and "hello from the handler" in e["body"]["output"]
+    )
+    assert first_print < events.index("functiongraph/result")
+
+
+def test_breakpoint_in_initializer(dap: DAPClient) -> None:
+    launch_hello(
+        dap,
+        "index.handler",
+        [bp(HELLO_INDEX, "init"), bp(HELLO_INDEX, "handler")],
+        initializer="index.initializer",
+    )
+    first = dap.stopped()
+    frame = dap.top_frame(first["body"]["threadId"])
+    assert (frame["name"], frame["line"]) == ("initializer", bp(HELLO_INDEX, "init"))
+    assert "context" in dap.variables_of(frame["id"])
+    before = len(dap.events)
+    dap.request("continue", {"threadId": first["body"]["threadId"]})
+    second = dap.stopped(after=before)
+    frame = dap.top_frame(second["body"]["threadId"])
+    assert (frame["name"], frame["line"]) == ("handler", bp(HELLO_INDEX, "handler"))
+    dap.request("continue", {"threadId": second["body"]["threadId"]})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert json.loads(result["body"])["ready"] is True
+    dap.wait_for_event("terminated")
+
+
+def test_uncaught_exception_stops_at_raising_line(dap: DAPClient) -> None:
+    launch_hello(dap, "index.failing", [])
+    stopped = dap.stopped()
+    assert stopped["body"]["reason"] == "exception"
+    frames = dap.request("stackTrace", {"threadId": stopped["body"]["threadId"]})["body"]["stackFrames"]
+    assert frames[0]["line"] == bp(HELLO_INDEX, "raise")
+    assert frames[0]["source"]["path"] == str(HELLO_INDEX)
+    assert all("fglocal" not in f.get("source", {}).get("path", "") for f in frames)
+    info = dap.request("exceptionInfo", {"threadId": stopped["body"]["threadId"]})["body"]
+    assert "KeyError" in info["exceptionId"]
+    before = len(dap.events)
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = dap.wait_for_event("functiongraph/result", after=before)["body"]
+    assert result["error"]["errorType"] == "KeyError"
+    assert dap.wait_for_event("exited", after=before)["body"]["exitCode"] == 1
+    errors = dap.outputs("stderr")
+    assert '"errorType": "KeyError"' in errors and "function invocation exception" in errors
+
+
+def test_timeout_does_not_run_while_paused(dap: DAPClient) -> None:
+    launch_hello(dap, "index.remaining", [bp(HELLO_INDEX, "remaining")], timeout=2)
+    stopped = dap.stopped()
+    thread_id = stopped["body"]["threadId"]
+    frame = dap.top_frame(thread_id)
+
+    def remaining_ms() -> int:
+        expression = "context.getRemainingTimeInMilliSeconds()"
+        return int(
+            dap.request("evaluate", {"expression": expression, "frameId": frame["id"]})["body"]["result"]
+        )
+
+    first = remaining_ms()
+    assert 0 < first <= 2000
+    # Hold the debuggee paused for longer than the whole timeout (the sleep runs inside the paused
+    # process, so this is the scenario itself, not a wait for synchronisation).
+    dap.request("evaluate", {"expression": "__import__('time').sleep(2.5)", "frameId": frame["id"]})
+    assert remaining_ms() == first  # the clock is frozen while paused
+    dap.request("continue", {"threadId": thread_id})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"] is None, result["error"]
+    values = json.loads(result["body"])
+    assert 0 < values["after"] <= values["before"] <= 2000
+
+
+def test_stop_on_entry_pauses_in_handler(dap: DAPClient) -> None:
+    launch_hello(dap, "index.handler", [], stopOnEntry=True)
+    stopped = dap.stopped()
+    assert stopped["body"]["reason"] == "entry"
+    frame = dap.top_frame(stopped["body"]["threadId"])
+    assert frame["name"] == "handler" and frame["source"]["path"] == str(HELLO_INDEX)
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    assert dap.wait_for_event("functiongraph/result")["body"]["error"] is None
+    dap.wait_for_event("terminated")
+
+
+def test_repeat_runs_warm_invocations_with_one_initializer(dap: DAPClient) -> None:
+    launch_hello(dap, "index.handler", [], initializer="index.initializer", repeat=2)
+    dap.wait_for_event("terminated")
+    results = [e["body"] for e in dap.events if e.get("event") == "functiongraph/result"]
+    assert len(results) == 2
+    assert len({r["requestId"] for r in results}) == 2
+    assert "invocation 2 of 2" in dap.outputs()
+
+
+def test_values_missing_from_launch_come_from_fglocal_json(dap: DAPClient) -> None:
+    app = CONFIGURED / "src" / "app.py"
+    dap.launch(
+        {"codeUri": str(CONFIGURED), "eventFile": "../hello/events/hello.json", "userData": {"EXTRA": "x"}},
+        {str(app): [bp(app, "main")]},
+    )
+    stopped = dap.stopped()
+    assert dap.top_frame(stopped["body"]["threadId"])["line"] == bp(app, "main")
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert json.loads(result["body"]) == {
+        "function": "configured-fn",
+        "greeting": "hi",
+        "color": "blue",
+        "extra": "x",
+        "event": {"name": "file"},
+    }
+
+
+def test_no_debug_runs_without_stopping(dap: DAPClient) -> None:
+    launch_seq = launch_hello(dap, "index.handler", [bp(HELLO_INDEX, "handler")], noDebug=True)
+    assert dap.response(launch_seq)["success"]
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert json.loads(result["body"])["greeting"] == "hello bob"
+    assert dap.wait_for_event("exited")["body"]["exitCode"] == 0
+    dap.wait_for_event("terminated")
+    assert not [e for e in dap.events if e.get("event") == "stopped"]
+    assert "hello from the handler bob" in dap.outputs("stdout")
+    assert "Execution summary" in dap.outputs("console")
+
+
+def test_no_debug_error_goes_to_stderr(dap: DAPClient) -> None:
+    launch_hello(dap, "index.failing", [], noDebug=True)
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"]["errorType"] == "KeyError"
+    dap.wait_for_event("terminated")
+    assert '"errorType": "KeyError"' in dap.outputs("stderr")

@@ -1,0 +1,124 @@
+"""Bad launch configurations and the end of a session: errors the user can act on, no process left."""
+
+from __future__ import annotations
+
+from typing import Iterator, List
+
+import pytest
+from dap_client import WAIT, DAPClient
+from debug_helpers import HELLO, HELLO_INDEX, bp, descendants, living
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def dap() -> Iterator[DAPClient]:
+    client = DAPClient()
+    yield client
+    client.close()
+
+
+BAD_CONFIGS = [
+    pytest.param({"codeUri": str(HELLO / "events")}, "index.py", id="missing-handler-file"),
+    pytest.param({"handler": "index.nope"}, "defines no function 'nope'", id="unknown-entry"),
+    pytest.param({"handler": "nodots"}, "'file.function'", id="malformed-entry"),
+    pytest.param({"event": "{not json"}, "event: the string is not valid JSON", id="bad-json-event"),
+    pytest.param({"eventFile": "events/missing.json"}, "eventFile: cannot read", id="missing-event-file"),
+    pytest.param({"eventFile": "events/broken.json"}, "is not valid JSON", id="broken-event-file"),
+    pytest.param(
+        {"python": "/no/such/python3"}, "python: /no/such/python3 is not an executable", id="no-interpreter"
+    ),
+    pytest.param({"python": "/bin/true"}, "is not a Python interpreter", id="not-an-interpreter"),
+    pytest.param(
+        {"codeUri": "/no/such/folder"}, "codeUri: folder /no/such/folder does not exist", id="no-folder"
+    ),
+    pytest.param({"timeout": 0}, "timeout: must be at least 1", id="timeout-range"),
+    pytest.param({"memorySize": 100}, "memorySize: expected one of", id="memory-size"),
+    pytest.param({"event": {}, "eventFile": "events/hello.json"}, "not both", id="event-and-file"),
+    pytest.param({"handlr": "index.handler"}, "unknown launch field 'handlr'", id="typo"),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), BAD_CONFIGS)
+def test_bad_launch_config_is_an_error_response_and_adapter_stays_up(
+    dap: DAPClient, config: dict, message: str
+) -> None:
+    dap.initialize()
+    arguments = dict({"type": "functiongraph", "request": "launch", "codeUri": str(HELLO)}, **config)
+    response = dap.response(dap.send_request("launch", arguments))
+    assert response["success"] is False
+    assert message in response["message"], response["message"]
+    assert response["body"]["error"]["showUser"] is True
+    # Still serving: the same adapter runs a good configuration next.
+    dap.launch({"codeUri": str(HELLO), "handler": "index.handler", "noDebug": True})
+    assert dap.wait_for_event("functiongraph/result")["body"]["error"] is None
+
+
+def _session_processes(dap: DAPClient) -> List[int]:
+    """The adapter's process tree (debugpy's adapter, launcher, fglocal, the instance)."""
+    pids = descendants(dap.process.pid)
+    supervisor = dap.wait_for_event("process")["body"]["systemProcessId"]
+    assert supervisor in pids
+    return pids
+
+
+def _assert_all_gone(pids: List[int]) -> None:
+    # The adapter answers terminate/disconnect only after the processes it killed are gone.
+    assert living(pids) == [], "left behind: %s" % living(pids)
+
+
+def test_disconnect_while_paused_leaves_no_process(dap: DAPClient) -> None:
+    dap.launch(
+        {"codeUri": str(HELLO), "handler": "index.handler"}, {str(HELLO_INDEX): [bp(HELLO_INDEX, "handler")]}
+    )
+    dap.stopped()
+    pids = _session_processes(dap)
+    assert len(pids) >= 4  # debugpy adapter, launcher, fglocal supervisor, function instance
+    dap.request("disconnect", {"terminateDebuggee": True})
+    assert dap.process.wait(timeout=WAIT) == 0
+    _assert_all_gone(pids)
+
+
+def test_terminate_while_hung_handler_runs_leaves_no_process(dap: DAPClient) -> None:
+    dap.launch({"codeUri": str(HELLO), "handler": "index.hang", "timeout": 900})
+    dap.wait_for_event("output", lambda e: "hanging" in e["body"]["output"])
+    pids = _session_processes(dap)
+    dap.request("terminate")
+    dap.wait_for_event("terminated")
+    _assert_all_gone(pids)
+    dap.request("disconnect")
+
+
+def test_terminate_while_paused_leaves_no_process(dap: DAPClient) -> None:
+    dap.launch(
+        {"codeUri": str(HELLO), "handler": "index.hang", "timeout": 900},
+        {str(HELLO_INDEX): [bp(HELLO_INDEX, "hang")]},
+    )
+    dap.stopped()
+    pids = _session_processes(dap)
+    dap.request("terminate")
+    dap.wait_for_event("terminated")
+    _assert_all_gone(pids)
+
+
+def test_client_vanishing_leaves_no_process(dap: DAPClient) -> None:
+    """The editor crashes (stdin closes) while the handler is paused."""
+    dap.launch(
+        {"codeUri": str(HELLO), "handler": "index.handler"}, {str(HELLO_INDEX): [bp(HELLO_INDEX, "handler")]}
+    )
+    dap.stopped()
+    pids = _session_processes(dap)
+    assert dap.process.stdin is not None
+    dap.process.stdin.close()
+    assert dap.process.wait(timeout=WAIT) == 0
+    _assert_all_gone(pids)
+
+
+def test_no_debug_disconnect_while_running_leaves_no_process(dap: DAPClient) -> None:
+    dap.launch({"codeUri": str(HELLO), "handler": "index.hang", "timeout": 900, "noDebug": True})
+    dap.wait_for_event("output", lambda e: "hanging" in e["body"]["output"])
+    pids = descendants(dap.process.pid)
+    assert len(pids) >= 2  # fglocal supervisor and the instance
+    dap.request("disconnect")
+    assert dap.process.wait(timeout=WAIT) == 0
+    _assert_all_gone(pids)
