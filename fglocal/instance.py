@@ -447,8 +447,8 @@ class Instance:
             if initializer:
                 message = f"{INITIALIZATION_ERROR}the initializer did not finish within its timeout of {_seconds(seconds)} s (initializerTimeout)"
                 return error_object(message, "InitializerTimeout")
-            message = "invocation timeout: the function did not finish within its timeout of {} s".format(
-                _seconds(seconds)
+            message = (
+                f"invocation timeout: the function did not finish within its timeout of {_seconds(seconds)} s"
             )
             return error_object(message, "FunctionTimeout")
         if outcome.failure == "memory":
