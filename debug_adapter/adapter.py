@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import subprocess
 import sys
 from typing import Any, Callable, Dict, Optional
 
@@ -70,14 +71,21 @@ class Adapter:
         self._terminated_sent = False
         self._stopping = False
         self._results = 0
+        self._debugpy: Optional[subprocess.Popen[bytes]] = None
 
     # -- plumbing -------------------------------------------------------------------------------
     def post(self, job: Callable[[], None]) -> None:
         """Run ``job`` on the dispatch thread (from any thread)."""
         self._queue.put(job)
 
-    def serve(self) -> int:
+    def serve(self, prestart_debugpy: bool = True) -> int:
         """Serve until the client disconnects; returns the process exit code."""
+        if prestart_debugpy:
+            # debugpy's adapter is on the critical path to the first breakpoint: start it while the
+            # editor initializes (a noDebug launch simply stops it), as an editor starts its adapter.
+            from debug_adapter.debug_run import start_debugpy_adapter
+
+            self._debugpy = start_debugpy_adapter()
         self.client.start()
         while not self._stopping:
             job = self._queue.get()
@@ -132,6 +140,17 @@ class Adapter:
         self.initialize_args = dict(request.get("arguments") or {})
         self.client.respond(request, CAPABILITIES)
 
+    def take_debugpy(self) -> Optional[subprocess.Popen[bytes]]:
+        """The debugpy adapter started at ``initialize``, if not yet taken."""
+        process, self._debugpy = self._debugpy, None
+        return process
+
+    def _drop_debugpy(self) -> None:
+        process = self.take_debugpy()
+        if process is not None:
+            process.kill()
+            process.wait()
+
     def _on_launch(self, request: Message) -> None:
         if self.run is not None:
             self.client.respond(request, error="a function is already running in this debug session")
@@ -145,6 +164,7 @@ class Adapter:
         if plan.no_debug:
             from debug_adapter.nodebug_run import NoDebugRun
 
+            self._drop_debugpy()
             self.run = NoDebugRun(self, plan)
         else:
             from debug_adapter.debug_run import DebugRun
@@ -169,6 +189,7 @@ class Adapter:
         self.send_terminated()
 
     def _stop_run(self) -> None:
+        self._drop_debugpy()
         if self.run is not None:
             self.run.shutdown()
 

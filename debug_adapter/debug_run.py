@@ -28,6 +28,17 @@ _RESUMING = ("continue", "next", "stepIn", "stepOut", "goto", "stepBack", "rever
 _PARENT_OUTPUT = ("stderr", "important", "console")
 
 
+def start_debugpy_adapter() -> subprocess.Popen[bytes]:
+    """Start ``python -m debugpy.adapter`` speaking DAP on its stdio (its sockets on 127.0.0.1)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 class _Instance:
     """A debugpy session attached to one function instance process."""
 
@@ -62,13 +73,7 @@ class DebugRun:
     # -- start ----------------------------------------------------------------------------------
     def launch(self, request: Message) -> None:
         """Start debugpy's adapter and hand it the translated launch."""
-        self.debugpy = subprocess.Popen(
-            [sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.debugpy = self.adapter.take_debugpy() or start_debugpy_adapter()
         assert self.debugpy.stdin is not None and self.debugpy.stdout is not None
         self.parent = Peer(
             "debugpy", self.debugpy.stdout, self.debugpy.stdin, self._on_parent, self._parent_closed
@@ -246,6 +251,7 @@ class DebugRun:
             self.adapter.output("stderr", "could not attach to the function's process %s: %s\n" % (pid, exc))
             return
         sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         stream = sock.makefile("rwb")
         instance: Optional[_Instance] = None
 

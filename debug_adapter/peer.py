@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+import time
 from typing import Any, Callable, Dict, Optional
 
 from debug_adapter.wire import Message, WireClosed, Writer, read_message
 
 ResponseCallback = Callable[[Message], None]
 BinaryStream = Any  # a binary file object: a pipe, stdio or a socket's makefile("rwb")
+
+
+_TRACE_FILE = os.environ.get("FG_DEBUG_ADAPTER_TRACE")  # a file: every message, timed (diagnostics)
+_trace_lock = threading.Lock()
+
+
+def _trace(peer: str, direction: str, message: Message) -> None:
+    if not _TRACE_FILE:
+        return
+    what = message.get("command") or message.get("event") or ""
+    line = "%.3f %s %s %s %s\n" % (time.monotonic(), peer, direction, message.get("type"), what)
+    with _trace_lock, open(_TRACE_FILE, "a", encoding="utf-8") as trace:
+        trace.write(line)
 
 
 class PeerClosed(ConnectionError):
@@ -50,6 +65,7 @@ class Peer:
     def send(self, message: Message) -> bool:
         """Send a message, giving it the next sequence number."""
         message["seq"] = next(self._seq)
+        _trace(self.name, ">>", message)
         return self._writer.write(message)
 
     def send_event(self, event: str, body: Optional[Dict[str, Any]] = None) -> None:
@@ -86,6 +102,7 @@ class Peer:
             message["seq"] = seq
             if callback is not None:
                 self._pending[seq] = callback
+        _trace(self.name, ">>", message)
         if not self._writer.write(message):
             self._fail_pending(seq)
         return seq
@@ -122,6 +139,7 @@ class Peer:
                     message = read_message(self._reader)
                 except (WireClosed, OSError, ValueError):
                     break
+                _trace(self.name, "<<", message)
                 if message.get("type") == "response":
                     with self._lock:
                         callback = self._pending.pop(message.get("request_seq", -1), None)

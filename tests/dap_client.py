@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -68,6 +69,7 @@ class DAPClient:
                         length = int(value)
                 assert length is not None, "message without Content-Length"
                 message = json.loads(stream.read(length))
+                message["_received"] = time.perf_counter()  # for bench/debug.py's timelines
                 with self._cond:
                     kind = message.get("type")
                     if kind == "response":
