@@ -82,11 +82,17 @@ class Invocation:
 
     def env(self) -> Dict[str, str]:
         """Environment changes for the function's process (``fglocal`` made importable)."""
+        from fglocal.config import CREDENTIAL_ENV
+
         changes: Dict[str, str] = {"PYTHONUNBUFFERED": "1"}
         for name, value in self.plan.config.credentials.items():
-            from fglocal.config import CREDENTIAL_ENV
-
             changes[CREDENTIAL_ENV[name]] = value
+        paths: List[str] = []
+        if not self.plan.no_debug:
+            boot = self.workdir / "boot"  # see debuggee_boot.py: it removes itself from the path
+            boot.mkdir(exist_ok=True)
+            shutil.copyfile(Path(__file__).with_name("debuggee_boot.py"), boot / "sitecustomize.py")
+            paths.append(str(boot))
         if not _importable_from(self.plan.python):
             # Another interpreter: give it fglocal (and nothing else of ours) through a one-entry folder.
             shim = self.workdir / "path"
@@ -94,8 +100,10 @@ class Invocation:
             link = shim / "fglocal"
             if not link.exists():
                 link.symlink_to(FGLOCAL_DIR, target_is_directory=True)
+            paths.append(str(shim))
+        if paths:
             existing = os.environ.get("PYTHONPATH")
-            changes["PYTHONPATH"] = str(shim) + (os.pathsep + existing if existing else "")
+            changes["PYTHONPATH"] = os.pathsep.join(paths + ([existing] if existing else []))
         return changes
 
     def rules(self) -> List[Dict[str, Any]]:

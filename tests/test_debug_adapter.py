@@ -190,3 +190,23 @@ def test_no_debug_error_goes_to_stderr(dap: DAPClient) -> None:
     assert result["error"]["errorType"] == "KeyError"
     dap.wait_for_event("terminated")
     assert '"errorType": "KeyError"' in dap.outputs("stderr")
+
+
+def test_debuggee_sees_no_trace_of_the_adapter_and_pydevd_socket_has_nodelay(dap: DAPClient) -> None:
+    launch_hello(dap, "index.environment", [bp(HELLO_INDEX, "environment")])
+    stopped = dap.stopped()
+    frame = dap.top_frame(stopped["body"]["threadId"])
+    # debugpy issue #2054 workaround (debuggee_boot.py): pydevd's socket to the adapter has TCP_NODELAY.
+    expression = (
+        "__import__('pydevd').get_global_debugger().writer.sock.getsockopt("
+        "__import__('socket').IPPROTO_TCP, __import__('socket').TCP_NODELAY)"
+    )
+    value = dap.request("evaluate", {"expression": expression, "frameId": frame["id"], "context": "repl"})[
+        "body"
+    ]
+    assert value["result"] != "0"
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = json.loads(dap.wait_for_event("functiongraph/result")["body"]["body"])
+    assert not [p for p in result["sys_path"] if "fg-debug-" in p]
+    assert "fg-debug-" not in result["pythonpath"]
+    assert result["sys_path"][0] == str(HELLO)
