@@ -12,45 +12,46 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import struct
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING
 
 from fglocal.context import Context, Credentials
 from fglocal.loader import LoadError, check_code_root, load_entry, user_stack_trace
 from fglocal.result import INITIALIZATION_ERROR, INVOCATION_ERROR, encode_return_value, error_object
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, Optional
 
 # The shared clock: two doubles, the deadline (time.monotonic) and, while a debugger holds the
 # invocation, the milliseconds that were left when it paused (-1 when running). The supervisor
 # writes it; the worker's Context reads it, so paused time does not count against the timeout.
-CLOCK_FORMAT = "dd"
-CLOCK_SIZE = struct.calcsize(CLOCK_FORMAT)
+CLOCK_SIZE = 16  # two native doubles, read and written through memoryview.cast("d") (no struct import)
 
 
 class SharedClock:
     """Deadline shared between supervisor and instance through a small memory-mapped file."""
 
     def __init__(self, path: str, create: bool = False) -> None:
-        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0), 0o600)
         try:
             if create:
                 os.ftruncate(fd, CLOCK_SIZE)
             self._map = mmap.mmap(fd, CLOCK_SIZE)
+            self._doubles = memoryview(self._map).cast("d")
         finally:
             os.close(fd)
 
     def set(self, deadline: float, paused_remaining_ms: float = -1.0) -> None:
         """Publish a new deadline (and the frozen remaining time while paused)."""
-        self._map[:CLOCK_SIZE] = struct.pack(CLOCK_FORMAT, deadline, paused_remaining_ms)
+        # The paused value first: a reader that sees the new deadline must not see a stale pause.
+        self._doubles[1] = paused_remaining_ms
+        self._doubles[0] = deadline
 
     def get(self) -> tuple:
         """The (deadline, paused_remaining_ms) pair."""
-        return struct.unpack(CLOCK_FORMAT, self._map[:CLOCK_SIZE])
+        return self._doubles[0], self._doubles[1]
 
     def remaining_ms(self) -> int:
         """Milliseconds left before the deadline, frozen while paused."""
@@ -63,11 +64,14 @@ class SharedClock:
 def _peak_memory_mb() -> float:
     """Peak resident memory of this process since the last reset, in MB."""
     try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
+        fd = os.open("/proc/self/status", os.O_RDONLY)
+        try:
+            status = os.read(fd, 65536)
+        finally:
+            os.close(fd)
+        start = status.index(b"VmHWM:") + 6
+        return int(status[start : status.index(b"kB", start)]) / 1024.0
+    except (OSError, ValueError):
         pass
     import resource
 
@@ -79,8 +83,11 @@ def _reset_peak_memory() -> None:
     # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), so each invocation
     # reports its own peak rather than the instance's.
     try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
+        fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
+        try:
+            os.write(fd, b"5")
+        finally:
+            os.close(fd)
     except OSError:
         pass
 
@@ -96,6 +103,7 @@ class Worker:
         self.initializer: Optional[Callable[..., Any]] = None
         self.credentials = Credentials(**setup.get("credentials", {}))
         self.log_path = ""
+        self.call_thread: Optional[CallThread] = None
 
     def _context(self, request_id: str) -> Context:
         s = self.setup
@@ -173,28 +181,55 @@ class Worker:
         }
 
     def _call(self, func: Callable[..., Any], args: tuple) -> Dict[str, Any]:
-        # The platform calls functions off the main thread (so asyncio.get_event_loop() raises there
-        # and code must create its own loop); do the same so code behaves here as it will there.
-        outcome: Dict[str, Any] = {"value": None, "exception": None, "durationMs": 0.0}
-
-        def run() -> None:
-            start = time.perf_counter()
-            try:
-                outcome["value"] = func(*args)
-            except BaseException as exc:  # SystemExit and KeyboardInterrupt are failures too
-                outcome["exception"] = exc
-            finally:
-                outcome["durationMs"] = (time.perf_counter() - start) * 1000.0
-
-        thread = threading.Thread(target=run, name="fg-invoke")
-        thread.start()
-        thread.join()
+        if self.call_thread is None:
+            self.call_thread = CallThread()
+        outcome = self.call_thread.call(func, args)
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         except (OSError, ValueError):
             pass
         return outcome
+
+
+class CallThread:
+    """The one thread that runs the user's functions, one call at a time.
+
+    The platform calls functions off the main thread (so ``asyncio.get_event_loop()`` raises there
+    and code must create its own loop); doing the same makes code behave here as it will there. One
+    long-lived thread rather than one per call keeps a warm invocation's overhead to a lock hand-off.
+    """
+
+    def __init__(self) -> None:
+        self._start = threading.Lock()
+        self._start.acquire()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._job: Any = None
+        self._outcome: Dict[str, Any] = {}
+        threading.Thread(target=self._serve, name="fg-invoke", daemon=True).start()
+
+    def call(self, func: Callable[..., Any], args: tuple) -> Dict[str, Any]:
+        """Run ``func(*args)`` on the thread; the outcome holds value, exception and durationMs."""
+        self._job = (func, args)
+        self._start.release()
+        self._done.acquire()
+        return self._outcome
+
+    def _serve(self) -> None:
+        while True:
+            self._start.acquire()
+            func, args = self._job
+            outcome: Dict[str, Any] = {"value": None, "exception": None}
+            start = time.perf_counter()
+            try:
+                outcome["value"] = func(*args)
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt are failures too
+                outcome["exception"] = exc
+            outcome["durationMs"] = (time.perf_counter() - start) * 1000.0
+            self._outcome = outcome
+            self._job = None
+            self._done.release()
 
 
 def _describe(exc: BaseException) -> str:
@@ -231,16 +266,15 @@ def serve(read_fd: int, write_fd: int) -> None:
     for line in requests:
         request = json.loads(line)
         op = request["op"]
-        if op == "setup":
+        if op == "setup":  # the first request: become the instance and import the user's code
             _prepare_process(request["setup"])
             worker = Worker(request["setup"])
-            reply: Dict[str, Any] = {"ok": True}
+            worker.redirect_output(request["logFile"])
+            reply: Dict[str, Any] = worker.load()
         else:
             assert worker is not None, "setup must come first"
             worker.redirect_output(request["logFile"])
-            if op == "load":
-                reply = worker.load()
-            elif op == "init":
+            if op == "init":
                 reply = worker.initialize(request["requestId"])
             else:
                 reply = worker.invoke(request["requestId"], request["event"])

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, Dict, Optional, TypeVar
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional, TypeVar
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def deprecated(replacement: str) -> Callable[[_F], _F]:

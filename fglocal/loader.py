@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from fglocal.result import ENTRY_ERROR, error_object
 from fglocal.stdlib import shadowing_in_folder
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, List, Optional
 

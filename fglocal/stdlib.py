@@ -8,7 +8,10 @@ check a function folder with :func:`find_shadowing_modules`.
 from __future__ import annotations
 
 import os
-from typing import Iterable, List, Tuple
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    from typing import Iterable, List, Tuple
 
 # The public top-level modules of CPython 3.10-3.13's standard library (sys.stdlib_module_names,
 # which 3.8 lacks, hence the copy). Private ``_x`` modules are left out: users do not name files so.

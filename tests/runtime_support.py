@@ -46,3 +46,33 @@ def process_alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def invoke_api(entry: str, code_dir: str, event=None, **overrides) -> dict:
+    """Run one event through the Python API (fglocal.invoke) and return the --json object."""
+    from fglocal import invoke
+    from fglocal.config import load_config
+
+    config = load_config(code_dir).with_overrides(handler=entry, **overrides)
+    return invoke(config, {} if event is None else event).to_json()
+
+
+class ApiExit:
+    """Stands in for a CompletedProcess in API mode: the exit code the CLI would give."""
+
+    def __init__(self, result: dict) -> None:
+        self.returncode = 0 if result["error"] is None else 1
+        self.stderr = ""
+
+
+def invoke_one(mode: str, entry: str, code_dir: str, event=None):
+    """One invocation through the CLI (`mode="cli"`) or the Python API (`"api"`): (result, process)."""
+    if mode == "api":
+        result = invoke_api(entry, code_dir, event)
+        return result, ApiExit(result)
+    args = [entry, "--code-dir", code_dir]
+    if event is not None:
+        args += ["--event-json", json.dumps(event)]
+    results, proc = invoke_json(*args)
+    assert len(results) == 1, proc.stderr
+    return results[0], proc

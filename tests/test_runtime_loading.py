@@ -1,14 +1,23 @@
 """Loading errors: each gives the platform's error object with a message that says what to fix."""
 
-from runtime_support import function_dir, invoke_json
+import pytest
+from runtime_support import function_dir, invoke_json, invoke_one
 
 BASIC = str(function_dir("basic"))
+MODE = "cli"
+
+
+@pytest.fixture(autouse=True, params=["cli", "api"])
+def _mode(request):
+    """Every loading error is checked through the CLI and through the Python API."""
+    global MODE
+    MODE = request.param
 
 
 def error_of(entry, code_dir=BASIC):
-    results, proc = invoke_json(entry, "--code-dir", code_dir)
+    result, proc = invoke_one(MODE, entry, code_dir)
     assert proc.returncode == 1, proc.stderr
-    return results[0]["error"]
+    return result["error"]
 
 
 def test_missing_file():

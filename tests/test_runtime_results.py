@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from runtime_support import function_dir, invoke_json
+from runtime_support import function_dir, invoke_one
 
 from fglocal import invoke
 from fglocal.config import load_config
@@ -13,13 +13,18 @@ BASIC = str(function_dir("basic"))
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def run(entry, event=None, *extra):
-    args = [entry, "--code-dir", BASIC]
-    if event is not None:
-        args += ["--event-json", json.dumps(event)]
-    results, proc = invoke_json(*args, *extra)
-    assert len(results) == 1, proc.stderr
-    return results[0], proc
+MODE = "cli"
+
+
+@pytest.fixture(autouse=True, params=["cli", "api"])
+def _mode(request):
+    """Every behaviour here is checked through the CLI and through the Python API."""
+    global MODE
+    MODE = request.param
+
+
+def run(entry, event=None):
+    return invoke_one(MODE, entry, BASIC, event)
 
 
 def test_dict_return_is_json_with_content_type():
