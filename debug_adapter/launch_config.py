@@ -28,17 +28,12 @@ _CLIENT_KEYS = {
     "type",
     "request",
     "name",
-    "__sessionId",
-    "__configurationTarget",
+    "cwd",
     "preLaunchTask",
     "postDebugTask",
     "presentation",
     "internalConsoleOptions",
     "debugServer",
-    "cwd",
-    "env",
-    "console",
-    "__restart",
     "suppressMultipleSessionWarning",
 }
 

@@ -122,3 +122,35 @@ def test_no_debug_disconnect_while_running_leaves_no_process(dap: DAPClient) -> 
     dap.request("disconnect")
     assert dap.process.wait(timeout=WAIT) == 0
     _assert_all_gone(pids)
+
+
+def test_pause_a_hung_handler_shows_where_it_hangs_then_disconnect(dap: DAPClient) -> None:
+    dap.launch({"codeUri": str(HELLO), "handler": "index.spawner", "timeout": 900})
+    dap.wait_for_event("output", lambda e: "spawned" in e["body"]["output"])
+    pids = _session_processes(dap)
+    sleepers = [pid for pid in pids if _cmdline(pid).startswith("sleep")]
+    assert sleepers, "the handler's own child process should be in the tree"
+    threads = dap.request("threads")["body"]["threads"]
+    assert threads
+    before = len(dap.events)
+    dap.request("pause", {"threadId": threads[0]["id"]})
+    stopped = dap.stopped(after=before)
+    frames = dap.request("stackTrace", {"threadId": stopped["body"]["threadId"]})["body"]["stackFrames"]
+    user = [f for f in frames if f.get("source", {}).get("path") == str(HELLO_INDEX)]
+    if not user:  # paused on another thread: find the handler's
+        for thread in dap.request("threads")["body"]["threads"]:
+            frames = dap.request("stackTrace", {"threadId": thread["id"]})["body"]["stackFrames"]
+            user += [f for f in frames if f.get("source", {}).get("path") == str(HELLO_INDEX)]
+    # In the loop: on the `while` line or the sleep in it.
+    assert user and user[0]["line"] in (bp(HELLO_INDEX, "spawner") - 1, bp(HELLO_INDEX, "spawner"))
+    dap.request("disconnect", {"terminateDebuggee": True})
+    assert dap.process.wait(timeout=WAIT) == 0
+    _assert_all_gone(pids)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -1,0 +1,109 @@
+"""The adapter's pure parts, without processes: launch validation, schema, result formatting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from debug_helpers import CONFIGURED, HELLO
+
+from debug_adapter.launch_config import (
+    SCHEMA_PATH,
+    LaunchError,
+    check_entry_exists,
+    launch_schema,
+    parse_launch,
+)
+from debug_adapter.results import RESULT_EVENT, format_body, output_events
+
+
+def test_missing_values_come_from_fglocal_json() -> None:
+    plan = parse_launch({"codeUri": str(CONFIGURED), "memorySize": 256})
+    config = plan.config
+    assert config.code_root == (CONFIGURED / "src").resolve()
+    assert (config.handler, config.function_name, config.memory_size) == ("app.main", "configured-fn", 256)
+    assert config.user_data == {"COLOR": "blue", "GREETING": "hi"}
+    assert json.loads(plan.event_json) == {}
+    assert (plan.python, plan.repeat, plan.just_my_code, plan.no_debug) == (sys.executable, 1, True, False)
+
+
+def test_launch_overrides_win_and_events_are_kept_as_json() -> None:
+    plan = parse_launch(
+        {"codeUri": str(HELLO), "handler": "index.failing", "userData": {"A": "1"}, "event": '{"x": [1]}'}
+    )
+    assert plan.config.handler == "index.failing" and plan.config.user_data == {"A": "1"}
+    assert json.loads(plan.event_json) == {"x": [1]}
+    assert json.loads(parse_launch({"codeUri": str(HELLO), "event": [1, 2]}).event_json) == [1, 2]
+
+
+def test_codeuri_defaults_to_the_workspace_folder() -> None:
+    assert parse_launch({}, default_folder=str(HELLO)).config.code_root == HELLO.resolve()
+
+
+def test_every_schema_field_is_read_by_the_adapter() -> None:
+    source = (Path(__file__).parents[1] / "debug_adapter" / "launch_config.py").read_text()
+    for name in launch_schema()["properties"]:
+        assert '"%s"' % name in source, name
+    assert SCHEMA_PATH.name == "launch-schema.json"
+
+
+def test_entry_checks_follow_what_python_would_define(tmp_path: Path) -> None:
+    (tmp_path / "star.py").write_text("from os.path import *\n")
+    check_entry_exists(tmp_path, "star.anything", "handler")  # cannot know: leave it to the runtime
+    (tmp_path / "broken.py").write_text("def handler(:\n")
+    check_entry_exists(tmp_path, "broken.handler", "handler")  # the runtime reports the syntax error
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("from x import handler as h\nvalue = 1\n")
+    check_entry_exists(tmp_path, "pkg.mod.h", "handler")
+    with pytest.raises(LaunchError, match=r"mod\.py defines no function 'value2'"):
+        check_entry_exists(tmp_path, "pkg.mod.value2", "handler")
+
+
+def _result(**changes: object) -> dict:
+    result = {
+        "requestId": "r-1",
+        "body": '{"a": 1}',
+        "contentType": "application/json",
+        "error": None,
+        "summary": {
+            "requestId": "r-1",
+            "memorySizeMB": 128,
+            "durationMs": 1.5,
+            "maxMemoryUsedMB": 20.25,
+            "billedDurationMs": 2,
+        },
+        "logs": "line\n",
+        "logsTruncated": False,
+        "logFile": "/tmp/r-1.log",
+    }
+    result.update(changes)
+    return result
+
+
+def test_result_output_has_return_summary_and_logs() -> None:
+    events = output_events(_result())
+    text = "".join(e["output"] for e in events)
+    assert [e["category"] for e in events] == ["console", "console", "console"]
+    assert '{\n  "a": 1\n}' in text
+    assert (
+        "Execution Duration  1.500 ms" in text
+        and "Memory Used" in text
+        and "Billed Duration     2 ms" in text
+    )
+    assert "line\n(full log: /tmp/r-1.log)" in text
+    assert RESULT_EVENT == "functiongraph/result"
+
+
+def test_error_goes_to_stderr_and_truncated_logs_say_where_the_rest_is() -> None:
+    error = {"errorMessage": "boom", "errorType": "ValueError", "stackTrace": []}
+    events = output_events(_result(error=error, body="", logsTruncated=True))
+    assert events[0]["category"] == "stderr" and '"errorType": "ValueError"' in events[0]["output"]
+    assert "last 4 KB shown; full log: /tmp/r-1.log" in events[2]["output"]
+
+
+def test_body_formatting() -> None:
+    assert format_body(_result(body="plain text", contentType=None)) == "plain text"
+    assert format_body(_result(body="", contentType=None)) == "(empty response body)"
+    assert format_body(_result(body="[1]", contentType="application/json")) == "[\n  1\n]"
