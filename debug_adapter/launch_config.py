@@ -37,6 +37,13 @@ _CLIENT_KEYS = {
     "suppressMultipleSessionWarning",
 }
 
+# Fields people bring from Python launch configurations, and what to use here instead.
+_HINTS = {
+    "env": "set the function's environment variables with 'userData' or 'envFile'",
+    "program": "name the function with 'handler' (e.g. 'index.handler') and 'codeUri'",
+    "args": "give the test event with 'event' or 'eventFile'",
+}
+
 
 class LaunchError(ValueError):
     """A launch configuration the adapter cannot run; the message says what to fix."""
@@ -246,7 +253,8 @@ def _check_schema(arguments: Mapping[str, Any]) -> None:
         if spec is None:
             if key not in _CLIENT_KEYS and not key.startswith("__"):
                 known = ", ".join(sorted(properties))
-                raise LaunchError("unknown launch field '%s'; the known fields are %s" % (key, known))
+                hint = _HINTS.get(key, "the known fields are %s" % known)
+                raise LaunchError("unknown launch field '%s'; %s" % (key, hint))
             continue
         problem = _schema_problem(value, spec)
         if problem:

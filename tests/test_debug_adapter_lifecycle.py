@@ -36,6 +36,7 @@ BAD_CONFIGS = [
     pytest.param({"memorySize": 100}, "memorySize: expected one of", id="memory-size"),
     pytest.param({"event": {}, "eventFile": "events/hello.json"}, "not both", id="event-and-file"),
     pytest.param({"handlr": "index.handler"}, "unknown launch field 'handlr'", id="typo"),
+    pytest.param({"env": {"A": "1"}}, "with 'userData' or 'envFile'", id="python-style-env"),
 ]
 
 
