@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -210,3 +211,32 @@ def test_debuggee_sees_no_trace_of_the_adapter_and_pydevd_socket_has_nodelay(dap
     assert not [p for p in result["sys_path"] if "fg-debug-" in p]
     assert "fg-debug-" not in result["pythonpath"]
     assert result["sys_path"][0] == str(HELLO)
+
+
+def test_python_subprocess_of_the_handler_runs_to_completion(dap: DAPClient) -> None:
+    """debugpy follows it (subProcess); the adapter lets it run instead of leaving it waiting."""
+    launch_hello(dap, "index.python_child", [], timeout=120)
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"] is None, result["error"]
+    assert json.loads(result["body"]) == {"child": "child says hi"}
+
+
+def test_after_a_timeout_the_fresh_instance_is_debugged_too(dap: DAPClient, tmp_path: Path) -> None:
+    """Invocation 1 times out (instance killed); invocation 2 runs on a new instance: it stops too."""
+    launch_hello(
+        dap,
+        "index.hang_first",
+        [bp(HELLO_INDEX, "fresh")],
+        timeout=1,
+        repeat=2,
+        event={"marker": str(tmp_path / "marker")},
+    )
+    first = dap.wait_for_event("functiongraph/result")["body"]
+    assert first["error"]["errorType"] == "FunctionTimeout"
+    stopped = dap.stopped()
+    frame = dap.top_frame(stopped["body"]["threadId"])
+    assert (frame["name"], frame["line"]) == ("hang_first", bp(HELLO_INDEX, "fresh"))
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    dap.wait_for_event("terminated")
+    results = [e["body"] for e in dap.events if e.get("event") == "functiongraph/result"]
+    assert [r["body"] for r in results] == ["", "fresh instance"]
