@@ -31,7 +31,7 @@ _PARENT_OUTPUT = ("stderr", "important", "console")
 def start_debugpy_adapter() -> subprocess.Popen[bytes]:
     """Start ``python -m debugpy.adapter`` speaking DAP on its stdio (its sockets on 127.0.0.1)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1"],
+        [sys.executable, "-m", "debug_adapter.debugpy_adapter", "--host", "127.0.0.1"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
