@@ -6,7 +6,6 @@ import codecs
 import json
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -93,17 +92,20 @@ class Invocation:
             boot.mkdir(exist_ok=True)
             shutil.copyfile(Path(__file__).with_name("debuggee_boot.py"), boot / "sitecustomize.py")
             paths.append(str(boot))
-        if not _importable_from(self.plan.python):
-            # Another interpreter: give it fglocal (and nothing else of ours) through a one-entry folder.
-            shim = self.workdir / "path"
-            shim.mkdir(exist_ok=True)
-            link = shim / "fglocal"
-            if not link.exists():
-                link.symlink_to(FGLOCAL_DIR, target_is_directory=True)
-            paths.append(str(shim))
-        if paths:
-            existing = os.environ.get("PYTHONPATH")
-            changes["PYTHONPATH"] = os.pathsep.join(paths + ([existing] if existing else []))
+        # fglocal for the function's interpreter (whichever it is, however the adapter found its own
+        # copy), through a folder that holds nothing else: none of the adapter's packages leak in.
+        shim = self.workdir / "path"
+        shim.mkdir(exist_ok=True)
+        link = shim / "fglocal"
+        if not link.exists():
+            link.symlink_to(FGLOCAL_DIR, target_is_directory=True)
+        paths.append(str(shim))
+        # The user's PYTHONPATH goes on, minus the folders the tools were installed from (an editor
+        # may put its bundled packages there to start the adapter): the function must not see them.
+        own = {_package_folder(name) for name in ("debug_adapter", "debugpy")}
+        inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        paths += [p for p in inherited if os.path.realpath(p) not in own]
+        changes["PYTHONPATH"] = os.pathsep.join(paths)
         return changes
 
     def rules(self) -> List[Dict[str, Any]]:
@@ -119,6 +121,12 @@ class Invocation:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _package_folder(name: str) -> str:
+    """The sys.path folder a package of ours was imported from."""
+    module = __import__(name)
+    return os.path.realpath(os.path.dirname(os.path.dirname(module.__file__ or "")))
+
+
 def session_log_dir() -> Path:
     """A new folder for one session's invocation logs, beside fglocal's own; old ones are pruned."""
     from fglocal.instance import default_log_dir
@@ -129,10 +137,6 @@ def session_log_dir() -> Path:
     for old in sessions[: max(0, len(sessions) - LOG_SESSIONS_KEPT)]:
         shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=base))
-
-
-def _importable_from(python: str) -> bool:
-    return os.path.realpath(python) == os.path.realpath(sys.executable)
 
 
 class SideChannels:

@@ -208,8 +208,12 @@ def test_debuggee_sees_no_trace_of_the_adapter_and_pydevd_socket_has_nodelay(dap
     assert value["result"] != "0"
     dap.request("continue", {"threadId": stopped["body"]["threadId"]})
     result = json.loads(dap.wait_for_event("functiongraph/result")["body"]["body"])
-    assert not [p for p in result["sys_path"] if "fg-debug-" in p]
-    assert "fg-debug-" not in result["pythonpath"]
+    assert not [p for p in result["sys_path"] if p.endswith("boot")]
+    assert "boot" not in result["pythonpath"]
+    # Of the adapter, the function sees only the runtime: one folder holding just `fglocal`.
+    ours = [p for p in result["sys_path"] if "fg-debug-" in p]
+    # The adapter's own folder, on its PYTHONPATH (see DAPClient), is not passed on.
+    assert len(ours) == 1 and result["pythonpath"] == ours[0]
     assert result["sys_path"][0] == str(HELLO)
 
 
@@ -240,3 +244,30 @@ def test_after_a_timeout_the_fresh_instance_is_debugged_too(dap: DAPClient, tmp_
     dap.wait_for_event("terminated")
     results = [e["body"] for e in dap.events if e.get("event") == "functiongraph/result"]
     assert [r["body"] for r in results] == ["", "fresh instance"]
+
+
+def _pyenv_python(version: str) -> str:
+    for found in sorted((Path.home() / ".pyenv" / "versions").glob(version + ".*")):
+        exe = found / "bin" / ("python" + version)
+        if exe.exists():
+            return str(exe)
+    for exe in (Path("/usr/local/bin") / ("python" + version), Path("/usr/bin") / ("python" + version)):
+        if exe.exists():
+            return str(exe)
+    pytest.skip("python%s is not installed on this machine" % version)
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.12"])
+def test_function_runs_on_another_interpreter(dap: DAPClient, version: str) -> None:
+    """'python' picks the function's interpreter: debugpy and fglocal come along, nothing else."""
+    python = _pyenv_python(version)
+    launch_hello(dap, "index.environment", [bp(HELLO_INDEX, "environment")], python=python)
+    stopped = dap.stopped()
+    frame = dap.top_frame(stopped["body"]["threadId"])
+    version_info = dap.request(
+        "evaluate", {"expression": "'%d.%d' % __import__('sys').version_info[:2]", "frameId": frame["id"]}
+    )["body"]["result"]
+    assert version_info.strip("'") == version
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"] is None, result["error"]
