@@ -95,10 +95,12 @@ class _Clock:
         self.shared = shared
         self.deadline = float("inf")
         self.paused_at: Optional[float] = None
+        self.paused_total = 0.0  # seconds paused since start(), left out of the execution duration
 
     def start(self, seconds: float) -> None:
         self.deadline = time.monotonic() + seconds
         self.paused_at = None
+        self.paused_total = 0.0
         self.shared.set(min(self.deadline, 1e300))
 
     def pause(self) -> None:
@@ -109,9 +111,16 @@ class _Clock:
 
     def resume(self) -> None:
         if self.paused_at is not None:
-            self.deadline += time.monotonic() - self.paused_at
+            paused = time.monotonic() - self.paused_at
+            self.deadline += paused
+            self.paused_total += paused
             self.paused_at = None
             self.shared.set(self.deadline)
+
+    def paused_seconds(self) -> float:
+        """Time paused since start(), including a pause still in progress."""
+        current = time.monotonic() - self.paused_at if self.paused_at is not None else 0.0
+        return self.paused_total + current
 
     def remaining(self) -> float:
         """Seconds left; infinite while paused."""
@@ -434,6 +443,10 @@ class Instance:
         started = time.perf_counter()
         outcome = self._wait()
         if outcome.reply is not None:
+            paused_ms = self._clock.paused_seconds() * 1000.0
+            if paused_ms and "durationMs" in outcome.reply:
+                # Time held at a breakpoint is not execution time (nor billed).
+                outcome.reply["durationMs"] = max(0.0, outcome.reply["durationMs"] - paused_ms)
             return outcome.reply
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         error = self._limit_error(outcome, seconds, initializer)
