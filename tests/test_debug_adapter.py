@@ -273,3 +273,24 @@ def test_function_runs_on_another_interpreter(dap: DAPClient, version: str) -> N
     dap.request("continue", {"threadId": stopped["body"]["threadId"]})
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]
+
+
+def test_stepping_stays_in_user_code(dap: DAPClient) -> None:
+    """Step over, then step into a runtime call (the logger): the runtime's frames are never entered."""
+    launch_hello(dap, "index.handler", [bp(HELLO_INDEX, "logger")])
+    stopped = dap.stopped()
+    thread_id = stopped["body"]["threadId"]
+    before = len(dap.events)
+    dap.request("stepIn", {"threadId": thread_id})  # into context.getLogger(): runtime code
+    step = dap.stopped(after=before)
+    assert step["body"]["reason"] == "step"
+    frame = dap.top_frame(step["body"]["threadId"])
+    assert frame["source"]["path"] == str(HELLO_INDEX)
+    assert frame["line"] == bp(HELLO_INDEX, "logger") + 1
+    before = len(dap.events)
+    dap.request(
+        "stepOut", {"threadId": thread_id}
+    )  # out of the handler: back into the runtime, which runs on
+    result = dap.wait_for_event("functiongraph/result", after=before)["body"]
+    assert result["error"] is None
+    assert not [e for e in dap.events[before:] if e.get("event") == "stopped"]

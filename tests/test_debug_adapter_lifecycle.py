@@ -80,14 +80,26 @@ def test_disconnect_while_paused_leaves_no_process(dap: DAPClient) -> None:
     _assert_all_gone(pids)
 
 
-def test_terminate_while_hung_handler_runs_leaves_no_process(dap: DAPClient) -> None:
+@pytest.mark.parametrize("how", ["terminate", "disconnect"])
+def test_stopping_while_a_hung_handler_runs_leaves_no_process(dap: DAPClient, how: str) -> None:
     dap.launch({"codeUri": str(HELLO), "handler": "index.hang", "timeout": 900})
     dap.wait_for_event("output", lambda e: "hanging" in e["body"]["output"])
     pids = _session_processes(dap)
-    dap.request("terminate")
-    dap.wait_for_event("terminated")
+    if how == "terminate":
+        dap.request("terminate")
+        dap.wait_for_event("terminated")
+        _assert_all_gone(pids)
+        dap.request("disconnect", {"restart": True})  # how an editor restarts: then a new session
+    else:
+        dap.request("disconnect", {"terminateDebuggee": True})
+    assert dap.process.wait(timeout=WAIT) == 0
     _assert_all_gone(pids)
-    dap.request("disconnect")
+    again = DAPClient()
+    try:
+        again.launch({"codeUri": str(HELLO), "handler": "index.handler"})
+        assert again.wait_for_event("functiongraph/result")["body"]["error"] is None
+    finally:
+        again.close()
 
 
 def test_terminate_while_paused_leaves_no_process(dap: DAPClient) -> None:
