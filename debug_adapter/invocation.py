@@ -17,6 +17,8 @@ from debug_adapter.launch_config import LaunchPlan
 
 FGLOCAL_DIR = Path(fglocal.__file__).resolve().parent
 POLL_SECONDS = 0.05
+STREAM_LIMIT = 4 << 20  # bytes of one invocation's output streamed live (a Debug Console is no pager)
+CHUNK_BYTES = 64 << 10  # at most this much text per output event
 LOG_SESSIONS_KEPT = 20  # debug sessions whose invocation logs are kept (the results name them)
 
 
@@ -193,12 +195,20 @@ class SideChannels:
             offset, decoder = self._logs.get(entry.path, (0, None))
             if decoder is None:
                 decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            data = _read_from(entry.path, offset)
-            if data:
-                text = decoder.decode(data)
+            if offset >= STREAM_LIMIT:
+                continue  # past the limit the note below was shown; the log file has the rest
+            data = _read_from(entry.path, offset, STREAM_LIMIT - offset)
+            for start in range(0, len(data), CHUNK_BYTES):
+                text = decoder.decode(data[start : start + CHUNK_BYTES])
                 if text:
                     self._on_log(text)
-            self._logs[entry.path] = (offset + len(data), decoder)
+            offset += len(data)
+            if offset >= STREAM_LIMIT:
+                self._on_log(
+                    "\n[output beyond %d MB is not streamed here; the full log is %s]\n"
+                    % (STREAM_LIMIT >> 20, entry.path)
+                )
+            self._logs[entry.path] = (offset, decoder)
 
     def _drain_results(self) -> None:
         data = _read_from(str(self._result_file), self._result_offset)
@@ -216,10 +226,10 @@ class SideChannels:
                 self._on_result(result)
 
 
-def _read_from(path: str, offset: int) -> bytes:
+def _read_from(path: str, offset: int, limit: int = -1) -> bytes:
     try:
         with open(path, "rb") as stream:
             stream.seek(offset)
-            return stream.read()
+            return stream.read(limit)
     except OSError:
         return b""

@@ -107,3 +107,40 @@ def test_body_formatting() -> None:
     assert format_body(_result(body="plain text", contentType=None)) == "plain text"
     assert format_body(_result(body="", contentType=None)) == "(empty response body)"
     assert format_body(_result(body="[1]", contentType="application/json")) == "[\n  1\n]"
+
+
+def test_side_channels_stream_logs_in_order_then_results(tmp_path: Path) -> None:
+    from debug_adapter import invocation
+
+    seen: list = []
+    results = tmp_path / "results.jsonl"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    channels = invocation.SideChannels(results, logs, lambda r: seen.append(("result", r)), seen.append)
+    (logs / "a.log").write_bytes("héllo ".encode()[:2])  # half of a UTF-8 character
+    channels.drain()
+    with open(logs / "a.log", "ab") as log:
+        log.write("héllo ".encode()[2:] + b"world\n")
+    with open(results, "w") as out:
+        out.write('{"requestId": "1"}\n{"requestId": ')  # the second line is not complete yet
+    channels.drain()
+    assert seen == ["h", "éllo world\n", ("result", {"requestId": "1"})]
+    with open(results, "a") as out:
+        out.write('"2"}\n')
+    channels.drain()
+    assert seen[-1] == ("result", {"requestId": "2"})
+
+
+def test_side_channels_stop_streaming_a_huge_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from debug_adapter import invocation
+
+    monkeypatch.setattr(invocation, "STREAM_LIMIT", 1 << 20)
+    monkeypatch.setattr(invocation, "CHUNK_BYTES", 1000)
+    seen: list = []
+    (tmp_path / "big.log").write_bytes(b"x" * (3 << 20))
+    channels = invocation.SideChannels(tmp_path / "none.jsonl", tmp_path, seen.append, seen.append)
+    channels.drain()
+    channels.drain()
+    assert max(len(text) for text in seen) <= 1000
+    assert sum(len(text) for text in seen[:-1]) == 1 << 20
+    assert "full log is %s" % (tmp_path / "big.log") in seen[-1]
