@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Optional
 from debug_adapter.launch_config import LaunchError, parse_launch
 from debug_adapter.peer import Peer
 from debug_adapter.results import RESULT_EVENT, output_events
+from debug_adapter.run import Run
 from debug_adapter.wire import Message
 
 # What we answer to "initialize": debugpy 1.8's abilities (the relay passes them through), minus
@@ -67,7 +68,7 @@ class Adapter:
         self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
         self.client = Peer("client", client_in, client_out, self._from_client, self._client_closed)
         self.initialize_args: Dict[str, Any] = {}
-        self.run: Optional[Any] = None
+        self.run: Optional[Run] = None
         self._terminated_sent = False
         self._stopping = False
         self._results = 0

@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from debug_adapter.invocation import Invocation, SideChannels
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.peer import Peer
 from debug_adapter.processes import kill_trees, signal_pid
+from debug_adapter.run import Run, event_of
 from debug_adapter.wire import Message
 
 # Requests that change how the debugger stops: kept, and replayed to every new instance session.
@@ -66,17 +66,11 @@ class _Instance:
         self.threads: List[int] = []
 
 
-class DebugRun:
+class DebugRun(Run):
     """Relays one launch of the function under debugpy."""
 
     def __init__(self, adapter: Any, plan: LaunchPlan) -> None:
-        self.adapter = adapter
-        self.client: Peer = adapter.client
-        self.plan = plan
-        self.invocation = Invocation(plan)
-        self.watcher = SideChannels(
-            self.invocation.result_file, self.invocation.log_dir, self._show_result, self._show_log
-        )
+        super().__init__(adapter, plan)
         self.debugpy: Optional[subprocess.Popen[bytes]] = None
         self.parent: Optional[Peer] = None
         self.instances: List[_Instance] = []
@@ -84,7 +78,6 @@ class DebugRun:
         self.config_requests: Dict[str, Dict[str, Any]] = {}
         self.supervisor_pid: Optional[int] = None
         self.paused = False
-        self.closed = False
 
     # -- start ----------------------------------------------------------------------------------
     def launch(self, request: Message) -> None:
@@ -218,13 +211,10 @@ class DebugRun:
         self.adapter.post(lambda: self._parent_message(peer, message))
 
     def _parent_message(self, peer: Peer, message: Message) -> None:
-        if message.get("type") == "request":
-            peer.respond(message, error="not supported")  # e.g. runInTerminal: we asked for none
+        received = event_of(peer, message)
+        if received is None:
             return
-        if message.get("type") != "event":
-            return
-        event = message.get("event")
-        body = message.get("body") or {}
+        event, body = received
         if event == "initialized":
             self.client.send_event("initialized")
         elif event == "output":
@@ -239,7 +229,7 @@ class DebugRun:
         elif event == "debugpyAttach":
             self._attach(body, nested=False)
         elif event == "exited":
-            self.watcher.drain()
+            self._flush_output()
             self.client.send_event("exited", body)
         elif event == "terminated":
             self._end()
@@ -250,8 +240,7 @@ class DebugRun:
     def _end(self) -> None:
         if self.closed:
             return
-        self.watcher.stop()
-        self.watcher.drain()
+        self._flush_output()
         self.adapter.send_terminated()
         self.shutdown()
 
@@ -286,13 +275,10 @@ class DebugRun:
         instance.peer.request("attach", body)
 
     def _instance_message(self, instance: _Instance, message: Message) -> None:
-        if message.get("type") == "request":
-            instance.peer.respond(message, error="not supported")
+        received = event_of(instance.peer, message)
+        if received is None:
             return
-        if message.get("type") != "event":
-            return
-        event = message.get("event")
-        body = message.get("body") or {}
+        event, body = received
         if event == "initialized":
             self._configure_instance(instance)
         elif event == "debugpyAttach":
@@ -354,19 +340,8 @@ class DebugRun:
             self.paused = False
             signal_pid(self.supervisor_pid, signal.SIGUSR2)
 
-    # -- results and the end --------------------------------------------------------------------
-    def _show_result(self, result: Dict[str, Any]) -> None:
-        self.adapter.show_result(result, self.plan.repeat)
-
-    def _show_log(self, text: str) -> None:
-        self.adapter.output("stdout", text)
-
-    def shutdown(self) -> None:
-        """Kill every process of the run and remove its files (idempotent)."""
-        if self.closed:
-            return
-        self.closed = True
-        self.watcher.stop()
+    # -- the end --------------------------------------------------------------------------------
+    def _kill(self) -> None:
         roots = [i.pid for i in self.instances]
         if self.supervisor_pid:
             roots.append(self.supervisor_pid)
@@ -381,4 +356,3 @@ class DebugRun:
         for peer in [self.parent] + [i.peer for i in self.instances]:
             if peer is not None:
                 peer.close()
-        self.invocation.close()

@@ -5,26 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from typing import IO, Any, Dict, Optional
+from typing import IO, Any, Optional
 
-from debug_adapter.invocation import Invocation, SideChannels
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.processes import kill_trees
+from debug_adapter.run import Run
 from debug_adapter.wire import Message
 
 
-class NoDebugRun:
+class NoDebugRun(Run):
     """Runs ``python -m fglocal invoke`` as a plain child process and reports like a debug run."""
 
     def __init__(self, adapter: Any, plan: LaunchPlan) -> None:
-        self.adapter = adapter
-        self.plan = plan
-        self.invocation = Invocation(plan)
-        self.watcher = SideChannels(
-            self.invocation.result_file, self.invocation.log_dir, self._show_result, self._show_log
-        )
+        super().__init__(adapter, plan)
         self.process: Optional[subprocess.Popen[bytes]] = None
-        self.closed = False
 
     def launch(self, request: Message) -> None:
         """Answer the launch, then start the function once the editor is configured."""
@@ -91,25 +85,12 @@ class NoDebugRun:
     def _exited(self, code: int) -> None:
         if self.closed:
             return
-        self.watcher.stop()
-        self.watcher.drain()
+        self._flush_output()
         self.adapter.client.send_event("exited", {"exitCode": code})
         self.adapter.send_terminated()
         self.shutdown()
 
-    def _show_result(self, result: Dict[str, Any]) -> None:
-        self.adapter.show_result(result, self.plan.repeat)
-
-    def _show_log(self, text: str) -> None:
-        self.adapter.output("stdout", text)
-
-    def shutdown(self) -> None:
-        """Kill the run's processes and remove its files (idempotent)."""
-        if self.closed:
-            return
-        self.closed = True
-        self.watcher.stop()
+    def _kill(self) -> None:
         if self.process is not None:
             kill_trees([self.process.pid])
             self.process.wait()
-        self.invocation.close()
