@@ -6,7 +6,7 @@ from typing import Iterator, List
 
 import pytest
 from dap_client import WAIT, DAPClient
-from debug_helpers import HELLO, HELLO_INDEX, bp, descendants, living
+from debug_helpers import HELLO, HELLO_INDEX, bp, descendants, listening_addresses, living
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -75,6 +75,9 @@ def test_disconnect_while_paused_leaves_no_process(dap: DAPClient) -> None:
     dap.stopped()
     pids = _session_processes(dap)
     assert len(pids) >= 4  # debugpy adapter, launcher, fglocal supervisor, function instance
+    # Every socket the session listens on is bound to loopback.
+    addresses = listening_addresses([dap.process.pid, *pids])
+    assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses
     dap.request("disconnect", {"terminateDebuggee": True})
     assert dap.process.wait(timeout=WAIT) == 0
     _assert_all_gone(pids)
