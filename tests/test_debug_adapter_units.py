@@ -144,3 +144,11 @@ def test_side_channels_stop_streaming_a_huge_log(tmp_path: Path, monkeypatch: py
     assert max(len(text) for text in seen) <= 1000
     assert sum(len(text) for text in seen[:-1]) == 1 << 20
     assert "full log is %s" % (tmp_path / "big.log") in seen[-1]
+
+
+def test_an_old_interpreter_is_refused_with_the_version() -> None:
+    old = sorted((Path.home() / ".pyenv" / "versions").glob("2.7.*/bin/python2.7"))
+    if not old:
+        pytest.skip("no Python 2.7 on this machine")
+    with pytest.raises(LaunchError, match=r"is Python 2\.7; debugging needs Python 3\.8 or newer"):
+        parse_launch({"codeUri": str(HELLO), "python": str(old[0])})
