@@ -159,13 +159,14 @@ class DebugRun(Run):
             key = "%s:%s" % (command, source.get("path") or source.get("sourceReference"))
         self.config_requests[key] = {"command": command, "arguments": arguments}
         assert self.parent is not None
-        answering = self.active if self.active is not None else None
+        # The editor gets the answer of the session it is looking at: the instance once there is
+        # one (the supervisor never runs user code, so it needs no breakpoints after that).
         targets = [i.peer for i in self.instances if i.configured and not i.nested]
-        if answering is None:
+        if self.active is None:
             targets.insert(0, self.parent)
         else:
-            targets.remove(answering.peer)
-            targets.insert(0, answering.peer)
+            targets.remove(self.active.peer)
+            targets.insert(0, self.active.peer)
         for index, peer in enumerate(targets):
             callback = (lambda response: self._relay(request, response, trim=True)) if index == 0 else None
             is_parent = peer is self.parent
