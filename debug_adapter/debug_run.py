@@ -78,6 +78,7 @@ class DebugRun(Run):
         self.config_requests: Dict[str, Dict[str, Any]] = {}
         self.supervisor_pid: Optional[int] = None
         self.paused = False
+        self.stopped_thread: Optional[int] = None
 
     # -- start ----------------------------------------------------------------------------------
     def launch(self, request: Message) -> None:
@@ -140,8 +141,9 @@ class DebugRun(Run):
         elif self.active is not None and not self.active.peer.closed.is_set():
             if command in _RESUMING:
                 self._resumed()
+            relay = self._relay_threads if command == "threads" else self._relay
             self.active.peer.request(
-                command, request.get("arguments"), lambda response: self._relay(request, response)
+                command, request.get("arguments"), lambda response: relay(request, response)
             )
         elif command == "threads":
             self.client.respond(request, {"threads": []})
@@ -206,6 +208,18 @@ class DebugRun(Run):
             body["breakpoints"] = list(body.get("breakpoints") or [])[:wanted]
             answer["body"] = body
         self.client.send(answer)
+
+    def _relay_threads(self, request: Message, response: Message) -> None:
+        # The instance's main thread only runs the runtime's request loop once your code is
+        # imported (handlers run on the runtime's call thread): hide it unless it is the one
+        # stopped (a breakpoint in module-level code stops there).
+        threads = (response.get("body") or {}).get("threads")
+        if response.get("success") and isinstance(threads, list):
+            shown = [
+                t for t in threads if t.get("name") != "MainThread" or t.get("id") == self.stopped_thread
+            ]
+            response = dict(response, body={"threads": shown or threads})
+        self._relay(request, response)
 
     # -- supervisor (debugpy's launch session) --------------------------------------------------
     def _on_parent(self, peer: Peer, message: Message) -> None:
@@ -290,6 +304,7 @@ class DebugRun(Run):
         elif event == "stopped":
             if self.plan.stop_on_entry and body.get("reason") == "function breakpoint":
                 body = dict(body, reason="entry", description="Paused on entry")
+            self.stopped_thread = body.get("threadId")
             self._paused()
             self.client.send_event("stopped", body)
         elif event == "continued":
@@ -337,6 +352,7 @@ class DebugRun(Run):
             signal_pid(self.supervisor_pid, signal.SIGUSR1)
 
     def _resumed(self) -> None:
+        self.stopped_thread = None
         if self.paused and self.supervisor_pid:
             self.paused = False
             signal_pid(self.supervisor_pid, signal.SIGUSR2)

@@ -294,3 +294,26 @@ def test_stepping_stays_in_user_code(dap: DAPClient) -> None:
     result = dap.wait_for_event("functiongraph/result", after=before)["body"]
     assert result["error"] is None
     assert not [e for e in dap.events[before:] if e.get("event") == "stopped"]
+
+
+def test_breakpoint_in_module_level_code_then_in_the_handler(dap: DAPClient) -> None:
+    """Import-time code runs on the instance's main thread: that thread is shown while it is stopped."""
+    module = HELLO / "module_level.py"
+    dap.launch(
+        {"codeUri": str(HELLO), "handler": "module_level.handler"},
+        {str(module): [bp(module, "module"), bp(module, "handler")]},
+    )
+    first = dap.stopped()
+    threads = dap.request("threads")["body"]["threads"]
+    assert first["body"]["threadId"] in [t["id"] for t in threads]
+    frame = dap.top_frame(first["body"]["threadId"])
+    assert (frame["name"], frame["line"]) == ("<module>", bp(module, "module"))
+    before = len(dap.events)
+    dap.request("continue", {"threadId": first["body"]["threadId"]})
+    second = dap.stopped(after=before)
+    # Stopped in the handler: only the thread running it is listed, not the runtime's main thread.
+    threads = dap.request("threads")["body"]["threads"]
+    assert [t["id"] for t in threads] == [second["body"]["threadId"]]
+    assert dap.top_frame(second["body"]["threadId"])["line"] == bp(module, "handler")
+    dap.request("continue", {"threadId": second["body"]["threadId"]})
+    assert dap.wait_for_event("functiongraph/result")["body"]["body"] == "hi"
