@@ -147,15 +147,27 @@ class DAPClient:
     # -- the usual sequences --------------------------------------------------------------------
     def initialize(self) -> Message:
         """The editor's ``initialize``."""
+        # What VS Code sends (1.9x), reverse requests included: the adapter must not depend on them.
         return self.request(
             "initialize",
             {
-                "clientID": "pytest",
+                "clientID": "vscode",
+                "clientName": "Visual Studio Code",
                 "adapterID": "functiongraph",
+                "pathFormat": "path",
                 "linesStartAt1": True,
                 "columnsStartAt1": True,
-                "pathFormat": "path",
                 "supportsVariableType": True,
+                "supportsVariablePaging": True,
+                "supportsRunInTerminalRequest": True,
+                "locale": "en",
+                "supportsProgressReporting": True,
+                "supportsInvalidatedEvent": True,
+                "supportsMemoryReferences": True,
+                "supportsArgsCanBeInterpretedByShell": True,
+                "supportsMemoryEvent": True,
+                "supportsStartDebuggingRequest": True,
+                "supportsANSIStyling": True,
             },
         )["body"]
 

@@ -50,6 +50,7 @@ def test_breakpoint_in_handler_shows_event_then_result(dap: DAPClient) -> None:
     assert set(result["summary"]) >= {"requestId", "durationMs", "billedDurationMs", "maxMemoryUsedMB"}
     assert dap.wait_for_event("exited", after=before)["body"]["exitCode"] == 0
     dap.wait_for_event("terminated", after=before)
+    assert dap.reverse_requests == []  # no runInTerminal / startDebugging, though the client offers them
 
     console = dap.outputs()
     assert '"greeting": "hello bob"' in console  # pretty JSON return
@@ -275,11 +276,15 @@ def test_function_runs_on_another_interpreter(dap: DAPClient, version: str) -> N
     assert result["error"] is None, result["error"]
 
 
-def test_stepping_stays_in_user_code(dap: DAPClient) -> None:
-    """Step over, then step into a runtime call (the logger): the runtime's frames are never entered."""
-    launch_hello(dap, "index.handler", [bp(HELLO_INDEX, "logger")])
+@pytest.mark.parametrize("just_my_code", [True, False])
+def test_stepping_never_enters_the_runtime(dap: DAPClient, just_my_code: bool) -> None:
+    """Step into a runtime call (the logger), then out of the handler: the runtime's frames are never
+    entered nor shown, with or without justMyCode."""
+    launch_hello(dap, "index.handler", [bp(HELLO_INDEX, "logger")], justMyCode=just_my_code)
     stopped = dap.stopped()
     thread_id = stopped["body"]["threadId"]
+    frames = dap.request("stackTrace", {"threadId": thread_id})["body"]["stackFrames"]
+    assert not [f for f in frames if "fglocal" in f.get("source", {}).get("path", "")]
     before = len(dap.events)
     dap.request("stepIn", {"threadId": thread_id})  # into context.getLogger(): runtime code
     step = dap.stopped(after=before)
