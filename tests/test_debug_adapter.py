@@ -322,3 +322,13 @@ def test_breakpoint_in_module_level_code_then_in_the_handler(dap: DAPClient) -> 
     assert dap.top_frame(second["body"]["threadId"])["line"] == bp(module, "handler")
     dap.request("continue", {"threadId": second["body"]["threadId"]})
     assert dap.wait_for_event("functiongraph/result")["body"]["body"] == "hi"
+
+
+def test_syntax_error_in_the_function_is_shown_as_the_platform_error(dap: DAPClient) -> None:
+    broken = HELLO.parent / "broken"
+    dap.launch({"codeUri": str(broken), "handler": "index.handler"})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"]["errorType"] == "SyntaxError"
+    dap.wait_for_event("terminated")
+    assert '"errorType": "SyntaxError"' in dap.outputs("stderr")
+    assert not [e for e in dap.events if e.get("event") == "stopped"]
