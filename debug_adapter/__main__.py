@@ -2,7 +2,16 @@
 
 import sys
 
-from debug_adapter.adapter import serve_stdio
+from debug_adapter.debugpy_process import start_debugpy_adapter
+
+
+def main() -> int:
+    """Start debugpy's adapter first (it takes longest to load), then serve the editor."""
+    debugpy = start_debugpy_adapter()
+    from debug_adapter.adapter import serve_stdio
+
+    return serve_stdio(debugpy)
+
 
 if __name__ == "__main__":
-    sys.exit(serve_stdio())
+    sys.exit(main())

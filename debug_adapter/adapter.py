@@ -79,14 +79,13 @@ class Adapter:
         """Run ``job`` on the dispatch thread (from any thread)."""
         self._queue.put(job)
 
-    def serve(self, prestart_debugpy: bool = True) -> int:
-        """Serve until the client disconnects; returns the process exit code."""
-        if prestart_debugpy:
-            # debugpy's adapter is on the critical path to the first breakpoint: start it while the
-            # editor initializes (a noDebug launch simply stops it), as an editor starts its adapter.
-            from debug_adapter.debug_run import start_debugpy_adapter
+    def serve(self, debugpy: Optional[subprocess.Popen[bytes]] = None) -> int:
+        """Serve until the client disconnects; returns the process exit code.
 
-            self._debugpy = start_debugpy_adapter()
+        ``debugpy`` is debugpy's adapter, already started: it is on the critical path to the first
+        breakpoint, so the entry point starts it first (a noDebug launch simply stops it).
+        """
+        self._debugpy = debugpy
         self.client.start()
         while not self._stopping:
             job = self._queue.get()
@@ -195,8 +194,8 @@ class Adapter:
             self.run.shutdown()
 
 
-def serve_stdio() -> int:
-    """Serve DAP on this process's stdin/stdout."""
+def serve_stdio(debugpy: Optional[subprocess.Popen[bytes]] = None) -> int:
+    """Serve DAP on this process's stdin/stdout (``debugpy``: a prestarted debugpy adapter)."""
     client_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
     client_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Nothing else may write to the DAP stream: stray prints go to stderr.
@@ -204,4 +203,4 @@ def serve_stdio() -> int:
     os.dup2(devnull, sys.stdin.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     os.close(devnull)
-    return Adapter(client_in, client_out).serve()
+    return Adapter(client_in, client_out).serve(debugpy)

@@ -9,14 +9,12 @@ as the one session it debugs: its threads, stops, variables. The supervisor's se
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from debug_adapter.debugpy_process import start_debugpy_adapter
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.peer import Peer
 from debug_adapter.processes import kill_trees, signal_pid
@@ -28,31 +26,6 @@ _CONFIG_REQUESTS = ("setBreakpoints", "setFunctionBreakpoints", "setExceptionBre
 # Requests after which the debuggee runs again (pydevd does not always send "continued" for them).
 _RESUMING = ("continue", "next", "stepIn", "stepOut", "goto", "stepBack", "reverseContinue")
 _PARENT_OUTPUT = ("stderr", "important", "console")
-
-
-def start_debugpy_adapter() -> subprocess.Popen[bytes]:
-    """Start debugpy's adapter speaking DAP on its stdio (its sockets on 127.0.0.1)."""
-    import debugpy
-
-    import debug_adapter
-
-    # The child finds this package and debugpy where this process found them (the extension may
-    # bundle them in a folder that is on sys.path but not on PYTHONPATH).
-    folders = {
-        str(Path(module.__file__ or "").resolve().parent.parent) for module in (debugpy, debug_adapter)
-    }
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        sorted(folders) + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "debug_adapter.debugpy_adapter", "--host", "127.0.0.1"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
 
 
 class _Instance:

@@ -170,3 +170,23 @@ def _cmdline(pid: int) -> str:
             return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_adapter_killed_outright_leaves_no_process(dap: DAPClient) -> None:
+    """Even SIGKILL of the adapter (no cleanup code runs) ends the session's processes: debugpy's
+    adapter sees its stdin close and stops the debuggee; the instance sees its pipe close."""
+    import signal
+    import time
+
+    dap.launch(
+        {"codeUri": str(HELLO), "handler": "index.handler"}, {str(HELLO_INDEX): [bp(HELLO_INDEX, "handler")]}
+    )
+    dap.stopped()
+    pids = _session_processes(dap)
+    dap.process.send_signal(signal.SIGKILL)
+    dap.process.wait(timeout=WAIT)
+    # Nobody can answer here, so wait for the processes to end (polling /proc), with a generous bound.
+    deadline = time.monotonic() + WAIT
+    while living(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert living(pids) == [], "left behind: %s" % living(pids)
