@@ -100,6 +100,7 @@ def parse_launch(arguments: Mapping[str, Any], default_folder: Optional[str] = N
         config = config.with_overrides(
             handler=arguments.get("handler"),
             initializer=arguments.get("initializer"),
+            initializer_timeout=arguments.get("initializerTimeout"),
             runtime=arguments.get("runtime"),
             memory_size=arguments.get("memorySize"),
             timeout=arguments.get("timeout"),

@@ -332,3 +332,18 @@ def test_syntax_error_in_the_function_is_shown_as_the_platform_error(dap: DAPCli
     dap.wait_for_event("terminated")
     assert '"errorType": "SyntaxError"' in dap.outputs("stderr")
     assert not [e for e in dap.events if e.get("event") == "stopped"]
+
+
+def test_initializer_timeout_does_not_run_while_paused(dap: DAPClient) -> None:
+    launch_hello(
+        dap, "index.handler", [bp(HELLO_INDEX, "init")], initializer="index.initializer", initializerTimeout=1
+    )
+    stopped = dap.stopped()
+    frame = dap.top_frame(stopped["body"]["threadId"])
+    assert frame["name"] == "initializer"
+    # Paused for longer than the initializer's whole timeout.
+    dap.request("evaluate", {"expression": "__import__('time').sleep(1.5)", "frameId": frame["id"]})
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"] is None, result["error"]
+    assert json.loads(result["body"])["ready"] is True
