@@ -347,3 +347,30 @@ def test_initializer_timeout_does_not_run_while_paused(dap: DAPClient) -> None:
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]
     assert json.loads(result["body"])["ready"] is True
+
+
+def test_breakpoint_in_the_users_own_module_with_watch_and_set_variable(dap: DAPClient) -> None:
+    helpers = HELLO / "helpers.py"
+    dap.launch(
+        {"codeUri": str(HELLO), "handler": "index.uses_helper", "event": {"n": 21}},
+        {str(helpers): [bp(helpers, "helper")]},
+    )
+    stopped = dap.stopped()
+    frames = dap.request("stackTrace", {"threadId": stopped["body"]["threadId"]})["body"]["stackFrames"]
+    assert [(f["name"], f["source"]["path"]) for f in frames] == [
+        ("double", str(helpers)),
+        ("uses_helper", str(HELLO_INDEX)),
+    ]
+    watch = dap.request(
+        "evaluate", {"expression": "value + 1", "frameId": frames[0]["id"], "context": "watch"}
+    )
+    assert watch["body"]["result"] == "22"
+    local = dap.variables_of(frames[0]["id"])
+    scopes = dap.request("scopes", {"frameId": frames[0]["id"]})["body"]["scopes"]
+    changed = dap.request(
+        "setVariable", {"variablesReference": scopes[0]["variablesReference"], "name": "value", "value": "50"}
+    )
+    assert changed["body"]["value"] == "50" and local["value"]["value"] == "21"
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert json.loads(result["body"]) == {"doubled": 100}

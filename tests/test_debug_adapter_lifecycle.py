@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Iterator, List
 
 import pytest
@@ -190,3 +193,43 @@ def test_adapter_killed_outright_leaves_no_process(dap: DAPClient) -> None:
     while living(pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert living(pids) == [], "left behind: %s" % living(pids)
+
+
+def _processes_mentioning(text: str) -> List[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if (
+            name.isdigit()
+            and int(name) != os.getpid()
+            and text in _cmdline(int(name))
+            and living([int(name)])
+        ):
+            found.append(int(name))
+    return found
+
+
+@pytest.mark.parametrize("moment", ["launch-sent", "initialized", "configuration-done"])
+def test_disconnect_during_startup_leaves_no_process(dap: DAPClient, tmp_path: Path, moment: str) -> None:
+    """Disconnect while the session is still starting (debugpy launching, fglocal forking, ...)."""
+    code = tmp_path / "fn"
+    shutil.copytree(HELLO, code)  # a unique folder: it is on the command line of every process of the run
+    dap.initialize()
+    dap.send_request(
+        "launch",
+        {
+            "type": "functiongraph",
+            "request": "launch",
+            "codeUri": str(code),
+            "handler": "index.hang",
+            "timeout": 900,
+        },
+    )
+    if moment != "launch-sent":
+        dap.wait_for_event("initialized")
+    if moment == "configuration-done":
+        dap.request("configurationDone")
+    before = descendants(dap.process.pid)
+    dap.request("disconnect", {"terminateDebuggee": True})
+    assert dap.process.wait(timeout=WAIT) == 0
+    _assert_all_gone(before)
+    assert _processes_mentioning(str(code)) == []
