@@ -14,9 +14,11 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import fglocal
 from debug_adapter.launch_config import LaunchPlan
+from debug_adapter.processes import is_running
 
 FGLOCAL_DIR = Path(fglocal.__file__).resolve().parent
 POLL_SECONDS = 0.05
+WORKDIR_PREFIX = "fg-debug-"
 STREAM_LIMIT = 4 << 20  # bytes of one invocation's output streamed live (a Debug Console is no pager)
 CHUNK_BYTES = 64 << 10  # at most this much text per output event
 LOG_SESSIONS_KEPT = 20  # debug sessions whose invocation logs are kept (the results name them)
@@ -27,7 +29,9 @@ class Invocation:
 
     def __init__(self, plan: LaunchPlan) -> None:
         self.plan = plan
-        self.workdir = Path(tempfile.mkdtemp(prefix="fg-debug-"))
+        remove_orphaned_workdirs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        (self.workdir / "owner").write_text(str(os.getpid()), encoding="ascii")
         self.result_file = self.workdir / "results.jsonl"
         self.config_file = self.workdir / "fglocal.json"
         self.event_file = self.workdir / "event.json"
@@ -121,6 +125,17 @@ class Invocation:
     def close(self) -> None:
         """Remove the work folder."""
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def remove_orphaned_workdirs() -> None:
+    """Remove work folders of adapters that died without cleaning up (e.g. killed with SIGKILL)."""
+    for folder in Path(tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
+        try:
+            owner = int((folder / "owner").read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue  # not ours, or still being set up
+        if owner != os.getpid() and not is_running(owner):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _package_folder(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -152,3 +153,21 @@ def test_an_old_interpreter_is_refused_with_the_version() -> None:
         pytest.skip("no Python 2.7 on this machine")
     with pytest.raises(LaunchError, match=r"is Python 2\.7; debugging needs Python 3\.8 or newer"):
         parse_launch({"codeUri": str(HELLO), "python": str(old[0])})
+
+
+def test_work_folders_of_dead_adapters_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import tempfile
+
+    from debug_adapter import invocation
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "fg-debug-dead").mkdir()
+    (tmp_path / "fg-debug-dead" / "owner").write_text(str(dead.pid))
+    (tmp_path / "fg-debug-alive").mkdir()
+    (tmp_path / "fg-debug-alive" / "owner").write_text(str(os.getppid()))
+    (tmp_path / "fg-debug-unknown").mkdir()
+    invocation.remove_orphaned_workdirs()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fg-debug-alive", "fg-debug-unknown"]
