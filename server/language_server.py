@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -47,6 +48,8 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
         self._scopes: Dict[str, Tuple[Optional[int], Roles, ScopeIndex]] = {}
         self._modules: Dict[str, Tuple[Optional[Project], ModuleContext]] = {}
+        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-analysis")
+        self._tasks: Set[asyncio.Future] = set()
         self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
 
     # -- logging -----------------------------------------------------------------------------------
@@ -154,13 +157,37 @@ class FunctionGraphLanguageServer(LanguageServer):
             self.publish_diagnostics(uri)
 
     def publish_diagnostics(self, uri: str) -> None:
-        """Analyse an open document now and publish its diagnostics (and its config file's)."""
+        """Analyse an open document and publish its diagnostics (and its config file's).
+
+        The analysis runs on a worker thread, so requests (completion, hover) are answered meanwhile;
+        its result is dropped when the document was edited or closed in the meantime.
+        """
+        task = asyncio.ensure_future(self._publish(uri))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, uri: str) -> None:
         try:
             document = self.workspace.get_text_document(uri)
             if uri.endswith("/fglocal.json"):
                 self._publish_config(self.project_of(uri))
                 return
-            findings = self._findings(document)
+            version, source = document.version, document.source
+            project, module = self.module_of(uri)
+            enabled = self.settings.diagnostics.enabled_codes()
+            findings: List[Finding] = []
+            if len(source) > MAX_TEXT:
+                self.log("functiongraph: %s is too large to analyse (%d characters)" % (uri, len(source)))
+            elif enabled:
+                loop = asyncio.get_running_loop()
+                findings = await loop.run_in_executor(
+                    self._worker, self._analyze, uri, source, module, enabled
+                )
+            if self.workspace.text_documents.get(uri) is not document or document.version != version:
+                return  # edited, closed or reopened meanwhile: a newer run (or the close) publishes
+            if project is not None and enabled:
+                self._publish_config(project)
+                findings += self._missing_entry_files(project, module, self.lines_of(document), enabled)
             diagnostics_ = [to_diagnostic(document, f) for f in findings]
         except Exception:
             self.log(
@@ -169,38 +196,32 @@ class FunctionGraphLanguageServer(LanguageServer):
             )
             return
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_, version=document.version)
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_, version=version)
         )
 
-    def _findings(self, document: TextDocument) -> List[Finding]:
-        enabled = self.settings.diagnostics.enabled_codes()
-        if not enabled:
-            return []
-        source = document.source
-        if len(source) > MAX_TEXT:
-            self.log(
-                "functiongraph: %s is too large to analyse (%d characters)" % (document.uri, len(source))
-            )
-            return []
-        project, module = self.module_of(document.uri)
-        lines = self.lines_of(document)
-        cached = self._analysis.get(document.uri)
+    def _analyze(
+        self, uri: str, source: str, module: ModuleContext, enabled: FrozenSet[str]
+    ) -> List[Finding]:
+        """Run on the worker thread: the analysis, or the cached one when the text did not change."""
+        cached = self._analysis.get(uri)
         if cached is not None and cached[0] == source and cached[1] == module and cached[2] == enabled:
-            findings = list(cached[3])  # a save without edits since the last analysis: nothing to redo
-        else:
-            findings = diagnostics.analyze(source, module, enabled)
-            self._analysis[document.uri] = (source, module, enabled, tuple(findings))
-        if project is not None:
-            self._publish_config(project)
-            if module.module_name and "." not in module.module_name and "entry-not-found" in enabled:
-                findings += config_checks.module_entry_findings(
-                    lines[0] if lines else "",
-                    _entries(project),
-                    project.entries_from_file,
-                    (*project.py_files, module.module_file),  # the open document counts, saved or not
-                    str(project.code_root),
-                )
+            return list(cached[3])  # a save without edits since the last analysis: nothing to redo
+        findings = diagnostics.analyze(source, module, enabled)
+        self._analysis[uri] = (source, module, enabled, tuple(findings))
         return findings
+
+    def _missing_entry_files(
+        self, project: Project, module: ModuleContext, lines: List[str], enabled: FrozenSet[str]
+    ) -> List[Finding]:
+        if not module.module_name or "." in module.module_name or "entry-not-found" not in enabled:
+            return []
+        return config_checks.module_entry_findings(
+            lines[0] if lines else "",
+            _entries(project),
+            project.entries_from_file,
+            (*project.py_files, module.module_file),  # the open document counts, saved or not
+            str(project.code_root),
+        )
 
     def _publish_config(self, project: Optional[Project]) -> None:
         if project is None or project.config_file is None:
