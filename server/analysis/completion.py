@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence, Tuple
 from server.analysis import sdk
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
 from server.analysis.model import NO_ROLES, Roles
-from server.analysis.text import is_code_line, line_at
+from server.analysis.text import code_scan, is_code_line, line_at
 
 # `name.` or `name.getLogger().` before the cursor, then the part of the method name already typed.
 _RECEIVER_RE = re.compile(
@@ -53,23 +53,7 @@ def receiver_at(lines: Sequence[str], line: int, col: int, index: ScopeIndex) ->
 
 def in_string_or_comment(prefix: str) -> bool:
     """Whether the end of ``prefix`` (one line) is inside a string literal or a comment."""
-    quote = ""
-    i = 0
-    while i < len(prefix):
-        char = prefix[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif prefix.startswith(quote, i):
-                i += len(quote) - 1
-                quote = ""
-        elif char == "#":
-            return True
-        elif char in "'\"":
-            quote = char * 3 if prefix.startswith(char * 3, i) else char
-            i += len(quote) - 1
-        i += 1
-    return bool(quote)
+    return code_scan(prefix)[1]
 
 
 def complete(

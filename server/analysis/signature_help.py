@@ -10,6 +10,7 @@ from server.analysis import sdk
 from server.analysis.completion import in_string_or_comment
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
 from server.analysis.model import NO_ROLES, Roles
+from server.analysis.text import code_scan
 
 _CALLEE_RE = re.compile(
     r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]*\.[ \t]*getLogger[ \t]*\([ \t]*\))?)"
@@ -70,32 +71,16 @@ def signature_help(
 
 def _innermost_open_paren(text: str) -> Tuple[int, int]:
     """Offset of the innermost unclosed ``(`` and the top-level commas after it; (-1, 0) if none."""
-    stack: List[List[int]] = []
-    quote = ""
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif text.startswith(quote, i):
-                i += len(quote) - 1
-                quote = ""
-        elif char == "#":
-            newline = text.find("\n", i)
-            i = len(text) if newline < 0 else newline
-            continue
-        elif char in "'\"":
-            quote = char * 3 if text.startswith(char * 3, i) else char
-            i += len(quote) - 1
-        elif char in "([{":
-            stack.append([i, 0, char == "("])
+    stack: List[List[int]] = []  # [offset, commas, is a parenthesis]
+    code, _inside = code_scan(text)
+    for offset, char in code:
+        if char in "([{":
+            stack.append([offset, 0, char == "("])
         elif char in ")]}":
             if stack:
                 stack.pop()
         elif char == "," and stack:
             stack[-1][1] += 1
-        i += 1
     if stack and stack[-1][2]:
         return stack[-1][0], stack[-1][1]
     return -1, 0

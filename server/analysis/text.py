@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -57,3 +57,34 @@ def word_around(line: str, col: int) -> tuple:
 def line_at(lines: Sequence[str], line: int) -> str:
     """Line ``line`` of ``lines``, or "" when out of range."""
     return lines[line] if 0 <= line < len(lines) else ""
+
+
+def code_scan(text: str) -> Tuple[List[Tuple[int, str]], bool]:
+    """Characters outside string literals and comments as (offset, char); and whether the text ends in one.
+
+    A half-typed line often ends inside a string or a comment, where completion must stay quiet.
+    """
+    code: List[Tuple[int, str]] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            newline = text.find("\n", i)
+            if newline < 0:
+                return code, True
+            i = newline
+            continue
+        elif char in "'\"":
+            quote = char * 3 if text.startswith(char * 3, i) else char
+            i += len(quote) - 1
+        else:
+            code.append((i, char))
+        i += 1
+    return code, bool(quote)
