@@ -96,6 +96,18 @@ class RawClient:
         return future
 
 
+async def stop(client: RawClient, process: asyncio.subprocess.Process) -> None:
+    """shutdown + exit, as a client does; kill the server if it does not leave."""
+    await client.request("shutdown", None)
+    client.notify("exit", None)
+    try:
+        await asyncio.wait_for(process.wait(), 10)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+    client.reader.cancel()
+
+
 def generate_module(lines: int = 3000) -> tuple:
     """A handler module of ``lines`` lines, and the (line, character) just after ``context.`` in it."""
     out = [
@@ -249,14 +261,7 @@ async def run_server(
             break
     result["diagnostics_save_ms"] = statistics.median(saves) if saves else None
     result["peak_rss_mib"] = peak_rss_mib(process.pid)
-    await client.request("shutdown", None)
-    client.notify("exit", None)
-    try:
-        await asyncio.wait_for(process.wait(), 10)
-    except asyncio.TimeoutError:
-        process.kill()
-        await process.wait()
-    client.reader.cancel()
+    await stop(client, process)
     return result
 
 
@@ -278,14 +283,7 @@ async def start_times(command: List[str], workdir: Path, runs: int) -> List[floa
         )
         times.append((time.perf_counter() - start) * 1000)
         client.notify("initialized", {})
-        await client.request("shutdown", None)
-        client.notify("exit", None)
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except asyncio.TimeoutError:
-            process.kill()
-            await process.wait()
-        client.reader.cancel()
+        await stop(client, process)
     return times
 
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+import pytest
+import pytest_lsp
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -42,6 +44,26 @@ def copy_projects(target: Path) -> Path:
     destination = target / "projects"
     shutil.copytree(FIXTURES / "projects", destination)
     return destination
+
+
+def server_fixture(
+    name: str, options: Optional[Dict[str, Any]] = None, configuration: Optional[Dict[str, Any]] = None
+):
+    """A module-scoped pytest-lsp fixture: a real ``python -m server`` over stdio, initialised on a copy
+    of the fixture projects (``client.root``), with ``options`` as initializationOptions and
+    ``configuration`` answered to workspace/configuration."""
+
+    @pytest_lsp.fixture(config=CONFIG, scope="module")
+    async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
+        root = copy_projects(tmp_path_factory.mktemp(name))
+        lsp_client.root = root  # type: ignore[attr-defined]
+        if configuration is not None:
+            lsp_client.set_configuration(configuration)
+        await start(lsp_client, root, options)
+        yield
+        await lsp_client.shutdown_session()
+
+    return client
 
 
 async def start(client: LanguageClient, root: Path, options: Optional[Dict[str, Any]] = None) -> None:

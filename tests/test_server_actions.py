@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import List
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from server_support import CONFIG, close_document, codes, copy_projects, diagnose, open_document, start
+from server_support import (
+    close_document,
+    codes,
+    diagnose,
+    open_document,
+    server_fixture,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_lsp.fixture(config=CONFIG, scope="module")
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("actions"))
-    lsp_client.root = root  # type: ignore[attr-defined]
-    await start(lsp_client, root)
-    yield
-    await lsp_client.shutdown_session()
+client = server_fixture("actions")
 
 
 def apply_edits(text: str, edits: List[types.TextEdit]) -> str:

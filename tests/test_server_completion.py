@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from server_support import CONFIG, close_document, copy_projects, open_document, position_of, start
+from server_support import (
+    close_document,
+    open_document,
+    position_of,
+    server_fixture,
+)
 
 from fglocal.catalog import CONTEXT_METHODS, LOGGER_METHODS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_lsp.fixture(config=CONFIG, scope="module")
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("completion"))
-    lsp_client.root = root  # type: ignore[attr-defined]
-    await start(lsp_client, root)
-    yield
-    await lsp_client.shutdown_session()
+client = server_fixture("completion")
 
 
 async def complete_at(

@@ -5,29 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import (
-    CONFIG,
     close_document,
     codes,
-    copy_projects,
     diagnose,
     next_diagnostics,
     open_document,
     published,
-    start,
+    server_fixture,
 )
 
-
-@pytest_lsp.fixture(config=CONFIG, scope="module")
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("diagnostics"))
-    lsp_client.root = root  # type: ignore[attr-defined]
-    await start(lsp_client, root)
-    yield
-    await lsp_client.shutdown_session()
+client = server_fixture("diagnostics")
 
 
 def project(client: LanguageClient, name: str) -> Path:

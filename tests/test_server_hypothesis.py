@@ -5,20 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import (
-    CONFIG,
     FIXTURES,
     close_document,
-    copy_projects,
     next_diagnostics,
     open_document,
     published,
-    start,
+    server_fixture,
 )
 
 from server.analysis.diagnostics import analyze
@@ -64,13 +61,7 @@ def edits(draw, text_size: int):
     return start, end, replacement
 
 
-@pytest_lsp.fixture(config=CONFIG, scope="module")
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("hypothesis"))
-    lsp_client.root = root  # type: ignore[attr-defined]
-    await start(lsp_client, root, {"diagnostics": {"debounceMs": 0}})
-    yield
-    await lsp_client.shutdown_session()
+client = server_fixture("hypothesis", {"diagnostics": {"debounceMs": 0}})
 
 
 def position(text: str, offset: int) -> types.Position:

@@ -6,32 +6,23 @@ import random
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import (
-    CONFIG,
     close_document,
     codes,
-    copy_projects,
     diagnose,
     next_diagnostics,
     open_document,
     position_of,
     published,
-    start,
+    server_fixture,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_lsp.fixture(config=CONFIG, scope="module")
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("robust"))
-    lsp_client.root = root  # type: ignore[attr-defined]
-    await start(lsp_client, root, {"diagnostics": {"debounceMs": 50}})
-    yield
-    await lsp_client.shutdown_session()
+client = server_fixture("robust", {"diagnostics": {"debounceMs": 50}})
 
 
 async def completion_labels(client: LanguageClient, uri: str, position: types.Position) -> list:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import (
-    CONFIG,
     close_document,
     codes,
-    copy_projects,
     diagnose,
     next_diagnostics,
     open_document,
     published,
-    start,
+    server_fixture,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -27,14 +24,7 @@ OPTIONS = {
 }
 
 
-@pytest_lsp.fixture(config=CONFIG, scope="module")
-async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("settings"))
-    lsp_client.root = root  # type: ignore[attr-defined]
-    lsp_client.set_configuration({"functiongraph": {"runtime": "python3.6"}})
-    await start(lsp_client, root, OPTIONS)
-    yield
-    await lsp_client.shutdown_session()
+client = server_fixture("settings", OPTIONS, {"functiongraph": {"runtime": "python3.6"}})
 
 
 SOURCE = "import os\ndef handler(event, context):\n    os.system('x &')\n    if (n := 1):\n        return n\n"
