@@ -36,8 +36,6 @@ def to_diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
     tags = []
     if finding.deprecated:
         tags.append(types.DiagnosticTag.Deprecated)
-    if finding.unnecessary:
-        tags.append(types.DiagnosticTag.Unnecessary)
     data: Optional[Dict[str, Any]] = None
     if finding.fixes:
         data = {"fixes": [_fix_data(document, fix) for fix in finding.fixes]}

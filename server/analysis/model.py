@@ -6,8 +6,8 @@ converts them to the client's units (UTF-16 by default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Optional, Tuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -28,17 +28,6 @@ class Span:
     def point(cls, line: int, col: int) -> Span:
         """An empty span at one position."""
         return cls(line, col, line, col)
-
-    def contains(self, line: int, col: int) -> bool:
-        """Whether the position lies inside the span (both ends included)."""
-        return (self.line, self.col) <= (line, col) <= (self.end_line, self.end_col)
-
-    def overlaps(self, other: Span) -> bool:
-        """Whether two spans share at least one position (touching counts)."""
-        return (self.line, self.col) <= (other.end_line, other.end_col) and (other.line, other.col) <= (
-            self.end_line,
-            self.end_col,
-        )
 
 
 @dataclass(frozen=True)
@@ -68,7 +57,6 @@ class Finding:
     message: str
     fixes: Tuple[Fix, ...] = ()
     deprecated: bool = False
-    unnecessary: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,13 +86,3 @@ class ModuleContext:
     def is_entry_module(self) -> bool:
         """Whether the config names a function of this module as handler or initializer."""
         return bool(self.roles.handler or self.roles.initializer)
-
-
-@dataclass
-class Lens:
-    """A CodeLens: the function it sits above, and the entry it runs."""
-
-    span: Span
-    title: str
-    command: str
-    arguments: List[Dict[str, object]] = field(default_factory=list)

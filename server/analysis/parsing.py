@@ -39,7 +39,6 @@ class ParsedModule:
     tree: Optional[ast.Module]
     findings: List[Finding] = field(default_factory=list)
     repaired: bool = False
-    python2_lines: List[int] = field(default_factory=list)
 
 
 def parse_module(text: str, lines: Sequence[str], runtime: Tuple[int, int]) -> ParsedModule:
@@ -79,7 +78,6 @@ def parse_module(text: str, lines: Sequence[str], runtime: Tuple[int, int]) -> P
                 continue
             python2 = _is_python2_syntax(error, work, span.line)
             if python2:
-                result.python2_lines.append(span.line)
                 if runtime[0] >= 3:
                     result.findings.append(_python2_finding(span, runtime, lines))
             elif not reported:
