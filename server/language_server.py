@@ -51,6 +51,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._modules: Dict[str, Tuple[Optional[Project], ModuleContext]] = {}
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-analysis")
         self._tasks: Set[asyncio.Future] = set()
+        self._logged: Set[str] = set()
         self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
 
     # -- logging -----------------------------------------------------------------------------------
@@ -122,7 +123,8 @@ class FunctionGraphLanguageServer(LanguageServer):
             roots.append(Path(self.workspace.root_path))
         project = find_project(path, roots, self.settings)
         self._projects[project.folder] = project
-        if project.config_error is not None:
+        if project.config_error is not None and str(project.config_error) not in self._logged:
+            self._logged.add(str(project.config_error))  # once per distinct error, not on every open
             self.log("functiongraph: %s" % project.config_error, types.MessageType.Warning)
         return project
 
