@@ -204,3 +204,20 @@ def serve_stdio(debugpy: Optional[subprocess.Popen[bytes]] = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     os.close(devnull)
     return Adapter(client_in, client_out).serve(debugpy)
+
+
+def serve_tcp(port: int) -> int:
+    """Serve DAP sessions one after another on 127.0.0.1:``port`` (an editor's ``debugServer``)."""
+    import socket
+
+    from debug_adapter.debugpy_process import start_debugpy_adapter
+
+    with socket.create_server(("127.0.0.1", port)) as server:
+        sys.stderr.write("debug_adapter listening on 127.0.0.1:%d\n" % server.getsockname()[1])
+        sys.stderr.flush()
+        while True:
+            debugpy = start_debugpy_adapter()
+            connection, _ = server.accept()
+            with connection:
+                stream = connection.makefile("rwb")
+                Adapter(stream, stream).serve(debugpy)
