@@ -129,20 +129,27 @@ class Adapter:
             return
         command = message.get("command")
         handler = getattr(self, "_on_" + str(command), None)
-        if handler is not None:
-            handler(message)
-        elif self.run is not None:
-            self.run.client_request(message)
-        else:
-            self.client.respond(message, error="'%s' needs a running function: launch one first" % command)
+        try:
+            if handler is not None:
+                handler(message)
+            elif self.run is not None:
+                self.run.client_request(message)
+            else:
+                self.client.respond(
+                    message, error="'%s' needs a running function: launch one first" % command
+                )
+        except Exception as exc:  # a bug of ours: the editor still gets an answer, and can go on
+            self.client.respond(message, error="debug adapter error in '%s': %r" % (command, exc))
 
     def _on_initialize(self, request: Message) -> None:
         self.initialize_args = dict(request.get("arguments") or {})
         self.client.respond(request, CAPABILITIES)
 
     def take_debugpy(self) -> Optional[subprocess.Popen[bytes]]:
-        """The debugpy adapter started at ``initialize``, if not yet taken."""
+        """The debugpy adapter started with this one, if not yet taken and still running."""
         process, self._debugpy = self._debugpy, None
+        if process is not None and process.poll() is not None:
+            return None
         return process
 
     def _drop_debugpy(self) -> None:
