@@ -344,13 +344,13 @@ def test_syntax_error_in_the_function_is_shown_as_the_platform_error(dap: DAPCli
 
 def test_initializer_timeout_does_not_run_while_paused(dap: DAPClient) -> None:
     launch_hello(
-        dap, "index.handler", [bp(HELLO_INDEX, "init")], initializer="index.initializer", initializerTimeout=1
+        dap, "index.handler", [bp(HELLO_INDEX, "init")], initializer="index.initializer", initializerTimeout=2
     )
     stopped = dap.stopped()
     frame = dap.top_frame(stopped["body"]["threadId"])
     assert frame["name"] == "initializer"
     # Paused for longer than the initializer's whole timeout.
-    dap.request("evaluate", {"expression": "__import__('time').sleep(1.5)", "frameId": frame["id"]})
+    dap.request("evaluate", {"expression": "__import__('time').sleep(2.5)", "frameId": frame["id"]})
     dap.request("continue", {"threadId": stopped["body"]["threadId"]})
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]
