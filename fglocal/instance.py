@@ -29,7 +29,7 @@ from fglocal.result import (
     InvocationResult,
     error_object,
     make_summary,
-    read_log_tail,
+    read_fd_tail,
 )
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
@@ -173,6 +173,7 @@ class Instance:
         self._init_error: Optional[Dict[str, Any]] = None
         self._clock: Optional[_Clock] = None
         self._clock_file = ""
+        self._log_fd = -1
         self.invocations = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -374,7 +375,13 @@ class Instance:
         log_file = self._log_path(request_id)
         config = self.config
         self.invocations += 1
-        _append(log_file, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n")
+        # The supervisor keeps the log open for the whole invocation: its Start and Finish lines and the
+        # displayed tail go through this descriptor, so a log pruned meanwhile by another process
+        # (they may share the folder) still shows in full.
+        self._log_fd = os.open(log_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        _write_all(
+            self._log_fd, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n"
+        )
         try:
             event_line = json.dumps(event, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -391,7 +398,7 @@ class Instance:
             # under the function's timeout), then runs the initializer under its own.
             self._start_process()
             setup = {"op": "setup", "setup": self._setup_message(), "logFile": log_file}
-            reply = self._request(setup, config.timeout, request_id, log_file)
+            reply = self._request(setup, config.timeout * _import_slowdown(), request_id, log_file)
             if isinstance(reply, InvocationResult):
                 return reply
             if reply["error"]:
@@ -483,8 +490,8 @@ class Instance:
     ) -> InvocationResult:
         summary = make_summary(request_id, self.config.memory_size, duration_ms, memory_mb)
         failed = " (invoke Failed)" if error else ""
-        _append(
-            log_file,
+        _write_all(
+            self._log_fd,
             "%s Finish invoke request '%s'%s, duration: %.3fms, billing duration: %dms, memory used: %.3fMB, "
             "billing memory: %dMB\n"
             % (
@@ -497,7 +504,9 @@ class Instance:
                 self.config.memory_size,
             ),
         )
-        logs, truncated = read_log_tail(log_file)
+        logs, truncated = read_fd_tail(self._log_fd)
+        os.close(self._log_fd)
+        self._log_fd = -1
         _prune_logs(self.log_dir, self.invocations)
         return InvocationResult(
             request_id=request_id,
@@ -509,6 +518,15 @@ class Instance:
             logs_truncated=truncated,
             log_file=log_file,
         )
+
+
+def _import_slowdown() -> int:
+    """How much longer importing the user's code may take than the timeout: 10x under a debugger.
+
+    A debugger traces every line of the imported modules, which makes heavy imports several times
+    slower; without this a function would time out at import only when debugged.
+    """
+    return 10 if "pydevd" in sys.modules or sys.gettrace() is not None else 1
 
 
 def _seconds(value: float) -> str:
@@ -530,25 +548,21 @@ def _describe_exit(status: int) -> str:
     return "exited with code %d (os._exit, or the interpreter aborted)" % code
 
 
-def _append(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8", "replace"))
-    finally:
-        os.close(fd)
+def _write_all(fd: int, text: str) -> None:
+    os.write(fd, text.encode("utf-8", "replace"))
 
 
 def _prune_logs(log_dir: str, invocations: int) -> None:
-    """Keep the newest LOG_FILES_KEPT logs; checked now and then (1 call in 20) to stay off the hot path.
+    """Keep the newest LOG_FILES_KEPT logs of the folder.
 
-    Other processes may share the folder (parallel runs, serve's instances) and prune at the same
-    time, so a file that vanishes is skipped, and a log written in the last ten minutes is never
-    removed (it may belong to an invocation still running). Pruning never fails an invocation.
+    Runs every 50th invocation of an instance, and on 1 in 20 first invocations (each CLI run is a
+    new instance), so its cost (a stat per file) stays off the hot path. Other processes may share
+    the folder and prune at the same time: a file that vanishes is skipped, and pruning never fails
+    an invocation; invocations read their own log through an open descriptor.
     """
-    if os.urandom(1)[0] >= 13 and invocations % 50 != 0:
+    if invocations % 50 != 0 and not (invocations == 1 and os.urandom(1)[0] < 13):
         return
     aged = []
-    recent = time.time() - 600
     try:
         with os.scandir(log_dir) as entries:
             for entry in entries:
@@ -559,12 +573,8 @@ def _prune_logs(log_dir: str, invocations: int) -> None:
                         continue
     except OSError:
         return
-    if len(aged) <= LOG_FILES_KEPT:
-        return
     aged.sort()
-    for mtime, path in aged[: len(aged) - LOG_FILES_KEPT]:
-        if mtime > recent:
-            break
+    for _, path in aged[: max(0, len(aged) - LOG_FILES_KEPT)]:
         try:
             os.unlink(path)
         except OSError:
