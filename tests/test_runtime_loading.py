@@ -98,3 +98,24 @@ def test_nested_package_entry(tmp_path):
 def test_loading_error_repeats_for_each_event():
     results, _proc = invoke_json("index.handlr", "--code-dir", BASIC, "--repeat", "2")
     assert [r["error"]["errorType"] for r in results] == ["AttributeError", "AttributeError"]
+
+
+def test_python_m_fglocal_from_a_folder_that_shadows_the_standard_library():
+    import json
+    import subprocess
+    import sys
+
+    from runtime_support import REPO
+
+    folder = function_dir("shadowing")
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fglocal", "invoke", "--json"],
+        cwd=str(folder),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["error"]["errorType"] == "ImportError"
