@@ -1,0 +1,101 @@
+"""A plain-data description of the Context API, derived from :mod:`fglocal.context`.
+
+The language server reads this instead of keeping its own list: add a method to ``Context`` and it
+appears in completion, hover, signature help and the "unknown method" diagnostic.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import List, NamedTuple, Optional, Tuple
+
+from fglocal.context import Context, Logger
+
+
+class Parameter(NamedTuple):
+    """One parameter of an SDK method."""
+
+    name: str
+    annotation: str
+    default: Optional[str]  # source text of the default, None when required
+
+
+class MethodInfo(NamedTuple):
+    """One public method of ``Context`` or ``Logger``."""
+
+    name: str
+    parameters: Tuple[Parameter, ...]
+    returns: str
+    doc: str
+    deprecated_by: Optional[str]  # the successor's name when the platform deprecated the method
+    sensitive: bool  # returns a credential that must never be logged
+
+    @property
+    def signature(self) -> str:
+        """The call signature, e.g. ``getUserData(key: str, default: Optional[str] = None) -> Optional[str]``."""
+        params = []
+        for p in self.parameters:
+            text = "%s: %s" % (p.name, p.annotation) if p.annotation else p.name
+            if p.default is not None and not p.name.startswith("*"):
+                text += " = %s" % p.default
+            params.append(text)
+        return "%s(%s) -> %s" % (self.name, ", ".join(params), self.returns)
+
+    @property
+    def required_args(self) -> int:
+        """How many positional arguments a call must pass."""
+        return sum(1 for p in self.parameters if p.default is None and not p.name.startswith("*"))
+
+    @property
+    def max_args(self) -> Optional[int]:
+        """How many positional arguments a call may pass; None when unbounded (``*args``)."""
+        if any(p.name.startswith("*") for p in self.parameters):
+            return None
+        return len(self.parameters)
+
+
+def _annotation_text(annotation: object) -> str:
+    if annotation is inspect.Parameter.empty:
+        return ""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    return str(text).replace("typing.", "")
+
+
+def _describe(cls: type) -> List[MethodInfo]:
+    methods = []
+    for name, func in cls.__dict__.items():
+        if name.startswith("_") or not callable(func):
+            continue
+        sig = inspect.signature(func)
+        params = []
+        for p in list(sig.parameters.values())[1:]:  # skip self
+            prefix = "*" if p.kind is inspect.Parameter.VAR_POSITIONAL else ""
+            default = None if p.default is inspect.Parameter.empty else repr(p.default)
+            if p.kind is inspect.Parameter.VAR_POSITIONAL:
+                default = "()"
+            params.append(Parameter(prefix + p.name, _annotation_text(p.annotation), default))
+        methods.append(
+            MethodInfo(
+                name=name,
+                parameters=tuple(params),
+                returns=_annotation_text(sig.return_annotation) or "None",
+                doc=inspect.cleandoc(func.__doc__ or ""),
+                deprecated_by=getattr(func, "__fg_deprecated__", None),
+                sensitive=bool(getattr(func, "__fg_sensitive__", False)),
+            )
+        )
+    return methods
+
+
+CONTEXT_METHODS: Tuple[MethodInfo, ...] = tuple(_describe(Context))
+LOGGER_METHODS: Tuple[MethodInfo, ...] = tuple(_describe(Logger))
+CONTEXT_DOC: str = inspect.cleandoc(Context.__doc__ or "")
+LOGGER_DOC: str = inspect.cleandoc(Logger.__doc__ or "")
+
+
+def context_method(name: str) -> Optional[MethodInfo]:
+    """The Context method called ``name``, or None."""
+    for method in CONTEXT_METHODS:
+        if method.name == name:
+            return method
+    return None

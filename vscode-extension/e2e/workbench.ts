@@ -1,0 +1,103 @@
+// What a user does in the VS Code workbench, as Playwright steps. Every wait is for something on
+// screen; the timeouts only bound a hang.
+import * as path from 'node:path';
+import { Locator, Page } from 'playwright-core';
+
+export const UI_TIMEOUT = 60_000;
+
+export class Workbench {
+  private shot = 0;
+
+  constructor(
+    readonly page: Page,
+    private readonly screenshotDir: string,
+  ) {}
+
+  /** Saves a numbered screenshot of the whole window. */
+  async screenshot(name: string): Promise<string> {
+    this.shot += 1;
+    const file = path.join(this.screenshotDir, `${String(this.shot).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** The quick input box (command palette, quick open, quick picks). */
+  get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Opens the command palette and returns the visible command labels that match `filter`. */
+  async paletteEntries(filter: string): Promise<string[]> {
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(`>${filter}`);
+    const rows = this.quickInput.locator('.monaco-list-row');
+    await rows.first().waitFor({ timeout: UI_TIMEOUT });
+    const labels = await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-label') ?? ''));
+    return labels;
+  }
+
+  /** Closes whatever quick input is open. */
+  async closeQuickInput(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  }
+
+  /** Runs a command from the palette by its full label, e.g. "FunctionGraph: Restart Language Server". */
+  async runCommand(label: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(`>${label}`);
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: UI_TIMEOUT });
+    await input.press('Enter');
+  }
+
+  /** Opens a workspace file with Quick Open and waits for its editor tab to be active. */
+  async openFile(relativePath: string): Promise<Locator> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(relativePath);
+    const base = path.basename(relativePath);
+    await this.quickInput.locator('.monaco-list-row', { hasText: base }).first().waitFor({ timeout: UI_TIMEOUT });
+    await input.press('Enter');
+    await this.page.locator('.tab.active', { hasText: base }).waitFor({ timeout: UI_TIMEOUT });
+    const editor = this.activeEditor;
+    await editor.waitFor({ timeout: UI_TIMEOUT });
+    return editor;
+  }
+
+  /** The focused editor's Monaco element. */
+  get activeEditor(): Locator {
+    return this.page.locator('.editor-group-container.active .monaco-editor').first();
+  }
+
+  /** Moves the cursor to `line` (1-based), column 1, with Go to Line. */
+  async goToLine(line: number, column?: number): Promise<void> {
+    await this.activeEditor.locator('.view-lines').click();
+    await this.page.keyboard.press('Control+G');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill(column ? `${line}:${column}` : `${line}`);
+    await input.press('Enter');
+    await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  }
+
+  /** The text of one editor line as displayed (1-based line numbers). */
+  editorLine(line: number): Locator {
+    return this.activeEditor.locator('.view-line').nth(line - 1);
+  }
+
+  /** The status bar entry whose text contains `text`. */
+  statusBarItem(text: string | RegExp): Locator {
+    return this.page.locator('.statusbar-item', { hasText: text });
+  }
+
+  /** The notification toasts currently shown. */
+  get notifications(): Locator {
+    return this.page.locator('.notification-toast');
+  }
+}
