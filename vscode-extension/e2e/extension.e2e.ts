@@ -36,6 +36,7 @@ const USER_SETTINGS = {
   'files.autoSave': 'off',
   'editor.minimap.enabled': false,
   'chat.disableAIFeatures': true,
+  'workbench.reduceMotion': 'on',
   'functiongraph.python': process.env.FG_E2E_PYTHON ?? 'python3',
 };
 
@@ -68,7 +69,15 @@ describe('FunctionGraph extension in code-server', () => {
     fs.rmSync(sandbox.root, { recursive: true, force: true });
   });
 
-  test('the extension is installed and its commands are in the palette', async () => {
+  test('opening index.py activates the extension: the status bar shows the test event and runtime', async () => {
+    await workbench.openFile('index.py');
+    const item = workbench.statusBarItem('hello.json');
+    await item.waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await item.textContent()) ?? '', /hello\.json.*python3\.9/);
+    await workbench.screenshot('activated-status-bar');
+  });
+
+  test('the commands are in the command palette', async () => {
     const entries = await workbench.paletteEntries('FunctionGraph:');
     await workbench.screenshot('command-palette');
     await workbench.closeQuickInput();
@@ -88,13 +97,20 @@ describe('FunctionGraph extension in code-server', () => {
     }
   });
 
-  test('opening index.py activates the extension and shows the FunctionGraph output', async () => {
-    await workbench.openFile('index.py');
-    await workbench.runCommand('FunctionGraph: Show Output');
-    const outputView = workbench.page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
-    await outputView.waitFor({ timeout: UI_TIMEOUT });
-    await workbench.page.locator('.part.panel .view-line', { hasText: /Python 3\.\d+/ }).first().waitFor({ timeout: UI_TIMEOUT });
-    await workbench.screenshot('output-channel');
+  test('a broken test event gives one message naming the line, and nothing runs', async () => {
+    fs.writeFileSync(path.join(workspace, 'events', 'broken.json'), '{\n  "name": "e2e",\n}\n');
+    await workbench.runCommand('FunctionGraph: Select Test Event…');
+    await workbench.pickQuickItem('broken.json');
+    await workbench.statusBarItem('broken.json').waitFor({ timeout: UI_TIMEOUT });
+    await workbench.runCommand('FunctionGraph: Run Handler Locally');
+    const toast = workbench.notifications.filter({ hasText: 'broken.json is not valid JSON' });
+    await toast.waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await toast.textContent()) ?? '', /line 3/);
+    await workbench.screenshot('broken-event-message');
+    await workbench.clearNotifications();
+    await workbench.runCommand('FunctionGraph: Select Test Event…');
+    await workbench.pickQuickItem('hello.json');
+    await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
   });
 });
 

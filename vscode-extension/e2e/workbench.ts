@@ -17,7 +17,7 @@ export class Workbench {
   async screenshot(name: string): Promise<string> {
     this.shot += 1;
     const file = path.join(this.screenshotDir, `${String(this.shot).padStart(2, '0')}-${name}.png`);
-    await this.page.screenshot({ path: file });
+    await this.page.screenshot({ path: file, animations: 'disabled' });
     return file;
   }
 
@@ -42,6 +42,20 @@ export class Workbench {
   async closeQuickInput(): Promise<void> {
     await this.page.keyboard.press('Escape');
     await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  }
+
+  /** Picks the row of the open quick pick whose label contains `label`. */
+  async pickQuickItem(label: string): Promise<void> {
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: UI_TIMEOUT });
+    await row.click();
+    await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  }
+
+  /** Closes every notification toast. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.notifications.first().waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   }
 
   /** Runs a command from the palette by its full label, e.g. "FunctionGraph: Restart Language Server". */

@@ -36,6 +36,8 @@ await build({
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
+  // ESM builds first: jsonc-parser's UMD build loads its parts with requires esbuild cannot follow.
+  mainFields: ['module', 'main'],
   minify: true,
   sourcemap: false,
   logLevel: 'warning',

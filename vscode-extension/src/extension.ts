@@ -1,16 +1,21 @@
 // Entry point: wires the parts together. Each part lives in its own module.
 import * as vscode from 'vscode';
 import { bundledPaths } from './bundle';
+import { registerCommands } from './commands';
+import { registerDebugging } from './debug';
 import { log } from './log';
 import { onDidChangeInterpreter, watchInterpreter } from './python';
 import { pushSettings, startServer, stopServer } from './server';
+import { initStatusBar } from './statusBar';
+import { initTestEvents } from './testEvents';
 
 /** Called by VS Code when a Python file or a function folder opens. */
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const paths = bundledPaths(context.extensionPath);
   context.subscriptions.push(log());
-  await vscode.commands.executeCommand('setContext', 'functiongraph.active', true);
-  await watchInterpreter(context);
+  initTestEvents(context);
+  registerCommands(context);
+  registerDebugging(context);
   context.subscriptions.push(
     vscode.commands.registerCommand('functiongraph.restartServer', () => startServer(paths)),
     vscode.commands.registerCommand('functiongraph.showOutput', () => log().show()),
@@ -21,6 +26,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  initStatusBar(context);
+  await vscode.commands.executeCommand('setContext', 'functiongraph.active', true);
+  await watchInterpreter(context);
   void startServer(paths);
 }
 

@@ -84,14 +84,18 @@ export function probeInterpreter(command: readonly string[], timeoutMs = 15000):
     }
     let stdout = '';
     let stderr = '';
-    const child = spawn(program, [...args, '-c', PROBE_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(program, [...args, '-c', PROBE_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A wedged interpreter (e.g. a wrapper script waiting for input) must not hang activation.
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       const problem = error.code === 'ENOENT' || error.code === 'EACCES' ? 'not-found' : 'broken';
       resolve({ ok: false, problem, detail: error.message });
     });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const info = parseProbeOutput(stdout);
       if (code !== 0 || info === undefined) {
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
