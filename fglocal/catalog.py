@@ -35,11 +35,11 @@ class MethodInfo(NamedTuple):
         """The call signature, e.g. ``getUserData(key: str, default: Optional[str] = None) -> Optional[str]``."""
         params = []
         for p in self.parameters:
-            text = "%s: %s" % (p.name, p.annotation) if p.annotation else p.name
+            text = f"{p.name}: {p.annotation}" if p.annotation else p.name
             if p.default is not None and not p.name.startswith("*"):
-                text += " = %s" % p.default
+                text += f" = {p.default}"
             params.append(text)
-        return "%s(%s) -> %s" % (self.name, ", ".join(params), self.returns)
+        return "{}({}) -> {}".format(self.name, ", ".join(params), self.returns)
 
     @property
     def required_args(self) -> int:

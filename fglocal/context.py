@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, Dict, Optional, TypeVar
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Optional, TypeVar
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def deprecated(replacement: str) -> Callable[[_F], _F]:
@@ -57,7 +60,7 @@ class Logger:
             except (TypeError, ValueError):
                 # The platform's logger does not raise on a bad format; show what was given.
                 text = " ".join([text, *map(str, args)])
-        line = "%s %s %s %s\n" % (_utc_timestamp(), self._request_id, level, text)
+        line = f"{_utc_timestamp()} {self._request_id} {level} {text}\n"
         # Written through sys.stdout (not a saved handle) so that it interleaves with print() in order.
         (self._write or sys.stdout.write)(line)
 
@@ -146,16 +149,16 @@ class Context:
         self._warned_deprecated: set = set()
 
     def __repr__(self) -> str:
-        return "<FunctionGraph Context request_id=%s function=%s>" % (self._request_id, self._function_name)
+        return f"<FunctionGraph Context request_id={self._request_id} function={self._function_name}>"
 
-    def getRequestID(self) -> str:  # noqa: N802 - the platform's name
+    def getRequestID(self) -> str:
         """Return the ID of the current request (a UUID string, new for every invocation).
 
         Include it in log lines and error reports to find the invocation in the console's logs.
         """
         return self._request_id
 
-    def getRemainingTimeInMilliSeconds(self) -> int:  # noqa: N802
+    def getRemainingTimeInMilliSeconds(self) -> int:
         """Return how many milliseconds this invocation has left before it times out.
 
         Counts down from the configured timeout (``getRunningTimeInSeconds()`` × 1000) since the
@@ -165,7 +168,7 @@ class Context:
 
     @sensitive
     @deprecated("getSecurityAccessKey")
-    def getAccessKey(self) -> str:  # noqa: N802
+    def getAccessKey(self) -> str:
         """Return the delegated AccessKey (AK). Deprecated: use ``getSecurityAccessKey()``.
 
         FunctionGraph no longer maintains this method: it cannot be used to obtain a temporary AK.
@@ -176,7 +179,7 @@ class Context:
 
     @sensitive
     @deprecated("getSecuritySecretKey")
-    def getSecretKey(self) -> str:  # noqa: N802
+    def getSecretKey(self) -> str:
         """Return the delegated SecretKey (SK). Deprecated: use ``getSecuritySecretKey()``.
 
         FunctionGraph no longer maintains this method: it cannot be used to obtain a temporary SK.
@@ -186,7 +189,7 @@ class Context:
         return self._credentials.secret_key
 
     @sensitive
-    def getSecurityAccessKey(self) -> str:  # noqa: N802
+    def getSecurityAccessKey(self) -> str:
         """Return the temporary AccessKey (AK) of the function's agency, valid for 24 hours.
 
         Needs an agency configured on the function; returns ``""`` when there is none. Use it with
@@ -196,7 +199,7 @@ class Context:
         return self._credentials.access_key
 
     @sensitive
-    def getSecuritySecretKey(self) -> str:  # noqa: N802
+    def getSecuritySecretKey(self) -> str:
         """Return the temporary SecretKey (SK) of the function's agency, valid for 24 hours.
 
         Needs an agency configured on the function; returns ``""`` when there is none.
@@ -205,7 +208,7 @@ class Context:
         return self._credentials.secret_key
 
     @sensitive
-    def getSecurityToken(self) -> str:  # noqa: N802
+    def getSecurityToken(self) -> str:
         """Return the security token that goes with the temporary AK/SK, valid for 24 hours.
 
         Needs an agency configured on the function; returns ``""`` when there is none.
@@ -213,7 +216,7 @@ class Context:
         """
         return self._credentials.security_token
 
-    def getUserData(self, key: str, default: Optional[str] = None) -> Optional[str]:  # noqa: N802
+    def getUserData(self, key: str, default: Optional[str] = None) -> Optional[str]:
         """Return the value of the function's environment variable (user data) ``key``.
 
         Returns ``default`` (``None`` unless given) when the variable is not configured. Encrypted
@@ -221,23 +224,23 @@ class Context:
         """
         return self._user_data.get(key, default)
 
-    def getFunctionName(self) -> str:  # noqa: N802
+    def getFunctionName(self) -> str:
         """Return the name of the function."""
         return self._function_name
 
-    def getRunningTimeInSeconds(self) -> int:  # noqa: N802
+    def getRunningTimeInSeconds(self) -> int:
         """Return the function's configured timeout in seconds (3 to 900 for synchronous calls)."""
         return self._timeout_seconds
 
-    def getVersion(self) -> str:  # noqa: N802
+    def getVersion(self) -> str:
         """Return the version of the function being run (``"latest"`` unless a version is published)."""
         return self._version
 
-    def getMemorySize(self) -> int:  # noqa: N802
+    def getMemorySize(self) -> int:
         """Return the memory configured for the function, in MB (for example 128)."""
         return self._memory_size
 
-    def getCPUNumber(self) -> int:  # noqa: N802
+    def getCPUNumber(self) -> int:
         """Return the CPU the function holds, in millicores.
 
         FunctionGraph derives it from the memory size: ``memory / 128 × 100 + 200``, so 128 MB → 300
@@ -245,12 +248,12 @@ class Context:
         """
         return cpu_millicores(self._memory_size)
 
-    def getPackage(self) -> str:  # noqa: N802
+    def getPackage(self) -> str:
         """Return the function's app (function group), ``"default"`` unless configured."""
         return self._package
 
     @sensitive
-    def getToken(self) -> str:  # noqa: N802
+    def getToken(self) -> str:
         """Return the delegated IAM token of the function's agency, valid for 24 hours.
 
         Needs an agency configured on the function; returns ``""`` when there is none.
@@ -258,7 +261,7 @@ class Context:
         """
         return self._credentials.token
 
-    def getLogger(self) -> Logger:  # noqa: N802
+    def getLogger(self) -> Logger:
         """Return a logger that writes ``<time> <request ID> <LEVEL> <message>`` lines to the log.
 
         Example: ``log = context.getLogger(); log.info("processing %s", key)``. It has ``info``,
@@ -266,11 +269,11 @@ class Context:
         """
         return Logger(self._request_id, self._write_log)
 
-    def getAlias(self) -> str:  # noqa: N802
+    def getAlias(self) -> str:
         """Return the alias the function was invoked through, ``""`` when invoked without one."""
         return self._alias
 
-    def getProjectID(self) -> str:  # noqa: N802
+    def getProjectID(self) -> str:
         """Return the ID of the project (region tenant) the function belongs to."""
         return self._project_id
 

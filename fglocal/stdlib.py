@@ -8,7 +8,10 @@ check a function folder with :func:`find_shadowing_modules`.
 from __future__ import annotations
 
 import os
-from typing import Iterable, List, Tuple
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    from typing import Iterable, List, Tuple
 
 # The public top-level modules of CPython 3.10-3.13's standard library (sys.stdlib_module_names,
 # which 3.8 lacks, hence the copy). Private ``_x`` modules are left out: users do not name files so.
@@ -63,7 +66,7 @@ def find_shadowing_modules(entries: Iterable[Tuple[str, bool]]) -> List[Tuple[st
     return sorted(found)
 
 
-def shadowing_in_folder(folder: "os.PathLike[str] | str") -> List[Tuple[str, str]]:
+def shadowing_in_folder(folder: os.PathLike[str] | str) -> List[Tuple[str, str]]:
     """:func:`find_shadowing_modules` over the entries of ``folder`` (empty when it cannot be read)."""
     try:
         with os.scandir(folder) as it:

@@ -1,0 +1,305 @@
+"""The ``fglocal`` command line: ``invoke`` (the default), and the plug-in subcommands.
+
+``fglocal invoke`` is the product's first impression, so its path imports as little as possible:
+the other subcommands' modules are only imported when named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+try:
+    # The C module: the same functions and constants as `signal`, without building its IntEnums,
+    # which costs the cold start ~0.7 ms.
+    import _signal as signal
+except ImportError:  # pragma: no cover - other Python implementations
+    import signal  # type: ignore[no-redef]
+import sys
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any, Dict, List, Optional
+
+# Subcommands provided by other modules: each exposes register(subparsers) (see README.md).
+PLUGIN_COMMANDS = {
+    "event": "fglocal.event_templates",
+    "serve": "fglocal.serve",
+    "package": "fglocal.package",
+}
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in the command line or the configuration: exit code 2 with a clear message."""
+
+
+# Options as data: (flag, dest, type, repeatable, metavar, help). The same table builds the argparse
+# parser (help, errors, plug-ins) and the fast path of `invoke`, which skips argparse: building an
+# argparse parser costs several milliseconds (gettext look-ups per help string), a third of fglocal's
+# cold-start overhead.
+FUNCTION_OPTIONS = (
+    ("--code-dir", "code_dir", str, False, "DIR", "function folder (default: .)"),
+    ("--config", "config", str, False, "FILE", "function config file (default: DIR/fglocal.json)"),
+    ("--initializer", "initializer", str, False, "ENTRY", "initializer entry, e.g. index.initializer"),
+    ("--timeout", "timeout", float, False, "S", "timeout in seconds (default 3)"),
+    ("--memory", "memory", int, False, "MB", "memory size in MB (default 128)"),
+    ("--runtime", "runtime", str, False, "NAME", "cloud runtime, e.g. python3.9"),
+    ("--user-data", "user_data", str, True, "K=V", "user data (environment variable); repeatable"),
+    ("--env-file", "env_file", str, False, "FILE", "KEY=VALUE file of user data"),
+    ("--log-dir", "log_dir", str, False, "DIR", "where invocation logs are kept"),
+)
+INVOKE_OPTIONS = (
+    ("--event", "event", str, True, "FILE", "event JSON file ('-' for stdin); repeatable"),
+    ("--event-json", "event_json", str, True, "JSON", "event given inline; repeatable"),
+    ("--repeat", "repeat", int, False, "N", "run the events N times on one warm instance"),
+    ("--result-file", "result_file", str, False, "PATH", "also append each JSON result as a line to PATH"),
+)
+INVOKE_FLAGS = (("--json", "json", "print one JSON object per invocation"),)
+DEFAULTS = {"code_dir": ".", "repeat": 1}
+
+
+def add_options(parser: argparse.ArgumentParser, table: tuple) -> None:
+    """Add the options of ``table`` to an argparse parser."""
+    for flag, dest, kind, repeatable, metavar, text in table:
+        default = [] if repeatable else DEFAULTS.get(dest)
+        action = "append" if repeatable else "store"
+        parser.add_argument(
+            flag, dest=dest, type=kind, action=action, default=default, metavar=metavar, help=text
+        )
+
+
+def add_function_options(parser: argparse.ArgumentParser) -> None:
+    """Options that describe the function (shared by invoke and the plug-in commands)."""
+    add_options(parser, FUNCTION_OPTIONS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: invoke plus whichever plug-in commands are installed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="fglocal",
+        description="Run Huawei Cloud FunctionGraph Python functions locally, as the platform does.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    invoke = subparsers.add_parser(
+        "invoke",
+        help="run the handler with test events and print return, summary and logs",
+        description="Run the handler with one or more events on one warm instance.",
+    )
+    invoke.add_argument(
+        "targets",
+        nargs="*",
+        metavar="ENTRY",
+        help="handler entry such as index.handler (default from fglocal.json); '-' reads the event from stdin",
+    )
+    add_options(invoke, FUNCTION_OPTIONS + INVOKE_OPTIONS)
+    for flag, dest, text in INVOKE_FLAGS:
+        invoke.add_argument(flag, dest=dest, action="store_true", help=text)
+    invoke.set_defaults(run=run_invoke)
+    for module_name in PLUGIN_COMMANDS.values():
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def parse_invoke_fast(argv: List[str]) -> Optional[Any]:
+    """Parse ``invoke ARGS`` without argparse; None when argparse must handle it (help, mistakes)."""
+    options = {
+        flag: (dest, kind, repeatable)
+        for flag, dest, kind, repeatable, _, _ in FUNCTION_OPTIONS + INVOKE_OPTIONS
+    }
+    flags = {flag: dest for flag, dest, _ in INVOKE_FLAGS}
+    values: Dict[str, Any] = {
+        dest: [] if repeatable else DEFAULTS.get(dest) for dest, _, repeatable in options.values()
+    }
+    values.update({dest: False for dest in flags.values()})
+    values["targets"] = []
+    items = iter(argv[1:])
+    for item in items:
+        if item.startswith("--") and item in flags:
+            values[flags[item]] = True
+            continue
+        flag, eq, inline = item.partition("=")
+        if item.startswith("--") and flag in options:
+            dest, kind, repeatable = options[flag]
+            raw = inline if eq else next(items, None)
+            if raw is None:
+                return None
+            try:
+                value = kind(raw)
+            except ValueError:
+                return None
+            if repeatable:
+                values[dest].append(value)
+            else:
+                values[dest] = value
+        elif item == "-" or not item.startswith("-"):
+            values["targets"].append(item)
+        else:
+            return None  # -h, --help, unknown flags: argparse explains
+    from types import SimpleNamespace
+
+    return SimpleNamespace(command="invoke", run=run_invoke, **values)
+
+
+def load_function_config(args: Any, handler: Optional[str] = None) -> Any:
+    """The function config from the config file and the command-line overrides."""
+    from fglocal.config import ConfigError, load_config, read_env_file
+
+    try:
+        config = load_config(args.code_dir, args.config)
+        user_data = dict(config.user_data)
+        if args.env_file:
+            user_data.update(read_env_file(args.env_file, field_name="--env-file"))
+        for item in args.user_data:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise UsageError(f"--user-data expects KEY=VALUE, got {item!r}")
+            user_data[key] = value
+        return config.with_overrides(
+            handler=handler,
+            initializer=args.initializer,
+            timeout=args.timeout,
+            memory_size=args.memory,
+            runtime=args.runtime,
+            user_data=user_data,
+        )
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _read_event_text(source: str) -> tuple:
+    if source == "-":
+        return "stdin", sys.stdin.read()
+    try:
+        with open(source, encoding="utf-8") as handle:
+            return source, handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read event file {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"event file {source} is not UTF-8 text") from None
+
+
+def _parse_event(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"event from {name} is not valid JSON: {exc}") from None
+
+
+def collect_events(args: Any) -> List[Any]:
+    """Events in the order given (files, stdin, inline JSON); ``{}`` when none is given."""
+    sources = list(args.event) + ["-" for t in args.targets if t == "-"]
+    events = [_parse_event(*_read_event_text(source)) for source in sources]
+    events += [_parse_event("--event-json", text) for text in args.event_json]
+    return events or [{}]
+
+
+def run_invoke(args: Any) -> int:
+    """``fglocal invoke``: run the events on one warm instance and print each result."""
+    entries = [t for t in args.targets if t != "-"]
+    if len(entries) > 1:
+        raise UsageError("give one handler entry, got {}".format(", ".join(entries)))
+    if args.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    config = load_function_config(args, entries[0] if entries else None)
+    events = collect_events(args)
+
+    from fglocal.instance import Instance
+
+    instance = Instance(config, log_dir=args.log_dir)
+    # A debugger pauses the invocation clock with SIGUSR1 and resumes it with SIGUSR2, so that the
+    # timeout does not fire while the user looks at a breakpoint.
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda *_: instance.pause_clock())
+        signal.signal(signal.SIGUSR2, lambda *_: instance.resume_clock())
+    result_file = open(args.result_file, "a", encoding="utf-8") if args.result_file else None
+    failed = False
+    try:
+        for _ in range(args.repeat):
+            for event in events:
+                result = instance.invoke(event)
+                failed = failed or not result.ok
+                if result_file is not None:
+                    result_file.write(json.dumps(result.to_json()) + "\n")
+                    result_file.flush()
+                if args.json:
+                    sys.stdout.write(json.dumps(result.to_json()) + "\n")
+                else:
+                    from fglocal.render import render
+
+                    render(result, sys.stdout)
+                sys.stdout.flush()
+    finally:
+        instance.close()
+        if result_file is not None:
+            result_file.close()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Run the command line and exit with its code (0 ok, 1 function failed, 2 usage error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `fglocal index.handler --event e.json` means `fglocal invoke ...`.
+    if not argv or (
+        argv[0] not in PLUGIN_COMMANDS and argv[0] not in ("invoke", "-h", "--help", "--version")
+    ):
+        argv.insert(0, "invoke")
+    if argv[0] == "--version":
+        from fglocal import __version__
+
+        print(f"fglocal {__version__}")
+        sys.exit(EXIT_OK)
+    args = parse_invoke_fast(argv) if argv[0] == "invoke" else None
+    if args is None:
+        parser = build_parser() if argv[0] != "invoke" else _invoke_only_parser()
+        args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        build_parser().print_help()
+        sys.exit(EXIT_USAGE)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        code = args.run(args)
+    except UsageError as exc:
+        sys.stderr.write(f"fglocal: error: {exc}\n")
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_OK
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if sys.gettrace() is None and "debugpy" not in sys.modules and "coverage" not in sys.modules:
+        # Nothing is left to clean up (the instance is closed), so skip interpreter finalization:
+        # it is a measurable part of a cold `fglocal invoke`. Debuggers and coverage need their
+        # exit hooks, so they get the ordinary exit.
+        os._exit(code)
+    sys.exit(code)
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    # Unwind through the finally blocks, which stop the instance process and its children.
+    raise KeyboardInterrupt
+
+
+def _invoke_only_parser() -> argparse.ArgumentParser:
+    # The hot path: build only the invoke parser, without importing the plug-in commands.
+    saved = dict(PLUGIN_COMMANDS)
+    PLUGIN_COMMANDS.clear()
+    try:
+        return build_parser()
+    finally:
+        PLUGIN_COMMANDS.update(saved)

@@ -1,0 +1,564 @@
+"""One function instance, supervised from outside: limits, logs and the three-part result.
+
+The supervisor (this module, in the tool's process) starts the instance process (forked, or spawned
+as ``python -m fglocal._worker``), sends it events over a pipe and enforces the platform's limits
+from outside: at the deadline or over the memory size it kills the instance's whole process group,
+which also ends background processes the handler started, and the next event gets a fresh instance
+(a cold start), as on the platform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+
+try:
+    # The C module: the same functions and constants as `signal`, without building its IntEnums,
+    # which costs the cold start ~0.7 ms.
+    import _signal as signal
+except ImportError:  # pragma: no cover - other Python implementations
+    import signal  # type: ignore[no-redef]
+import sys
+import time
+
+from fglocal.context import cpu_millicores
+from fglocal.result import (
+    INITIALIZATION_ERROR,
+    MAX_BODY_BYTES,
+    InvocationResult,
+    error_object,
+    make_summary,
+    read_log_tail,
+)
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional
+
+    from fglocal.config import FunctionConfig
+
+# How often the supervisor samples the instance's memory while it runs (seconds).
+MEMORY_POLL_INTERVAL = 0.005
+# The platform tries a failed initializer on up to 3 new instances; locally one attempt is shown,
+# and every later event of that instance gets the same error (documented in the README).
+LOG_FILES_KEPT = 200
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0) if hasattr(os, "sysconf") else 4096 / 1048576.0
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID string, without importing the uuid module on the hot path."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def default_log_dir() -> str:
+    """Where invocation logs go unless told otherwise: a per-user folder in the temp directory."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    # tempfile.gettempdir() without importing tempfile (and shutil, random) on the cold-start path.
+    temp = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+    return os.path.join(temp, f"fglocal-{uid}", "logs")
+
+
+def _utc_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (int(now * 1000) % 1000)
+
+
+def instance_environment(config: FunctionConfig) -> Dict[str, str]:
+    """The platform's ``RUNTIME_*`` variables plus the user data, as the instance sees them."""
+    env = {
+        "RUNTIME_PROJECT_ID": config.project_id,
+        "RUNTIME_FUNC_NAME": config.function_name,
+        "RUNTIME_FUNC_VERSION": config.version,
+        "RUNTIME_PACKAGE": config.app,
+        "RUNTIME_HANDLER": config.handler,
+        "RUNTIME_INITIALIZER_HANDLER": config.initializer or "",
+        "RUNTIME_TIMEOUT": str(int(config.timeout)),
+        "RUNTIME_INITIALIZER_TIMEOUT": str(config.initializer_timeout),
+        "RUNTIME_USERDATA": json.dumps(config.user_data),
+        "RUNTIME_CPU": str(cpu_millicores(config.memory_size)),
+        "RUNTIME_MEMORY": str(config.memory_size),
+        "RUNTIME_CODE_ROOT": config.code_dir,
+    }
+    env.update(config.user_data)
+    return env
+
+
+class _Clock:
+    """The invocation clock, pausable while a debugger holds the instance."""
+
+    def __init__(self, shared: Any) -> None:
+        self.shared = shared
+        self.deadline = float("inf")
+        self.paused_at: Optional[float] = None
+
+    def start(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.paused_at = None
+        self.shared.set(min(self.deadline, 1e300))
+
+    def pause(self) -> None:
+        if self.paused_at is None:
+            self.paused_at = time.monotonic()
+            remaining = max(0.0, self.deadline - self.paused_at) * 1000.0
+            self.shared.set(self.deadline, remaining)
+
+    def resume(self) -> None:
+        if self.paused_at is not None:
+            self.deadline += time.monotonic() - self.paused_at
+            self.paused_at = None
+            self.shared.set(self.deadline)
+
+    def remaining(self) -> float:
+        """Seconds left; infinite while paused."""
+        if self.paused_at is not None:
+            return float("inf")
+        return self.deadline - time.monotonic()
+
+
+class _Outcome:
+    """How waiting for the instance's reply ended."""
+
+    def __init__(
+        self, reply: Optional[Dict[str, Any]] = None, failure: str = "", memory_mb: float = 0.0
+    ) -> None:
+        self.reply = reply
+        self.failure = failure  # "", "timeout", "memory" or "exited"
+        self.memory_mb = memory_mb
+        self.detail = ""
+
+
+class Instance:
+    """A warm function instance: the initializer runs once, then events are served in order.
+
+    Use as a context manager, or call :meth:`close`; the instance process (and anything it
+    started) is killed when the instance is closed, replaced after a timeout, a memory overrun or a
+    crash.
+    """
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        *,
+        log_dir: Optional[str] = None,
+        enforce_timeout: bool = True,
+        start_method: Optional[str] = None,
+    ) -> None:
+        self.config = config
+        self.log_dir = log_dir or default_log_dir()
+        self.enforce_timeout = enforce_timeout
+        self.start_method = (
+            start_method
+            or os.environ.get("FGLOCAL_START_METHOD")
+            or ("fork" if hasattr(os, "fork") else "spawn")
+        )
+        os.makedirs(self.log_dir, exist_ok=True)
+        self._pid = 0
+        self._to_worker = -1
+        self._from_worker = -1
+        self._buffer = b""
+        self._init_error: Optional[Dict[str, Any]] = None
+        self._clock: Optional[_Clock] = None
+        self._clock_file = ""
+        self.invocations = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int:
+        """The instance process ID (0 when no instance process is running)."""
+        return self._pid
+
+    def close(self) -> None:
+        """Stop the instance process and everything it started."""
+        self._stop_process()
+        if self._clock_file:
+            try:
+                os.unlink(self._clock_file)
+            except OSError:
+                pass
+            self._clock_file = ""
+            self._clock = None
+
+    def pause_clock(self) -> None:
+        """Stop the invocation clock (a debugger holds the instance); the timeout cannot fire."""
+        if self._clock is not None:
+            self._clock.pause()
+
+    def resume_clock(self) -> None:
+        """Restart the invocation clock; paused time does not count against the timeout."""
+        if self._clock is not None:
+            self._clock.resume()
+
+    def _setup_message(self) -> Dict[str, Any]:
+        from fglocal.config import CREDENTIAL_ENV
+
+        c = self.config
+        return {
+            "codeRoot": c.code_dir,
+            "handler": c.handler,
+            "initializer": c.initializer,
+            "functionName": c.function_name,
+            "version": c.version,
+            "alias": c.alias,
+            "app": c.app,
+            "projectId": c.project_id,
+            "memorySize": c.memory_size,
+            "timeout": c.timeout,
+            "userData": c.user_data,
+            "credentials": {
+                "access_key": c.credentials.get("accessKey", ""),
+                "secret_key": c.credentials.get("secretKey", ""),
+                "security_token": c.credentials.get("securityToken", ""),
+                "token": c.credentials.get("token", ""),
+            },
+            "environment": instance_environment(c),
+            # Credentials reach the function only through the Context, never its environment.
+            "scrubEnv": [*sorted(CREDENTIAL_ENV.values()), "FGLOCAL_START_METHOD"],
+            "clockFile": self._clock_file,
+        }
+
+    def _start_process(self) -> None:
+        from fglocal._worker import SharedClock
+
+        if not self._clock_file:
+            self._clock_file = os.path.join(self.log_dir, "clock-%s" % os.urandom(8).hex())
+            self._clock = _Clock(SharedClock(self._clock_file, create=True))
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        if self.start_method == "fork":
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:  # the instance process
+                _become_instance(to_worker_r, from_worker_w, (to_worker_w, from_worker_r))
+            self._pid = pid
+        else:
+            import subprocess
+
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "fglocal._worker", str(to_worker_r), str(from_worker_w)],
+                pass_fds=(to_worker_r, from_worker_w),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            self._pid = proc.pid
+            self._popen = proc
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self._to_worker, self._from_worker = to_worker_w, from_worker_r
+        self._buffer = b""
+        self._init_error = None
+
+    def _stop_process(self) -> None:
+        if not self._pid:
+            return
+        for fd in (self._to_worker, self._from_worker):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._to_worker = self._from_worker = -1
+        try:
+            os.killpg(self._pid, signal.SIGKILL)
+        except OSError:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.waitpid(self._pid, 0)
+        except OSError:
+            pass
+        self._pid = 0
+
+    # -- talking to the instance -----------------------------------------------------------------
+
+    def _send(self, message: Dict[str, Any]) -> None:
+        data = (json.dumps(message) + "\n").encode("utf-8", "surrogatepass")
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._to_worker, view) :]
+        except BrokenPipeError:
+            pass  # the instance died; _wait reports how
+
+    def _memory_mb(self) -> float:
+        try:
+            with open("/proc/%d/statm" % self._pid, "rb") as statm:
+                return int(statm.read().split()[1]) * _PAGE_MB
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def _wait(self) -> _Outcome:
+        """Wait for one reply, enforcing the clock's deadline and the memory size."""
+        assert self._clock is not None
+        limit_mb = self.config.memory_size
+        peak_mb = 0.0
+        poll_memory = sys.platform.startswith("linux")
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line, self._buffer = self._buffer[:newline], self._buffer[newline + 1 :]
+                return _Outcome(json.loads(line.decode("utf-8", "surrogatepass")), memory_mb=peak_mb)
+            remaining = self._clock.remaining() if self.enforce_timeout else float("inf")
+            if remaining <= 0:
+                return self._fail("timeout", peak_mb)
+            wait = min(remaining, MEMORY_POLL_INTERVAL if poll_memory else 0.05)
+            try:
+                ready, _, _ = select.select([self._from_worker], [], [], wait)
+            except InterruptedError:
+                continue
+            if ready:
+                chunk = os.read(self._from_worker, 1 << 20)
+                if not chunk:
+                    return self._fail("exited", peak_mb)
+                self._buffer += chunk
+                continue
+            if poll_memory:
+                used = self._memory_mb()
+                peak_mb = max(peak_mb, used)
+                if used > limit_mb:
+                    return self._fail("memory", peak_mb)
+
+    def _fail(self, failure: str, peak_mb: float) -> _Outcome:
+        outcome = _Outcome(failure=failure, memory_mb=peak_mb)
+        if failure == "exited":
+            pid = self._pid
+            try:
+                _, status = os.waitpid(pid, 0)
+            except OSError:
+                status = 0
+            self._pid = 0
+            outcome.detail = _describe_exit(status)
+            try:
+                os.killpg(pid, signal.SIGKILL)  # background children of the dead instance
+            except OSError:
+                pass
+            for fd in (self._to_worker, self._from_worker):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        else:
+            self._stop_process()
+        return outcome
+
+    # -- invocations -----------------------------------------------------------------------------
+
+    def _log_path(self, request_id: str) -> str:
+        return os.path.join(self.log_dir, f"{request_id}.log")
+
+    def invoke(self, event: Any = None, request_id: Optional[str] = None) -> InvocationResult:
+        """Run one event through the instance (starting it, and its initializer, when needed)."""
+        request_id = request_id or new_request_id()
+        log_file = self._log_path(request_id)
+        config = self.config
+        self.invocations += 1
+        _append(log_file, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n")
+        try:
+            event_line = json.dumps(event, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            error = error_object(f"the event is not JSON: {exc}", "InvalidEvent")
+            return self._finish(request_id, log_file, None, error, 0.0, 0.0)
+        if len(event_line) > MAX_BODY_BYTES:
+            message = "the event is %d bytes, over the 6 MB limit of a synchronous request" % len(event_line)
+            return self._finish(
+                request_id, log_file, None, error_object(message, "RequestTooLarge"), 0.0, 0.0
+            )
+
+        if not self._pid:
+            # A cold start: the instance sets itself up and imports the user's code (one round trip,
+            # under the function's timeout), then runs the initializer under its own.
+            self._start_process()
+            setup = {"op": "setup", "setup": self._setup_message(), "logFile": log_file}
+            reply = self._request(setup, config.timeout, request_id, log_file)
+            if isinstance(reply, InvocationResult):
+                return reply
+            if reply["error"]:
+                self._init_error = reply["error"]
+            elif config.initializer:
+                reply = self._request(
+                    {"op": "init", "logFile": log_file, "requestId": request_id},
+                    config.initializer_timeout,
+                    request_id,
+                    log_file,
+                    initializer=True,
+                )
+                if isinstance(reply, InvocationResult):
+                    return reply
+                self._init_error = reply["error"]
+        if self._init_error is not None:
+            return self._finish(request_id, log_file, None, self._init_error, 0.0, 0.0)
+
+        message = f'{{"op": "invoke", "logFile": {json.dumps(log_file)}, "requestId": "{request_id}", "event": {event_line}}}'
+        reply = self._request(message, config.timeout, request_id, log_file)
+        if isinstance(reply, InvocationResult):
+            return reply
+        return self._finish(
+            request_id, log_file, reply, reply["error"], reply["durationMs"], reply["maxMemoryUsedMB"]
+        )
+
+    def _request(
+        self,
+        message: Any,
+        seconds: float,
+        request_id: str,
+        log_file: str,
+        initializer: bool = False,
+    ) -> Any:
+        """Send one request and wait for its reply; a failed wait becomes the invocation's result."""
+        assert self._clock is not None
+        # Start the clock before the request leaves, so the instance never reads a stale deadline.
+        self._clock.start(seconds)
+        if isinstance(message, str):
+            data = (message + "\n").encode("utf-8", "surrogatepass")
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(self._to_worker, view) :]
+            except BrokenPipeError:
+                pass
+        else:
+            self._send(message)
+        started = time.perf_counter()
+        outcome = self._wait()
+        if outcome.reply is not None:
+            return outcome.reply
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        error = self._limit_error(outcome, seconds, initializer)
+        duration = seconds * 1000.0 if outcome.failure == "timeout" else elapsed_ms
+        return self._finish(request_id, log_file, None, error, duration, outcome.memory_mb)
+
+    def _limit_error(self, outcome: _Outcome, seconds: float, initializer: bool) -> Dict[str, Any]:
+        config = self.config
+        if outcome.failure == "timeout":
+            if initializer:
+                message = f"{INITIALIZATION_ERROR}the initializer did not finish within its timeout of {_seconds(seconds)} s (initializerTimeout)"
+                return error_object(message, "InitializerTimeout")
+            message = (
+                f"invocation timeout: the function did not finish within its timeout of {_seconds(seconds)} s"
+            )
+            return error_object(message, "FunctionTimeout")
+        if outcome.failure == "memory":
+            message = "runtime memory limit exceeded: the instance used %.3f MB of its %d MB" % (
+                outcome.memory_mb,
+                config.memory_size,
+            )
+            return error_object(message, "MemoryLimitExceeded")
+        message = f"function invocation exception, error: the runtime process {outcome.detail}"
+        return error_object(message, "RuntimeExited")
+
+    def _finish(
+        self,
+        request_id: str,
+        log_file: str,
+        reply: Optional[Dict[str, Any]],
+        error: Optional[Dict[str, Any]],
+        duration_ms: float,
+        memory_mb: float,
+    ) -> InvocationResult:
+        summary = make_summary(request_id, self.config.memory_size, duration_ms, memory_mb)
+        failed = " (invoke Failed)" if error else ""
+        _append(
+            log_file,
+            "%s Finish invoke request '%s'%s, duration: %.3fms, billing duration: %dms, memory used: %.3fMB, "
+            "billing memory: %dMB\n"
+            % (
+                _utc_now(),
+                request_id,
+                failed,
+                summary["durationMs"],
+                summary["billedDurationMs"],
+                summary["maxMemoryUsedMB"],
+                self.config.memory_size,
+            ),
+        )
+        logs, truncated = read_log_tail(log_file)
+        _prune_logs(self.log_dir, self.invocations)
+        return InvocationResult(
+            request_id=request_id,
+            body=reply["body"] if reply and not error else "",
+            content_type=reply["contentType"] if reply and not error else None,
+            error=error,
+            summary=summary,
+            logs=logs,
+            logs_truncated=truncated,
+            log_file=log_file,
+        )
+
+
+def _seconds(value: float) -> str:
+    return (f"{value:g}") if value != int(value) else str(int(value))
+
+
+def _describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        import signal as signals
+
+        try:
+            name = signals.Signals(number).name
+        except ValueError:
+            name = "signal %d" % number
+        extra = " (segmentation fault)" if number == signal.SIGSEGV else ""
+        return f"was killed by {name}{extra}"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    return "exited with code %d (os._exit, or the interpreter aborted)" % code
+
+
+def _append(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
+
+
+def _prune_logs(log_dir: str, invocations: int) -> None:
+    """Keep the newest LOG_FILES_KEPT logs; checked now and then (1 call in 20) to stay off the hot path."""
+    if os.urandom(1)[0] >= 13 and invocations % 50 != 0:
+        return
+    try:
+        entries = [e for e in os.scandir(log_dir) if e.name.endswith(".log")]
+    except OSError:
+        return
+    if len(entries) <= LOG_FILES_KEPT:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime)
+    for entry in entries[: len(entries) - LOG_FILES_KEPT]:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _become_instance(read_fd: int, write_fd: int, parent_fds: tuple) -> None:
+    """In the forked child: detach into its own session and serve; never return to the caller."""
+    status = 0
+    try:
+        for fd in parent_fds:
+            os.close(fd)
+        os.setsid()  # own process group: the supervisor kills it, and its children, as one
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(sig, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        from fglocal._worker import serve
+
+        serve(read_fd, write_fd)
+    except BaseException:
+        status = 70
+    finally:
+        os._exit(status)

@@ -1,0 +1,78 @@
+"""Helpers for the fglocal tests: fixture folders and running the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FUNCTIONS = Path(__file__).resolve().parent / "fixtures" / "functions"
+
+
+def function_dir(name: str) -> Path:
+    return FUNCTIONS / name
+
+
+def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 120):
+    """Run `python -m fglocal ARGS` and return the CompletedProcess (text mode)."""
+    full_env = dict(os.environ)
+    full_env.pop("FGLOCAL_START_METHOD", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "fglocal", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=str(REPO),
+    )
+
+
+def invoke_json(*args: str, **kwargs) -> tuple[list[dict], subprocess.CompletedProcess]:
+    """Run `fglocal invoke --json ARGS`; return the parsed result objects and the process."""
+    proc = run_cli("invoke", "--json", *args, **kwargs)
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return results, proc
+
+
+def process_alive(pid: int) -> bool:
+    """True when pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def invoke_api(entry: str, code_dir: str, event=None, **overrides) -> dict:
+    """Run one event through the Python API (fglocal.invoke) and return the --json object."""
+    from fglocal import invoke
+    from fglocal.config import load_config
+
+    config = load_config(code_dir).with_overrides(handler=entry, **overrides)
+    return invoke(config, {} if event is None else event).to_json()
+
+
+class ApiExit:
+    """Stands in for a CompletedProcess in API mode: the exit code the CLI would give."""
+
+    def __init__(self, result: dict) -> None:
+        self.returncode = 0 if result["error"] is None else 1
+        self.stderr = ""
+
+
+def invoke_one(mode: str, entry: str, code_dir: str, event=None):
+    """One invocation through the CLI (`mode="cli"`) or the Python API (`"api"`): (result, process)."""
+    if mode == "api":
+        result = invoke_api(entry, code_dir, event)
+        return result, ApiExit(result)
+    args = [entry, "--code-dir", code_dir]
+    if event is not None:
+        args += ["--event-json", json.dumps(event)]
+    results, proc = invoke_json(*args)
+    assert len(results) == 1, proc.stderr
+    return results[0], proc

@@ -1,0 +1,63 @@
+"""fglocal runs on the Python versions FunctionGraph offers for Python 3 (and stays 3.8-compatible)."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from runtime_support import REPO, function_dir
+
+# pyenv-installed interpreters on the project's machines; each one found is exercised.
+CANDIDATES = ["3.8", "3.9", "3.10", "3.12"]
+
+
+def _interpreter(version):
+    for root in (Path.home() / ".pyenv" / "versions", Path("/usr/local/bin"), Path("/usr/bin")):
+        if root.name == "versions" and root.is_dir():
+            for found in sorted(root.glob(version + ".*")):
+                exe = found / "bin" / ("python" + version)
+                if exe.exists():
+                    return str(exe)
+        exe = root / ("python" + version)
+        if exe.exists():
+            return str(exe)
+    return None
+
+
+@pytest.mark.parametrize("version", CANDIDATES)
+def test_fglocal_runs_on(version):
+    python = _interpreter(version)
+    if python is None:
+        pytest.skip(f"python{version} is not installed on this machine")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [
+            python,
+            "-m",
+            "fglocal",
+            "invoke",
+            "--code-dir",
+            str(function_dir("py_compat")),
+            "--json",
+            "--event-json",
+            '{"k": 1}',
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=str(REPO),
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert json.loads(result["body"]) == {"python": [int(x) for x in version.split(".")], "event": {"k": 1}}
+
+
+def test_fglocal_sources_compile_as_python_38():
+    python = _interpreter("3.8")
+    if python is None:
+        pytest.skip("python3.8 is not installed on this machine")
+    sources = sorted(str(p) for p in (REPO / "fglocal").rglob("*.py"))
+    proc = subprocess.run([python, "-m", "py_compile", *sources], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
