@@ -112,6 +112,21 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.pickQuickItem('hello.json');
     await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
   });
+
+  test('Run Handler Locally shows the return, the execution summary and the logs', async () => {
+    await workbench.openFile('index.py');
+    await workbench.runCommand('FunctionGraph: Run Handler Locally');
+    const view = workbench.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
+    await view.getByText('Hello, e2e!').waitFor({ timeout: UI_TIMEOUT });
+    const text = (await view.textContent()) ?? '';
+    assert.match(text, /Succeeded/);
+    assert.match(text, /Billed duration\s*1 ms/);
+    assert.match(text, /Memory size\s*128 MB/);
+    assert.match(text, /INFO greeting e2e/);
+    await workbench.page.locator('.tab', { hasText: 'Result: index.handler' }).waitFor({ timeout: UI_TIMEOUT });
+    await workbench.notifications.filter({ hasText: 'running index.handler' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.screenshot('run-locally-result-view');
+  });
 });
 
 void repoRoot;
