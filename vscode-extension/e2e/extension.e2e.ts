@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, TestContext } from 'node:test';
 import { Browser } from 'playwright-core';
 import { CodeServer, copyTree, installExtension, launchBrowser, makeSandbox, openWorkbench, Sandbox, startCodeServer } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
@@ -14,8 +14,13 @@ const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
 const vsix = requiredEnv('FG_E2E_VSIX');
 const output = requiredEnv('FG_E2E_OUTPUT');
 const extensionRoot = path.resolve(__dirname, '..', '..');
-const repoRoot = path.resolve(extensionRoot, '..');
 const fixture = path.join(extensionRoot, 'e2e', 'fixture');
+let installedExtension = '';
+
+/** True when the installed extension bundles `relative` (under bundled/tool). */
+function bundles(relative: string): boolean {
+  return fs.existsSync(path.join(installedExtension, 'bundled', 'tool', relative));
+}
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -40,11 +45,29 @@ const USER_SETTINGS = {
   'functiongraph.python': process.env.FG_E2E_PYTHON ?? 'python3',
 };
 
+/** A test that starts from a clean workbench and leaves a screenshot behind when it fails. */
+function uiTest(name: string, body: (t: TestContext) => Promise<void>): void {
+  test(name, async (t) => {
+    await workbench.reset();
+    try {
+      await body(t);
+    } catch (error) {
+      await workbench.screenshot(`FAILED-${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+let workbench: Workbench;
+
+function skip(t: TestContext, reason: string): void {
+  t.skip(reason);
+}
+
 describe('FunctionGraph extension in code-server', () => {
   let sandbox: Sandbox;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
-  let workbench: Workbench;
   let workspace: string;
 
   before(async () => {
@@ -54,6 +77,9 @@ describe('FunctionGraph extension in code-server', () => {
     copyTree(fixture, workspace);
     const installed = await installExtension(codeServerBin, sandbox, vsix);
     fs.writeFileSync(path.join(output, 'install.log'), installed);
+    const folder = fs.readdirSync(sandbox.extensions).find((name) => name.startsWith('fg-devkit.functiongraph-python'));
+    assert.ok(folder, `the extension is not in ${sandbox.extensions}: ${installed}`);
+    installedExtension = path.join(sandbox.extensions, folder);
     server = await startCodeServer(codeServerBin, sandbox, workspace, path.join(output, 'code-server.log'));
     browser = await launchBrowser();
     const page = await openWorkbench(browser, server.url, workspace);
@@ -69,7 +95,7 @@ describe('FunctionGraph extension in code-server', () => {
     fs.rmSync(sandbox.root, { recursive: true, force: true });
   });
 
-  test('opening index.py activates the extension: the status bar shows the test event and runtime', async () => {
+  uiTest('opening index.py activates the extension: the status bar shows the test event and runtime', async () => {
     await workbench.openFile('index.py');
     const item = workbench.statusBarItem('hello.json');
     await item.waitFor({ timeout: UI_TIMEOUT });
@@ -77,7 +103,7 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.screenshot('activated-status-bar');
   });
 
-  test('the commands are in the command palette', async () => {
+  uiTest('the commands are in the command palette', async () => {
     const entries = await workbench.paletteEntries('FunctionGraph:');
     await workbench.screenshot('command-palette');
     await workbench.closeQuickInput();
@@ -97,8 +123,9 @@ describe('FunctionGraph extension in code-server', () => {
     }
   });
 
-  test('a broken test event gives one message naming the line, and nothing runs', async () => {
+  uiTest('a broken test event gives one message naming the line, and nothing runs', async () => {
     fs.writeFileSync(path.join(workspace, 'events', 'broken.json'), '{\n  "name": "e2e",\n}\n');
+    await workbench.openFile('index.py');
     await workbench.runCommand('FunctionGraph: Select Test Event…');
     await workbench.pickQuickItem('broken.json');
     await workbench.statusBarItem('broken.json').waitFor({ timeout: UI_TIMEOUT });
@@ -113,9 +140,14 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
   });
 
-  test('Run Handler Locally shows the return, the execution summary and the logs', async () => {
+  uiTest('Run Handler Locally shows the return, the execution summary and the logs', async () => {
     await workbench.openFile('index.py');
-    await workbench.runCommand('FunctionGraph: Run Handler Locally');
+    if (bundles('server/__main__.py')) {
+      // The language server's CodeLens above the handler runs the same command.
+      await workbench.activeEditor.locator('.codelens-decoration a', { hasText: 'Run locally' }).click();
+    } else {
+      await workbench.runCommand('FunctionGraph: Run Handler Locally');
+    }
     const view = workbench.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
     await view.getByText('Hello, e2e!').waitFor({ timeout: UI_TIMEOUT });
     const text = (await view.textContent()) ?? '';
@@ -127,6 +159,87 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.notifications.filter({ hasText: 'running index.handler' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
     await workbench.screenshot('run-locally-result-view');
   });
-});
 
-void repoRoot;
+  uiTest('typing `context.` in index.py offers the Context methods', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+    await workbench.goToLine(8);
+    await workbench.page.keyboard.press('End');
+    await workbench.page.keyboard.press('Enter');
+    await workbench.page.keyboard.type('context.', { delay: 30 });
+    await workbench.suggestWidget.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.suggestWidget.locator('.monaco-list-row', { hasText: 'get' }).first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('completion-context');
+    const labels = await workbench.suggestLabels();
+    for (const name of ['getRequestID', 'getUserData', 'getLogger', 'getRemainingTimeInMilliSeconds']) {
+      assert.ok(labels.some((label) => label.startsWith(name)), `${name} not offered: ${labels.join(', ')}`);
+    }
+    await workbench.page.keyboard.press('Escape');
+    await workbench.suggestWidget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.runCommand('File: Revert File');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  uiTest('saving a handler with a wrong signature shows the problem in the editor and the Problems panel', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+    await workbench.goToLine(4);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.type('def handler(event):');
+    await workbench.page.keyboard.press('Control+S');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+    const squiggle = workbench.activeEditor.locator('.squiggly-error, .squiggly-warning').first();
+    await squiggle.waitFor({ timeout: UI_TIMEOUT });
+    const rows = await workbench.problems(/handler/);
+    assert.ok(rows.some((row) => /handler-signature/.test(row) || /\(event, context\)/.test(row)), rows.join('\n'));
+    // Go to the problem as a user would (F8): the editor shows the message under the line.
+    await workbench.activeEditor.locator('.view-lines').click();
+    await workbench.page.keyboard.press('F8');
+    const inline = workbench.page.locator('.marker-widget', { hasText: /takes only 1|\(event, context\)/ }).first();
+    await inline.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('wrong-signature-diagnostic');
+    await workbench.page.locator('.zone-widget .head .codicon-close').first().click();
+    await inline.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // Put the handler back for the next test.
+    await workbench.goToLine(4);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.type('def handler(event, context):');
+    await workbench.page.keyboard.press('Control+S');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+    await squiggle.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.equal(fs.readFileSync(path.join(workspace, 'index.py'), 'utf8'), fs.readFileSync(path.join(fixture, 'index.py'), 'utf8'));
+  });
+
+  uiTest('a breakpoint + F5 stops on the line; continuing shows the return and the summary', async (t) => {
+    if (!bundles('debug_adapter/__main__.py')) return skip(t, 'the debug adapter (debug_adapter/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.goToLine(7);
+    await workbench.page.keyboard.press('F9');
+    await workbench.activeEditor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.page.keyboard.press('F5');
+    // Paused: the editor marks the current line and the call stack names index.py at line 7.
+    await workbench.activeEditor.locator('.debug-top-stack-frame-line').first().waitFor({ timeout: UI_TIMEOUT });
+    const frame = workbench.page.locator('.debug-call-stack .monaco-list-row', { hasText: 'index.py' }).first();
+    await frame.waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await frame.textContent()) ?? '', /handler.*index\.py\s*7:/s);
+    // The handler's locals: the test event is there.
+    await workbench.page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*event/ }).first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('debug-paused-at-breakpoint');
+    await workbench.page.keyboard.press('F5');
+    await workbench.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // A taller Debug Console (the panel's own maximize button), so the return and the summary are
+    // on screen together.
+    await workbench.page.locator('.part.panel .composite-bar .action-label', { hasText: /debug console/i }).click();
+    await workbench.page.locator('.part.panel [aria-label^="Maximize Panel"]').first().click();
+    const restore = workbench.page.locator('.part.panel [aria-label^="Restore Panel"]').first();
+    await restore.waitFor({ timeout: UI_TIMEOUT });
+    const text = await workbench.debugConsoleText('Function return', 'Hello, e2e!', 'Execution summary', 'Billed Duration');
+    assert.match(text, /Function return[\s\S]*Execution summary/);
+    await workbench.screenshot('debug-console-result');
+    await restore.click();
+  });
+});

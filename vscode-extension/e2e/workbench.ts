@@ -44,6 +44,33 @@ export class Workbench {
     await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   }
 
+  /** Closes anything a previous step may have left open (quick input, suggest list, hover). */
+  async reset(): Promise<void> {
+    for (let i = 0; i < 3 && (await this.quickInput.isVisible()); i += 1) await this.page.keyboard.press('Escape');
+    await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    if ((await this.notifications.count()) > 0) await this.clearNotifications();
+    // Start from an empty editor area and a closed panel, so each step's screenshot shows its own result.
+    const dirty = this.page.locator('.tab.dirty');
+    while ((await dirty.count()) > 0) {
+      await dirty.first().click();
+      await this.runCommand('File: Revert File');
+      await this.page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    }
+    if ((await this.page.locator('.tab').count()) > 0) {
+      await this.runCommand('View: Close All Editors');
+      await this.page.locator('.tab').first().waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    }
+    if (await this.page.locator('.part.panel').isVisible()) {
+      await this.runCommand('View: Hide Panel');
+      await this.page.locator('.part.panel').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    }
+  }
+
+  /** Waits until the extension reports its language server running (status bar item). */
+  async waitForLanguageServer(): Promise<void> {
+    await this.page.locator('.statusbar-item [aria-label*="language server running"], .statusbar-item[aria-label*="language server running"]').first().waitFor({ timeout: UI_TIMEOUT });
+  }
+
   /** Picks the row of the open quick pick whose label contains `label`. */
   async pickQuickItem(label: string): Promise<void> {
     const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();
@@ -95,7 +122,7 @@ export class Workbench {
     await this.page.keyboard.press('Control+G');
     const input = this.quickInput.locator('input');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await input.fill(column ? `${line}:${column}` : `${line}`);
+    await input.fill(column ? `:${line}:${column}` : `:${line}`);
     await input.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   }
@@ -113,5 +140,47 @@ export class Workbench {
   /** The notification toasts currently shown. */
   get notifications(): Locator {
     return this.page.locator('.notification-toast');
+  }
+
+  /** The suggest widget, when open. */
+  get suggestWidget(): Locator {
+    return this.page.locator('.editor-widget.suggest-widget.visible');
+  }
+
+  /**
+   * Every label of the open completion list. The list is virtual (only visible rows exist), so
+   * this pages through it with the keyboard, as a user scrolling would, and returns to the top.
+   */
+  async suggestLabels(): Promise<string[]> {
+    const rows = this.suggestWidget.locator('.monaco-list-row');
+    await rows.first().waitFor({ timeout: UI_TIMEOUT });
+    const seen = new Set<string>();
+    const total = Number(await rows.first().getAttribute('aria-setsize'));
+    for (let page = 0; page < 50; page += 1) {
+      for (const label of await rows.locator('.label-name').allTextContents()) seen.add(label.trim());
+      const focused = this.suggestWidget.locator('.monaco-list-row.focused');
+      const position = Number(await focused.getAttribute('aria-posinset'));
+      if (seen.size >= total || position >= total) break;
+      await this.page.keyboard.press('PageDown');
+      await this.suggestWidget.locator(`.monaco-list-row.focused:not([aria-posinset="${position}"])`).waitFor({ timeout: UI_TIMEOUT });
+    }
+    return [...seen];
+  }
+
+  /** Opens the Problems panel and returns the text of its rows. */
+  async problems(containing: string | RegExp): Promise<string[]> {
+    await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+    const row = this.page.locator('.markers-panel .monaco-list-row', { hasText: containing }).first();
+    await row.waitFor({ timeout: UI_TIMEOUT });
+    return this.page.locator('.markers-panel .monaco-list-row').allTextContents();
+  }
+
+  /** Waits until the (open) Debug Console shows each of `texts`; returns its visible text. */
+  async debugConsoleText(...texts: Array<string | RegExp>): Promise<string> {
+    const repl = this.page.locator('.repl');
+    for (const text of texts) {
+      await repl.locator('.monaco-list-row', { hasText: text }).first().waitFor({ timeout: UI_TIMEOUT });
+    }
+    return (await repl.locator('.monaco-list-rows').textContent()) ?? '';
   }
 }

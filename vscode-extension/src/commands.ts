@@ -38,6 +38,7 @@ async function runHandler(paths: ReturnType<typeof bundledPaths>, arg: unknown):
   if (interpreter === undefined) return;
   await saveFunctionFiles(target.fn);
   const args = ['-m', 'fglocal', 'invoke', target.handler, '--code-dir', target.fn.functionDir, '--event', event, '--json'];
+  if (target.initializer !== undefined) args.push('--initializer', target.initializer);
   log().info(`Running ${target.handler} with ${shortPath(target.fn, event)}: ${interpreter.executable} ${args.join(' ')}`);
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `FunctionGraph: running ${target.handler}…`, cancellable: true },
@@ -85,7 +86,7 @@ async function debugHandler(arg: unknown): Promise<void> {
   if (target === undefined) return;
   const event = await ensureTestEvent(target.fn);
   if (event === undefined) return;
-  await vscode.debug.startDebugging(target.workspaceFolder, launchConfiguration(target.fn, target.handler, event) as vscode.DebugConfiguration);
+  await vscode.debug.startDebugging(target.workspaceFolder, launchConfiguration(target.fn, target.handler, event, target.initializer) as vscode.DebugConfiguration);
 }
 
 async function packageFunction(paths: ReturnType<typeof bundledPaths>, arg: unknown): Promise<void> {

@@ -182,7 +182,12 @@ export function handlerForFile(fn: FunctionFolder, file: string, source: string)
 }
 
 /** A debug configuration of type `functiongraph` for running `handler` with `eventFile`. */
-export function launchConfiguration(fn: FunctionFolder, handler: string, eventFile: string | undefined): Record<string, unknown> {
+export function launchConfiguration(
+  fn: FunctionFolder,
+  handler: string,
+  eventFile: string | undefined,
+  initializer?: string,
+): Record<string, unknown> {
   const config: Record<string, unknown> = {
     type: 'functiongraph',
     request: 'launch',
@@ -190,6 +195,7 @@ export function launchConfiguration(fn: FunctionFolder, handler: string, eventFi
     handler,
     codeUri: fn.functionDir,
   };
+  if (initializer !== undefined) config.initializer = initializer;
   if (eventFile !== undefined) config.eventFile = eventFile;
   return config;
 }

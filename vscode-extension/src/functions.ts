@@ -10,6 +10,8 @@ import { readSettings } from './settings';
 export interface Target {
   readonly fn: FunctionFolder;
   readonly handler: string;
+  /** The initializer to run first, when a CodeLens names one. */
+  readonly initializer: string | undefined;
   readonly workspaceFolder: vscode.WorkspaceFolder | undefined;
 }
 
@@ -17,6 +19,7 @@ export interface Target {
 export interface CodeLensArgument {
   readonly uri?: string;
   readonly entry?: string;
+  readonly initializer?: string | null;
   readonly codeDir?: string;
 }
 
@@ -54,9 +57,11 @@ function isCodeLensArgument(value: unknown): value is CodeLensArgument {
 export function resolveTarget(arg: unknown): Target | undefined {
   let uri: vscode.Uri | undefined;
   let entry: string | undefined;
+  let initializer: string | undefined;
   if (isCodeLensArgument(arg)) {
     uri = arg.uri ? vscode.Uri.parse(arg.uri) : arg.codeDir ? vscode.Uri.file(arg.codeDir) : undefined;
     entry = arg.entry;
+    initializer = typeof arg.initializer === 'string' && isEntry(arg.initializer) ? arg.initializer : undefined;
   } else if (arg instanceof vscode.Uri) {
     uri = arg;
   }
@@ -72,7 +77,7 @@ export function resolveTarget(arg: unknown): Target | undefined {
     const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri?.toString());
     entry = uri.fsPath.endsWith('.py') && document ? handlerForFile(fn, uri.fsPath, document.getText()) : fn.handler;
   }
-  return { fn, handler: entry, workspaceFolder: vscode.workspace.getWorkspaceFolder(uri) };
+  return { fn, handler: entry, initializer, workspaceFolder: vscode.workspace.getWorkspaceFolder(uri) };
 }
 
 /** A short name for a path inside the function folder, for messages. */

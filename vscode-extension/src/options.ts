@@ -31,7 +31,7 @@ export interface ServerSettings {
   handler: string | null;
   /** Initializer entry; null: the function config's. */
   initializer: string | null;
-  diagnostics: { enabled: boolean; disabled: string[] };
+  diagnostics: { enabled: boolean; disabledCodes: string[] };
 }
 
 /** Settings read through `get(key)`, with anything of the wrong type replaced by its default. */
@@ -40,7 +40,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
     const value = get(key);
     return typeof value === 'string' ? value.trim() : fallback;
   };
-  const disabled = get('diagnostics.disabled');
+  const disabled = get('diagnostics.disabledCodes');
   const resultView = get('resultView');
   const enabled = get('diagnostics.enabled');
   return {
@@ -61,6 +61,6 @@ export function serverSettings(settings: FunctionGraphSettings): ServerSettings 
     runtime: orNull(settings.runtime),
     handler: orNull(settings.handler),
     initializer: orNull(settings.initializer),
-    diagnostics: { enabled: settings.diagnosticsEnabled, disabled: [...settings.disabledDiagnostics] },
+    diagnostics: { enabled: settings.diagnosticsEnabled, disabledCodes: [...settings.disabledDiagnostics] },
   };
 }

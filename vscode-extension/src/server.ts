@@ -19,6 +19,24 @@ import { readSettings } from './settings';
 let client: LanguageClient | undefined;
 let starting: Promise<void> | undefined;
 
+export type ServerState = 'starting' | 'running' | 'failed' | 'stopped';
+let state: ServerState = 'stopped';
+const stateChanged = new vscode.EventEmitter<ServerState>();
+
+/** Fires when the language server starts, stops or fails. */
+export const onDidChangeServerState = stateChanged.event;
+
+/** Where the language server is now. */
+export function serverState(): ServerState {
+  return state;
+}
+
+function setState(next: ServerState): void {
+  if (next === state) return;
+  state = next;
+  stateChanged.fire(next);
+}
+
 /** The running client, if any (for tests and status). */
 export function languageClient(): LanguageClient | undefined {
   return client;
@@ -53,13 +71,25 @@ export function startServer(paths: BundledPaths): Promise<void> {
   const previous = starting ?? Promise.resolve();
   starting = previous.then(async () => {
     await stopServer();
+    setState('starting');
     const next = await createClient(paths);
-    if (next === undefined) return;
+    if (next === undefined) {
+      setState('failed');
+      return;
+    }
     client = next;
+    next.onDidChangeState((event) => {
+      if (client !== next) return;
+      if (event.newState === State.Running) setState('running');
+      else if (event.newState === State.Starting) setState('starting');
+      else setState('failed');
+    });
     try {
       await next.start();
+      setState('running');
       log().info('FunctionGraph language server started');
     } catch (error) {
+      setState('failed');
       log().error(`The FunctionGraph language server did not start: ${errorMessage(error)}`);
       void vscode.window.showErrorMessage(
         'The FunctionGraph language server did not start. The "FunctionGraph" output has the details.',
@@ -74,6 +104,7 @@ export function startServer(paths: BundledPaths): Promise<void> {
 export async function stopServer(): Promise<void> {
   const running = client;
   client = undefined;
+  setState('stopped');
   if (running === undefined) return;
   try {
     if (running.state !== State.Stopped) await running.stop(5000);

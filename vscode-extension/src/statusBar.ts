@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FunctionConfigError, locateFunction } from './functionConfig';
+import { onDidChangeServerState, serverState, ServerState } from './server';
 import { readSettings } from './settings';
 import { onDidChangeTestEvent, selectedEvent } from './testEvents';
 
@@ -21,9 +22,18 @@ export function initStatusBar(context: vscode.ExtensionContext): void {
     vscode.window.onDidChangeActiveTextEditor(update),
     vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('functiongraph') && update()),
     onDidChangeTestEvent(update),
+    onDidChangeServerState(update),
   );
   update();
 }
+
+// Shown before the event name while the language server is not simply running.
+const SERVER_ICONS: Record<ServerState, string> = {
+  starting: '$(sync~spin) ',
+  running: '',
+  failed: '$(error) ',
+  stopped: '',
+};
 
 function refresh(item: vscode.StatusBarItem): void {
   const document = vscode.window.activeTextEditor?.document;
@@ -36,13 +46,19 @@ function refresh(item: vscode.StatusBarItem): void {
   try {
     const fn = locateFunction(document.uri.fsPath, folder.uri.fsPath, readSettings(document.uri));
     const event = selectedEvent(fn);
-    item.text = `$(symbol-event) ${event ? path.basename(event) : 'no test event'} $(symbol-namespace) ${fn.runtime}`;
+    const server = serverState();
+    const eventName = event ? path.basename(event) : 'no test event';
+    item.text = `${SERVER_ICONS[server]}$(symbol-event) ${eventName} $(symbol-namespace) ${fn.runtime}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**FunctionGraph** — ${fn.handler}\n\n`);
     tooltip.appendMarkdown(`Test event: ${event ? path.relative(fn.functionDir, event) : 'none yet'}  \n`);
-    tooltip.appendMarkdown(`Runtime: ${fn.runtime} (${fn.runtimeSource === 'config' ? 'fglocal.json' : fn.runtimeSource})\n\n`);
+    tooltip.appendMarkdown(`Runtime: ${fn.runtime} (${fn.runtimeSource === 'config' ? 'fglocal.json' : fn.runtimeSource})  \n`);
+    tooltip.appendMarkdown(`Language server: ${server}\n\n`);
     tooltip.appendMarkdown('Click to choose the test event.');
     item.tooltip = tooltip;
+    item.accessibilityInformation = {
+      label: `FunctionGraph: test event ${eventName}, runtime ${fn.runtime}, language server ${server}`,
+    };
     item.command = 'functiongraph.selectTestEvent';
     item.backgroundColor = undefined;
   } catch (error) {

@@ -48,4 +48,17 @@ describe('package.json', () => {
     const launch = manifest.contributes.debuggers[0].configurationAttributes.launch;
     assert.deepEqual(Object.keys(launch.properties ?? {}).sort(), Object.keys(schema.properties ?? {}).sort(), 'run `make vsix` to regenerate');
   });
+
+  test('the diagnostic codes offered in settings are the server\'s', (t) => {
+    const codesFile = path.join(root, '..', 'server', 'analysis', 'diagnostics.py');
+    if (!fs.existsSync(codesFile)) {
+      t.skip('server/analysis/diagnostics.py does not exist yet');
+      return;
+    }
+    const block = /^CODES = \(([\s\S]*?)^\)/m.exec(fs.readFileSync(codesFile, 'utf8'));
+    assert.ok(block?.[1], 'CODES tuple not found in server/analysis/diagnostics.py');
+    const serverCodes = [...block[1].matchAll(/"([a-z0-9-]+)"/g)].map((m) => m[1]);
+    const offered = manifest.contributes.configuration.properties['functiongraph.diagnostics.disabledCodes'].items.enum;
+    assert.deepEqual([...offered].sort(), serverCodes.sort());
+  });
 });

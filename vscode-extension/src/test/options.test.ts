@@ -10,7 +10,7 @@ describe('settings', () => {
       handler: 'main.h',
       initializer: '',
       'diagnostics.enabled': false,
-      'diagnostics.disabled': ['FG101', 7, 'FG200'],
+      'diagnostics.disabledCodes': ['sensitive-logged', 7, 'reload-sys'],
       resultView: 'always',
     };
     assert.deepEqual(settingsFrom((key) => values[key]), {
@@ -19,22 +19,22 @@ describe('settings', () => {
       handler: 'main.h',
       initializer: '',
       diagnosticsEnabled: false,
-      disabledDiagnostics: ['FG101', 'FG200'],
+      disabledDiagnostics: ['sensitive-logged', 'reload-sys'],
       resultView: 'always',
     });
   });
 
   test('nonsense falls back to the defaults', () => {
-    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabled': 'FG1', resultView: 'sometimes' };
+    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes' };
     assert.deepEqual(settingsFrom((key) => values[key]), DEFAULT_SETTINGS);
   });
 
   test('the server gets null for "use the function config" and the diagnostic switches', () => {
-    assert.deepEqual(serverSettings({ ...DEFAULT_SETTINGS, runtime: 'python2.7', disabledDiagnostics: ['FG1'] }), {
+    assert.deepEqual(serverSettings({ ...DEFAULT_SETTINGS, runtime: 'python2.7', disabledDiagnostics: ['reload-sys'] }), {
       runtime: 'python2.7',
       handler: null,
       initializer: null,
-      diagnostics: { enabled: true, disabled: ['FG1'] },
+      diagnostics: { enabled: true, disabledCodes: ['reload-sys'] },
     });
   });
 });
