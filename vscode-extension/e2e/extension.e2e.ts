@@ -242,4 +242,18 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.screenshot('debug-console-result');
     await restore.click();
   });
+
+  uiTest('an interpreter that does not exist gives one notification with the fix', async () => {
+    await workbench.setSetting('functiongraph.python', '/nonexistent/bin/python3');
+    await workbench.openFile('index.py');
+    const toast = workbench.notifications.filter({ hasText: 'was not found' });
+    await toast.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.page.locator('.statusbar-item [aria-label*="language server failed"], .statusbar-item[aria-label*="language server failed"]').first().waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await toast.textContent()) ?? '', /functiongraph\.python/);
+    assert.equal(await toast.count(), 1);
+    await workbench.screenshot('missing-interpreter-message');
+    await workbench.setSetting('functiongraph.python', USER_SETTINGS['functiongraph.python']);
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+  });
 });

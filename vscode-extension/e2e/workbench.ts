@@ -71,6 +71,19 @@ export class Workbench {
     await this.page.locator('.statusbar-item [aria-label*="language server running"], .statusbar-item[aria-label*="language server running"]').first().waitFor({ timeout: UI_TIMEOUT });
   }
 
+  /** Changes a text setting in the Settings editor, as a user would, and closes the editor. */
+  async setSetting(id: string, value: string): Promise<void> {
+    await this.runCommand('Preferences: Open User Settings');
+    const search = this.page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .settings-header input').first();
+    await search.waitFor({ timeout: UI_TIMEOUT });
+    await search.fill(id);
+    const input = this.page.locator(`.settings-editor .setting-item-contents[data-key="${id}"] input, .settings-editor [data-key="${id}"] input`).first();
+    await input.waitFor({ timeout: UI_TIMEOUT });
+    await input.fill(value);
+    await input.press('Tab');
+    await this.runCommand('View: Close Editor');
+  }
+
   /** Picks the row of the open quick pick whose label contains `label`. */
   async pickQuickItem(label: string): Promise<void> {
     const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();
