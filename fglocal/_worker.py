@@ -250,17 +250,17 @@ def _prepare_process(setup: Dict[str, Any]) -> None:
     # script (sys.path[0]) is dropped so that nothing of the tool's folder shadows user modules.
     sys.path[:] = [code_root] + [p for p in sys.path[1:] if p != code_root]
     os.chdir(code_root)
-    # Line buffering keeps print(), stderr writes and the logger in order in the shared log file.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        except (AttributeError, ValueError):
-            pass
+    # Fresh streams on fds 1 and 2: the supervisor's sys.stdout may be anything (pytest's capture,
+    # a notebook's widget) and the function's output must reach the invocation's log. Line
+    # buffering keeps print(), stderr writes and the logger in order in the shared log file.
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer the supervisor's requests until it closes the pipe."""
-    reader = os.fdopen(read_fd, "rb", buffering=0)
+    # Buffered: a raw readline() would read the pipe one byte per system call.
+    reader = os.fdopen(read_fd, "rb")
     requests = iter(reader.readline, b"")
     worker: Optional[Worker] = None
     for line in requests:

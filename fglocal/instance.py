@@ -29,7 +29,7 @@ from fglocal.result import (
     InvocationResult,
     error_object,
     make_summary,
-    read_log_tail,
+    read_fd_tail,
 )
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
@@ -95,10 +95,12 @@ class _Clock:
         self.shared = shared
         self.deadline = float("inf")
         self.paused_at: Optional[float] = None
+        self.paused_total = 0.0  # seconds paused since start(), left out of the execution duration
 
     def start(self, seconds: float) -> None:
         self.deadline = time.monotonic() + seconds
         self.paused_at = None
+        self.paused_total = 0.0
         self.shared.set(min(self.deadline, 1e300))
 
     def pause(self) -> None:
@@ -109,9 +111,16 @@ class _Clock:
 
     def resume(self) -> None:
         if self.paused_at is not None:
-            self.deadline += time.monotonic() - self.paused_at
+            paused = time.monotonic() - self.paused_at
+            self.deadline += paused
+            self.paused_total += paused
             self.paused_at = None
             self.shared.set(self.deadline)
+
+    def paused_seconds(self) -> float:
+        """Time paused since start(), including a pause still in progress."""
+        current = time.monotonic() - self.paused_at if self.paused_at is not None else 0.0
+        return self.paused_total + current
 
     def remaining(self) -> float:
         """Seconds left; infinite while paused."""
@@ -164,6 +173,7 @@ class Instance:
         self._init_error: Optional[Dict[str, Any]] = None
         self._clock: Optional[_Clock] = None
         self._clock_file = ""
+        self._log_fd = -1
         self.invocations = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -365,7 +375,13 @@ class Instance:
         log_file = self._log_path(request_id)
         config = self.config
         self.invocations += 1
-        _append(log_file, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n")
+        # The supervisor keeps the log open for the whole invocation: its Start and Finish lines and the
+        # displayed tail go through this descriptor, so a log pruned meanwhile by another process
+        # (they may share the folder) still shows in full.
+        self._log_fd = os.open(log_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        _write_all(
+            self._log_fd, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n"
+        )
         try:
             event_line = json.dumps(event, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -434,6 +450,10 @@ class Instance:
         started = time.perf_counter()
         outcome = self._wait()
         if outcome.reply is not None:
+            paused_ms = self._clock.paused_seconds() * 1000.0
+            if paused_ms and "durationMs" in outcome.reply:
+                # Time held at a breakpoint is not execution time (nor billed).
+                outcome.reply["durationMs"] = max(0.0, outcome.reply["durationMs"] - paused_ms)
             return outcome.reply
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         error = self._limit_error(outcome, seconds, initializer)
@@ -470,8 +490,8 @@ class Instance:
     ) -> InvocationResult:
         summary = make_summary(request_id, self.config.memory_size, duration_ms, memory_mb)
         failed = " (invoke Failed)" if error else ""
-        _append(
-            log_file,
+        _write_all(
+            self._log_fd,
             "%s Finish invoke request '%s'%s, duration: %.3fms, billing duration: %dms, memory used: %.3fMB, "
             "billing memory: %dMB\n"
             % (
@@ -484,7 +504,9 @@ class Instance:
                 self.config.memory_size,
             ),
         )
-        logs, truncated = read_log_tail(log_file)
+        logs, truncated = read_fd_tail(self._log_fd)
+        os.close(self._log_fd)
+        self._log_fd = -1
         _prune_logs(self.log_dir, self.invocations)
         return InvocationResult(
             request_id=request_id,
@@ -517,28 +539,35 @@ def _describe_exit(status: int) -> str:
     return "exited with code %d (os._exit, or the interpreter aborted)" % code
 
 
-def _append(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8", "replace"))
-    finally:
-        os.close(fd)
+def _write_all(fd: int, text: str) -> None:
+    os.write(fd, text.encode("utf-8", "replace"))
 
 
 def _prune_logs(log_dir: str, invocations: int) -> None:
-    """Keep the newest LOG_FILES_KEPT logs; checked now and then (1 call in 20) to stay off the hot path."""
-    if os.urandom(1)[0] >= 13 and invocations % 50 != 0:
+    """Keep the newest LOG_FILES_KEPT logs of the folder.
+
+    Runs every 50th invocation of an instance, and on 1 in 20 first invocations (each CLI run is a
+    new instance), so its cost (a stat per file) stays off the hot path. Other processes may share
+    the folder and prune at the same time: a file that vanishes is skipped, and pruning never fails
+    an invocation; invocations read their own log through an open descriptor.
+    """
+    if invocations % 50 != 0 and not (invocations == 1 and os.urandom(1)[0] < 13):
         return
+    aged = []
     try:
-        entries = [e for e in os.scandir(log_dir) if e.name.endswith(".log")]
+        with os.scandir(log_dir) as entries:
+            for entry in entries:
+                if entry.name.endswith(".log"):
+                    try:
+                        aged.append((entry.stat().st_mtime, entry.path))
+                    except OSError:
+                        continue
     except OSError:
         return
-    if len(entries) <= LOG_FILES_KEPT:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime)
-    for entry in entries[: len(entries) - LOG_FILES_KEPT]:
+    aged.sort()
+    for _, path in aged[: max(0, len(aged) - LOG_FILES_KEPT)]:
         try:
-            os.unlink(entry.path)
+            os.unlink(path)
         except OSError:
             pass
 

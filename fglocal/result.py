@@ -83,11 +83,20 @@ def make_summary(
 def read_log_tail(path: str, limit: int = LOG_DISPLAY_BYTES) -> Tuple[str, bool]:
     """The last ``limit`` bytes of the log at ``path`` as text, and whether anything was cut."""
     try:
-        with open(path, "rb") as log:
-            log.seek(0, os.SEEK_END)
-            size = log.tell()
-            log.seek(max(0, size - limit))
-            data = log.read(limit)
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return "", False
+    try:
+        return read_fd_tail(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def read_fd_tail(fd: int, limit: int = LOG_DISPLAY_BYTES) -> Tuple[str, bool]:
+    """The last ``limit`` bytes of the open log ``fd`` as text, and whether anything was cut."""
+    try:
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, limit, max(0, size - limit))
     except OSError:
         return "", False
     truncated = size > limit

@@ -145,3 +145,14 @@ def test_paused_clock_stops_the_timeout(tmp_path):
     assert result["error"] is None, result["error"]
     remaining = json.loads(result["body"])["remaining"]
     assert 0 < remaining <= 1000  # frozen at the moment of the pause
+    # The paused time is left out of the execution duration: the handler slept 2 s, nearly all of it
+    # after the pause.
+    assert result["summary"]["durationMs"] < 1500
+
+
+def test_resumed_clock_counts_only_running_time(tmp_path):
+    config = load_config(BASIC).with_overrides(handler="index.sleep_marked", timeout=2)
+    with Instance(config) as instance:
+        result = instance.invoke({"marker": str(tmp_path / "m"), "seconds": 0.2})
+        assert result.ok
+        assert result.summary["durationMs"] >= 200  # not paused: all of it counts

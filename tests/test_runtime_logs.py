@@ -1,6 +1,7 @@
 """Logs: every kind of output of one invocation, in order, nothing lost; the 4 KB display."""
 
 import os
+import time
 
 from runtime_support import function_dir, invoke_json
 
@@ -65,3 +66,32 @@ def test_human_display_says_when_it_cut(tmp_path):
     assert "the console shows at most 4 KB" in out
     assert "Billed Duration" in out and "Memory Configured   128 MB" in out
     assert "\033[" not in out  # no colour when not on a terminal
+
+
+def test_old_logs_are_pruned_and_the_running_invocation_keeps_its_log(tmp_path):
+    from fglocal.config import load_config
+    from fglocal.instance import LOG_FILES_KEPT, Instance, _prune_logs
+
+    old = time.time() - 3600
+    for i in range(LOG_FILES_KEPT + 20):
+        path = tmp_path / ("old-%03d.log" % i)
+        path.write_text("x")
+        os.utime(path, (old + i, old + i))
+    _prune_logs(str(tmp_path), 50)  # every 50th invocation prunes
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == LOG_FILES_KEPT
+    assert "old-000.log" not in names and "old-%03d.log" % (LOG_FILES_KEPT + 19) in names
+    # An invocation whose log file is removed while it runs still shows its whole log.
+    config = load_config(BASIC).with_overrides(handler="index.chatty")
+    with Instance(config, log_dir=str(tmp_path)) as instance:
+        original = instance._finish
+
+        def prune_everything_first(*args, **kwargs):
+            for path in tmp_path.glob("*.log"):
+                path.unlink()
+            return original(*args, **kwargs)
+
+        instance._finish = prune_everything_first
+        result = instance.invoke({})
+    assert result.ok
+    assert "line one from print" in result.logs and "Finish invoke request" in result.logs

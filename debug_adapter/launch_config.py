@@ -1,0 +1,302 @@
+"""The ``functiongraph`` launch configuration: validated in one place, turned into a run plan.
+
+The JSON Schema published for the extension (``launch-schema.json``) is the source of the field
+types; this module checks a launch request against it, then checks what a schema cannot (files,
+interpreter, entry), and fills missing values from the function's ``fglocal.json``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from fglocal.config import ConfigError, FunctionConfig, load_config, read_env_file, split_entry
+
+SCHEMA_PATH = Path(__file__).with_name("launch-schema.json")
+MIN_PYTHON = (3, 8)  # debugpy 1.8 and fglocal both need it
+# launch.json keys VS Code (or debugpy-style clients) add that are not ours.
+_CLIENT_KEYS = {
+    "type",
+    "request",
+    "name",
+    "cwd",
+    "preLaunchTask",
+    "postDebugTask",
+    "presentation",
+    "internalConsoleOptions",
+    "debugServer",
+    "suppressMultipleSessionWarning",
+}
+
+# Fields people bring from Python launch configurations, and what to use here instead.
+_HINTS = {
+    "env": "set the function's environment variables with 'userData' or 'envFile'",
+    "program": "name the function with 'handler' (e.g. 'index.handler') and 'codeUri'",
+    "args": "give the test event with 'event' or 'eventFile'",
+}
+
+
+class LaunchError(ValueError):
+    """A launch configuration the adapter cannot run; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """Everything needed to run one debug session of a function."""
+
+    config: FunctionConfig
+    code_dir: Path
+    python: str
+    event_json: str
+    repeat: int = 1
+    no_debug: bool = False
+    just_my_code: bool = True
+    stop_on_entry: bool = False
+    extra_env: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> List[str]:
+        """The user entries that run, initializer first."""
+        return [e for e in (self.config.initializer, self.config.handler) if e]
+
+
+@lru_cache(maxsize=1)
+def launch_schema() -> Dict[str, Any]:
+    """The published JSON Schema of the launch configuration."""
+    schema: Dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def parse_launch(arguments: Mapping[str, Any], default_folder: Optional[str] = None) -> LaunchPlan:
+    """Validate launch ``arguments`` and return the plan; raise :class:`LaunchError` naming the fix."""
+    if not isinstance(arguments, Mapping):
+        raise LaunchError("the launch configuration must be a JSON object")
+    _check_schema(arguments)
+    if "event" in arguments and "eventFile" in arguments:
+        raise LaunchError("launch configuration: give either 'event' or 'eventFile', not both")
+
+    folder = Path(arguments.get("codeUri") or default_folder or os.getcwd()).expanduser()
+    if not folder.is_absolute() and default_folder:
+        folder = Path(default_folder) / folder
+    if not folder.is_dir():
+        raise LaunchError("codeUri: folder %s does not exist; set 'codeUri' to the function folder" % folder)
+    folder = folder.resolve()
+
+    try:
+        config = load_config(folder)
+        user_data: Dict[str, str] = dict(config.user_data)
+        if "envFile" in arguments:
+            user_data.update(read_env_file(_relative(folder, arguments["envFile"]), field_name="envFile"))
+        user_data.update(arguments.get("userData") or {})
+        config = config.with_overrides(
+            handler=arguments.get("handler"),
+            initializer=arguments.get("initializer"),
+            initializer_timeout=arguments.get("initializerTimeout"),
+            runtime=arguments.get("runtime"),
+            memory_size=arguments.get("memorySize"),
+            timeout=arguments.get("timeout"),
+            function_name=arguments.get("functionName"),
+            version=arguments.get("version"),
+            alias=arguments.get("alias"),
+            user_data=user_data,
+        )
+    except ConfigError as exc:
+        raise LaunchError("%s (launch configuration or fglocal.json)" % exc) from None
+
+    check_entry_exists(config.code_root, config.handler, "handler")
+    if config.initializer:
+        check_entry_exists(config.code_root, config.initializer, "initializer")
+
+    return LaunchPlan(
+        config=config,
+        code_dir=folder,
+        python=check_interpreter(arguments.get("python")),
+        event_json=_event_json(arguments, folder),
+        repeat=int(arguments.get("repeat", 1)),
+        no_debug=bool(arguments.get("noDebug", False)),
+        just_my_code=bool(arguments.get("justMyCode", True)),
+        stop_on_entry=bool(arguments.get("stopOnEntry", False)),
+    )
+
+
+def _relative(folder: Path, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else folder / candidate
+
+
+def _event_json(arguments: Mapping[str, Any], folder: Path) -> str:
+    if "eventFile" in arguments:
+        path = _relative(folder, arguments["eventFile"])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LaunchError("eventFile: cannot read %s (%s); fix the path" % (path, exc.strerror)) from None
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            raise LaunchError("eventFile: %s is not valid JSON: %s" % (path, exc)) from None
+        return text
+    event = arguments.get("event", {})
+    if isinstance(event, str):
+        try:
+            json.loads(event)
+        except ValueError as exc:
+            raise LaunchError(
+                "event: the string is not valid JSON (%s); write the event as a JSON object" % exc
+            ) from None
+        return event
+    return json.dumps(event)
+
+
+def check_entry_exists(code_root: Path, entry: str, field_name: str) -> None:
+    """Raise :class:`LaunchError` unless ``entry``'s file exists and defines the function."""
+    module, function = split_entry(entry)
+    base = code_root.joinpath(*module.split("."))
+    source = base.with_suffix(".py")
+    if not source.is_file():
+        if (base / "__init__.py").is_file():
+            source = base / "__init__.py"
+        elif any(base.parent.glob(base.name + ".*.so")) or base.with_suffix(".pyc").is_file():
+            return  # compiled module: the runtime will tell
+        else:
+            raise LaunchError(
+                "%s '%s': there is no %s in %s; fix '%s' or 'codeUri'"
+                % (field_name, entry, source.relative_to(code_root), code_root, field_name)
+            )
+    if function not in _top_level_names(source):
+        raise LaunchError(
+            "%s '%s': %s defines no function '%s'; fix '%s'"
+            % (field_name, entry, source.name, function, field_name)
+        )
+
+
+def _top_level_names(source: Path) -> set[str] | _Anything:
+    try:
+        tree = ast.parse(source.read_bytes(), str(source))
+    except (SyntaxError, ValueError, OSError):
+        return _Anything()  # the runtime reports syntax errors with the platform's message
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name == "*":
+                    return _Anything()
+                names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        else:
+            return _Anything()  # conditional definitions, exec, ...: leave it to the runtime
+    return names
+
+
+class _Anything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def check_interpreter(python: Optional[str]) -> str:
+    """Return the interpreter path to run the function with; raise :class:`LaunchError` if unusable."""
+    if not python:
+        return sys.executable
+    found = shutil.which(os.path.expanduser(python))
+    if not found:
+        raise LaunchError(
+            "python: %s is not an executable file; set 'python' to a Python 3.8+ interpreter" % python
+        )
+    return _probe_interpreter(found)
+
+
+@lru_cache(maxsize=8)
+def _probe_interpreter(path: str) -> str:
+    try:
+        out = subprocess.run(
+            [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LaunchError(
+            "python: cannot run %s (%s); set 'python' to a Python 3.8+ interpreter" % (path, exc)
+        ) from None
+    match = re.match(r"^(\d+)\.(\d+)$", out.stdout.strip())
+    if out.returncode != 0 or not match:
+        raise LaunchError(
+            "python: %s is not a Python interpreter; set 'python' to a Python 3.8+ interpreter" % path
+        )
+    version = (int(match.group(1)), int(match.group(2)))
+    if version < MIN_PYTHON:
+        raise LaunchError(
+            "python: %s is Python %d.%d; debugging needs Python %d.%d or newer"
+            % ((path, *version, *MIN_PYTHON))
+        )
+    return path
+
+
+def _check_schema(arguments: Mapping[str, Any]) -> None:
+    properties: Dict[str, Any] = launch_schema()["properties"]
+    for key, value in arguments.items():
+        spec = properties.get(key)
+        if spec is None:
+            if key not in _CLIENT_KEYS and not key.startswith("__"):
+                known = ", ".join(sorted(properties))
+                hint = _HINTS.get(key, "the known fields are %s" % known)
+                raise LaunchError("unknown launch field '%s'; %s" % (key, hint))
+            continue
+        problem = _schema_problem(value, spec)
+        if problem:
+            raise LaunchError("%s: %s (%s)" % (key, problem, spec.get("description", "")))
+
+
+_JSON_TYPES: Dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+    "null": type(None),
+}
+
+
+def _schema_problem(value: Any, spec: Mapping[str, Any]) -> Optional[str]:
+    kinds = spec.get("type")
+    if kinds is not None:
+        names = kinds if isinstance(kinds, list) else [kinds]
+        ok = any(
+            isinstance(value, _JSON_TYPES[name]) and (name == "boolean" or not isinstance(value, bool))
+            for name in names
+        )
+        if not ok:
+            return "expected %s, got %s" % (" or ".join(names), json.dumps(value))
+    if value is None:
+        return None
+    if "enum" in spec and value not in spec["enum"]:
+        return "expected one of %s, got %s" % (", ".join(map(json.dumps, spec["enum"])), json.dumps(value))
+    if "minimum" in spec and value < spec["minimum"]:
+        return "must be at least %s, got %s" % (spec["minimum"], value)
+    if "maximum" in spec and value > spec["maximum"]:
+        return "must be at most %s, got %s" % (spec["maximum"], value)
+    if "pattern" in spec and not re.match(spec["pattern"], value):
+        return "%s does not look like 'file.function'" % json.dumps(value)
+    extra = spec.get("additionalProperties")
+    if isinstance(extra, dict) and isinstance(value, dict):
+        for item_key, item in value.items():
+            problem = _schema_problem(item, extra)
+            if problem:
+                return "%s: %s" % (item_key, problem)
+    return None

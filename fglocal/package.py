@@ -1,0 +1,618 @@
+"""``fglocal package``: build the zip the FunctionGraph console accepts, or say why it would fail.
+
+The zip holds the code root's files at its root (so the entry file ``index.py`` sits at the top, as
+the platform requires), optionally the dependencies of ``requirements.txt`` installed by pip for the
+cloud runtime's platform, and nothing that does not belong on the platform: caches, virtualenvs, VCS
+folders, test events, the local config and secret files. The same input always gives the same bytes
+(sorted entries, fixed timestamps and permissions).
+
+Refused, because the function would not load on the platform: the entry file missing from the root,
+a top-level module or package named like a standard library module, a symlink pointing outside the
+folder, a package over the platform's size limits. Warned about: native extension modules built for
+another platform or Python version, dependencies not vendored, config values the console refuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
+
+from fglocal.stdlib import find_shadowing_modules
+
+MB = 1024 * 1024
+# The platform's limits on code packages (Huawei Cloud FunctionGraph "Notes and constraints").
+CONSOLE_ZIP_LIMIT = 40 * MB  # upload in the console
+API_ZIP_LIMIT = 50 * MB  # upload through the API
+OBS_ZIP_LIMIT = 300 * MB  # zip uploaded through an OBS bucket
+UNZIPPED_LIMIT = 1500 * MB  # code size once unpacked
+INLINE_EDITOR_LIMIT = 20 * MB  # the console's code editor shows packages up to this size
+LIMIT_LINES = (
+    "console upload: zip <= 40 MB (API: 50 MB); larger zips up to 300 MB through an OBS bucket",
+    "unzipped code <= 1500 MB; the console's inline editor shows packages <= 20 MB",
+)
+
+# Fixed metadata that makes the zip byte-for-byte reproducible.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+COMPRESS_LEVEL = 6
+
+# Left out wherever they appear.
+EXCLUDED_DIR_NAMES = {
+    "__pycache__": "cache",
+    ".git": "version control",
+    ".hg": "version control",
+    ".svn": "version control",
+    ".mypy_cache": "cache",
+    ".pytest_cache": "cache",
+    ".ruff_cache": "cache",
+    ".tox": "cache",
+    ".nox": "cache",
+    ".ipynb_checkpoints": "cache",
+    ".idea": "editor settings",
+    ".vscode": "editor settings",
+}
+EXCLUDED_FILE_PATTERNS = (
+    ("*.pyc", "cache"),
+    ("*.pyo", "cache"),
+    (".DS_Store", "cache"),
+    ("Thumbs.db", "cache"),
+    (".env", "secret"),
+    (".env.*", "secret"),
+    ("*.pem", "secret"),
+    ("*.key", "secret"),
+    ("*.p12", "secret"),
+    ("*.pfx", "secret"),
+    ("*.jks", "secret"),
+    ("id_rsa*", "secret"),
+    ("id_dsa*", "secret"),
+    ("id_ecdsa*", "secret"),
+    ("id_ed25519*", "secret"),
+    (".netrc", "secret"),
+    (".pypirc", "secret"),
+    (".npmrc", "secret"),
+)
+# Example files of secrets are documentation, not secrets.
+KEPT_SECRET_EXAMPLES = (".env.example", ".env.sample", ".env.template")
+# Native extension files by the platform they were built for.
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+_ELF_MACHINES = {3: "x86 (32-bit)", 40: "ARM (32-bit)", 62: "x86_64", 183: "aarch64"}
+
+
+class FileEntry(NamedTuple):
+    """One file of the package: its name in the zip, where its bytes come from, its mode."""
+
+    arcname: str
+    source: str
+    executable: bool
+    size: int
+
+
+class PackagePlan(NamedTuple):
+    """What ``fglocal package`` would write, and what it found wrong with it."""
+
+    files: List[FileEntry]
+    excluded: List[Tuple[str, str]]  # (path, reason)
+    problems: List[str]  # refusals
+    warnings: List[str]
+
+
+class PackageError(Exception):
+    """A package that cannot be built (bad option, pip failure); the message says what to do."""
+
+
+# ------------------------------------------------------------------------------------- collecting
+
+
+def _excluded_reason(rel: str, name: str, is_dir: bool, at_root: bool) -> Optional[str]:
+    if is_dir:
+        if name in EXCLUDED_DIR_NAMES:
+            return EXCLUDED_DIR_NAMES[name]
+        if name.endswith(".egg-info"):
+            return "build metadata"
+        if at_root and name.startswith("."):
+            return "hidden"
+        return None
+    if name in KEPT_SECRET_EXAMPLES:
+        return None
+    for pattern, reason in EXCLUDED_FILE_PATTERNS:
+        if fnmatch.fnmatchcase(name, pattern):
+            return reason
+    if at_root and name.startswith("."):
+        return "hidden"
+    return None
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def collect_files(
+    code_root: os.PathLike[str] | str,
+    skip: Sequence[str] = (),
+) -> Tuple[List[FileEntry], List[Tuple[str, str]], List[str]]:
+    """Walk ``code_root``: the files to package, what was left out (and why), and refusals.
+
+    ``skip`` holds absolute paths left out as "local tooling" (the config, the output zip...).
+    Symlinks inside the folder are followed (their target's bytes are stored); one pointing outside
+    the folder, or nowhere, is a refusal.
+    """
+    root = os.path.realpath(str(code_root))
+    skipped = {os.path.realpath(p) for p in skip}
+    files: List[FileEntry] = []
+    excluded: List[Tuple[str, str]] = []
+    problems: List[str] = []
+
+    def walk(directory: str, prefix: str, chain: Set[str]) -> None:
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(f"cannot read folder {prefix or '.'}: {exc.strerror}")
+            return
+        for entry in entries:
+            rel = prefix + entry.name
+            path = entry.path
+            is_link = entry.is_symlink()
+            if is_link:
+                target = os.path.realpath(path)
+                if not _inside(target, root):
+                    problems.append(
+                        f"symlink {rel} points outside the function folder (to {target}): "
+                        "the platform gets a broken link; copy the file in instead"
+                    )
+                    continue
+                if not os.path.exists(target):
+                    problems.append(f"symlink {rel} points to {target}, which does not exist")
+                    continue
+            else:
+                target = path
+            if target in skipped or os.path.realpath(path) in skipped:
+                excluded.append((rel, "local tooling"))
+                continue
+            is_dir = os.path.isdir(target)
+            reason = _excluded_reason(rel, entry.name, is_dir, at_root=not prefix)
+            if reason is None and is_dir and os.path.isfile(os.path.join(target, "pyvenv.cfg")):
+                reason = "virtualenv"
+            if reason is not None:
+                excluded.append((rel + ("/" if is_dir else ""), reason))
+                continue
+            if is_dir:
+                real = os.path.realpath(target)
+                if real in chain:
+                    problems.append(f"symlink {rel} makes a loop (back to {real})")
+                    continue
+                walk(target, rel + "/", chain | {real})
+                continue
+            try:
+                info = os.stat(target)
+            except OSError as exc:
+                problems.append(f"cannot read {rel}: {exc.strerror}")
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                excluded.append((rel, "not a regular file"))
+                continue
+            files.append(FileEntry(rel, target, bool(info.st_mode & 0o111), info.st_size))
+
+    walk(root, "", {root})
+    return files, excluded, problems
+
+
+# ---------------------------------------------------------------------------------------- checks
+
+
+def entry_file_problem(entry: str, arcnames: Set[str], field: str = "handler") -> Optional[str]:
+    """Explain the refusal when the file an entry (``index.handler``) names is not at the zip's root."""
+    module = entry.rpartition(".")[0]
+    base = module.replace(".", "/")
+    candidates = (base + ".py", base + "/__init__.py", base + ".pyc")
+    if any(c in arcnames for c in candidates):
+        return None
+    return (
+        f"the {field} '{entry}' needs {candidates[0]} at the root of the zip, and the package has none: "
+        "zip the folder's contents, not the folder "
+        f"(or set codeUri in fglocal.json to the folder holding {candidates[0]})"
+    )
+
+
+def shadowing_problems(arcnames: Sequence[str], from_requirements: Collection[str] = ()) -> List[str]:
+    """Refusals for top-level modules or packages that take a standard library module's name.
+
+    ``from_requirements`` holds the top-level names pip installed, whose fix is another one.
+    """
+    entries: Dict[str, bool] = {}
+    for name in arcnames:
+        top, slash, _ = name.partition("/")
+        entries[top] = entries.get(top, False) or bool(slash)
+    problems = []
+    for entry, module in find_shadowing_modules(sorted(entries.items())):
+        fix = (
+            "it comes from requirements.txt: drop that requirement (a backport the runtime has built in)"
+            if entry.rstrip("/") in from_requirements
+            else "rename it"
+        )
+        problems.append(
+            f"{entry} shadows the standard library module '{module}': module loading fails on the platform; {fix}"
+        )
+    return problems
+
+
+def native_warning(arcname: str, head: bytes, runtime: Tuple[int, int]) -> Optional[str]:
+    """Describe a native extension file built for another platform or Python version (else None)."""
+    name = arcname.rsplit("/", 1)[-1]
+    if name.endswith((".pyd", ".dll")):
+        return f"{arcname} is a Windows binary: it cannot load on the platform (Linux x86_64)"
+    if name.endswith(".dylib") or head[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
+        return f"{arcname} is a macOS binary: it cannot load on the platform (Linux x86_64)"
+    if not name.endswith(".so") and ".so." not in name:
+        return None
+    if head[:4] == b"\x7fELF" and len(head) >= 20:
+        order = "<" if head[5:6] == b"\x01" else ">"
+        machine = struct.unpack(order + "H", head[18:20])[0]
+        if machine != 62:
+            built_for = _ELF_MACHINES.get(machine, f"machine {machine}")
+            return f"{arcname} was built for {built_for}: the platform runs Linux x86_64"
+    elif head[:4] != b"\x7fELF":
+        return f"{arcname} is not a Linux shared library: it cannot load on the platform"
+    parts = name.split(".")
+    for tag in parts[1:-1]:
+        if tag.startswith("cpython-"):
+            bits = tag.split("-")
+            version = bits[1] if len(bits) > 1 else ""
+            wanted = f"{runtime[0]}{runtime[1]}"
+            if version.isdigit() and version != wanted:
+                return (
+                    f"{arcname} was built for Python {version[0]}.{version[1:]}, "
+                    f"the function's runtime is Python {runtime[0]}.{runtime[1]}"
+                )
+            if len(bits) > 2 and "linux" not in tag:
+                return f"{arcname} was built for {'-'.join(bits[2:])}, not Linux"
+    return None
+
+
+_CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def needs_coding_declaration(path: str) -> bool:
+    """Tell whether a Python 2 source file has non-ASCII bytes and no PEP 263 coding line."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    if data.isascii():
+        return False
+    if data.startswith(b"\xef\xbb\xbf"):
+        return False  # a UTF-8 BOM declares the encoding too
+    return not any(_CODING_RE.match(line) for line in data.splitlines()[:2])
+
+
+def _read_head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(64)
+    except OSError:
+        return b""
+
+
+def _requirement_count(path: Path) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+
+
+# -------------------------------------------------------------------------------------- planning
+
+
+def plan_package(
+    config: Any,
+    function_dir: os.PathLike[str] | str,
+    out: Optional[Path] = None,
+    deps_dir: Optional[str] = None,
+) -> PackagePlan:
+    """Decide the package's contents for ``config`` (a FunctionConfig) and check them."""
+    code_root = Path(config.code_root)
+    skip = [str(p) for p in (config.config_file, out) if p]
+    env_file = _env_file_of(config)
+    if env_file:
+        skip.append(env_file)
+    files, excluded, problems = collect_files(code_root, skip)
+    warnings: List[str] = []
+    # Test events live in the function folder's events/; left out when that folder is in the package.
+    kept = []
+    for f in files:
+        if f.arcname.startswith("events/") and f.arcname.endswith(".json"):
+            excluded.append((f.arcname, "test event"))
+        elif f.arcname.startswith("dist/") and f.arcname.endswith(".zip"):
+            excluded.append((f.arcname, "earlier package"))
+        else:
+            kept.append(f)
+    files = kept
+    dependency_tops: Set[str] = set()
+    if deps_dir:
+        own_tops = {f.arcname.split("/", 1)[0] for f in files}
+        files, shadowed = _merge_dependencies(files, deps_dir)
+        dependency_tops = {f.arcname.split("/", 1)[0] for f in files} - own_tops
+        warnings += [f"your {p} replaces the one of the same name from requirements.txt" for p in shadowed]
+
+    arcnames = {f.arcname for f in files}
+    for field, entry in (("handler", config.handler), ("initializer", config.initializer)):
+        if entry:
+            problem = entry_file_problem(entry, arcnames, field)
+            if problem:
+                problems.append(problem)
+    problems += shadowing_problems(sorted(arcnames), dependency_tops)
+
+    runtime = config.runtime_python
+    for f in files:
+        name = f.arcname.rsplit("/", 1)[-1]
+        if name.endswith(NATIVE_SUFFIXES) or ".so." in name:
+            warning = native_warning(f.arcname, _read_head(f.source), runtime)
+            if warning:
+                warnings.append(warning)
+        elif runtime[0] == 2 and name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
+            if needs_coding_declaration(f.source):
+                warnings.append(
+                    f"{f.arcname} has non-ASCII text but no '# -*- coding: utf-8 -*-' line: "
+                    "Python 2.7 refuses to import it (SyntaxError: Non-ASCII character)"
+                )
+
+    requirements = code_root / "requirements.txt"
+    if not deps_dir and requirements.is_file() and _requirement_count(requirements):
+        warnings.append(
+            f"requirements.txt lists {_requirement_count(requirements)} requirement(s) that the platform "
+            "does not install: use --with-deps to vendor them, or attach them as a dependency package"
+        )
+    if config.timeout < 3:
+        warnings.append(
+            f"timeout {config.timeout:g} s is below the console's minimum of 3 s "
+            "(fine locally, refused on upload)"
+        )
+    total = sum(f.size for f in files)
+    if total > UNZIPPED_LIMIT:
+        problems.append(
+            f"the code is {total / MB:.1f} MB unzipped, over the platform's {UNZIPPED_LIMIT // MB} MB limit"
+        )
+    return PackagePlan(sorted(files), sorted(excluded), problems, warnings)
+
+
+def _env_file_of(config: Any) -> Optional[str]:
+    config_file = getattr(config, "config_file", None)
+    if not config_file:
+        return None
+    try:
+        data = json.loads(Path(config_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    env_file = data.get("envFile") if isinstance(data, dict) else None
+    return str(Path(config_file).parent / env_file) if isinstance(env_file, str) else None
+
+
+def _merge_dependencies(files: List[FileEntry], deps_dir: str) -> Tuple[List[FileEntry], List[str]]:
+    deps, _, _ = collect_files(deps_dir)
+    # pip's console scripts carry this machine's interpreter path: useless on the platform.
+    deps = [d for d in deps if not d.arcname.startswith("bin/")]
+    own_tops = {f.arcname.split("/", 1)[0] for f in files}
+    shadowed = sorted({d.arcname.split("/", 1)[0] for d in deps} & own_tops)
+    merged = files + [d for d in deps if d.arcname.split("/", 1)[0] not in own_tops]
+    return merged, shadowed
+
+
+def install_dependencies(
+    requirements: Path, target: str, runtime: Tuple[int, int], pip_args: Sequence[str]
+) -> None:
+    """Install ``requirements`` into ``target`` with pip, choosing wheels for the cloud runtime."""
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        target,
+        "--requirement",
+        str(requirements),
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--implementation",
+        "cp",
+        "--python-version",
+        f"{runtime[0]}.{runtime[1]}",
+        "--only-binary=:all:",
+        *pip_args,
+    ]
+    print("installing dependencies: " + " ".join(command[1:]), flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        tail = "\n".join(done.stdout.strip().splitlines()[-15:])
+        raise PackageError(
+            f"pip could not install requirements.txt for Python {runtime[0]}.{runtime[1]} on Linux x86_64 "
+            f"(exit {done.returncode}):\n{tail}\n"
+            "A requirement without a wheel for that platform must be built on Linux for that Python."
+        )
+
+
+# ---------------------------------------------------------------------------------------- writing
+
+
+def write_zip(files: Sequence[FileEntry], out: Path) -> int:
+    """Write ``files`` into a reproducible zip at ``out`` (atomically); return its size in bytes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=out.name + ".", suffix=".tmp", dir=str(out.parent))
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for f in sorted(files):
+                info = zipfile.ZipInfo(f.arcname, date_time=ZIP_DATE)
+                info.create_system = 3  # Unix, so the permission bits below are honoured
+                info.external_attr = ((0o100755 if f.executable else 0o100644) & 0xFFFF) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with open(f.source, "rb") as src:
+                    data = src.read()
+                archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
+        os.replace(tmp, str(out))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return out.stat().st_size
+
+
+def _human(size: float) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024.0
+    return f"{size:.1f} MB"
+
+
+def default_output(function_dir: os.PathLike[str] | str, config: Any) -> Path:
+    """Return the default zip path, ``<function folder>/dist/<function name>.zip``."""
+    name = config.function_name or Path(config.code_root).name or "function"
+    return Path(function_dir).resolve() / "dist" / (name + ".zip")
+
+
+def size_problems(zip_size: int) -> Tuple[List[str], List[str]]:
+    """Refusals and warnings for a zip of ``zip_size`` bytes against the upload limits."""
+    if zip_size > OBS_ZIP_LIMIT:
+        return [f"the zip is {_human(zip_size)}, over the 300 MB limit even through OBS"], []
+    if zip_size > API_ZIP_LIMIT:
+        return [], [
+            f"the zip is {_human(zip_size)}: over the console's 40 MB, upload it through an OBS bucket"
+        ]
+    if zip_size > CONSOLE_ZIP_LIMIT:
+        return [], [f"the zip is {_human(zip_size)}: over the console's 40 MB upload (the API takes 50 MB)"]
+    return [], []
+
+
+# -------------------------------------------------------------------------------------------- CLI
+
+
+def register(subparsers: Any) -> None:
+    """Add ``fglocal package`` to the CLI."""
+    from fglocal.cli import add_function_options
+
+    parser = subparsers.add_parser(
+        "package",
+        help="build the zip to upload to FunctionGraph (checks what the platform would refuse)",
+        description=(
+            "Build the zip the FunctionGraph console accepts (code at the zip's root; caches, virtualenvs, "
+            "VCS folders, test events, the local config and secrets left out; byte-identical for the same "
+            "files). Refuses what would fail on the platform: entry file not at the root, a module named "
+            "like the standard library, symlinks pointing outside the folder, oversize packages. Warns about "
+            "native modules built for another platform. Exit 0 written, 1 refused, 2 bad options."
+        ),
+    )
+    parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
+    add_function_options(parser)
+    parser.add_argument("--out", metavar="FILE", help="zip to write (default: DIR/dist/<function name>.zip)")
+    parser.add_argument(
+        "--with-deps", action="store_true", help="vendor requirements.txt with pip for the runtime"
+    )
+    parser.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra pip argument (e.g. --index-url=...)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="check and list, write nothing")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run_package)
+
+
+def run_package(args: argparse.Namespace) -> int:
+    """``fglocal package``: 0 written, 1 refused (nothing written), 2 bad options or config."""
+    from fglocal.cli import UsageError, load_function_config
+
+    config = load_function_config(args, args.entry)
+    out = Path(args.out).resolve() if args.out else default_output(args.code_dir, config)
+    staging = None
+    try:
+        if args.with_deps:
+            requirements = Path(config.code_root) / "requirements.txt"
+            if not requirements.is_file():
+                raise UsageError(f"--with-deps needs {requirements}")
+            staging = tempfile.mkdtemp(prefix="fglocal-deps-")
+            try:
+                install_dependencies(requirements, staging, config.runtime_python, args.pip_arg)
+            except PackageError as exc:
+                return _report(args, None, out, [str(exc)], 0)
+        plan = plan_package(config, args.code_dir, out, staging)
+        if plan.problems or args.dry_run:
+            return _report(args, plan, out, plan.problems, 0)
+        try:
+            zip_size = write_zip(plan.files, out)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            return _report(args, plan, out, [f"cannot write the zip: {exc.strerror or exc}{where}"], 0)
+        refused, warned = size_problems(zip_size)
+        if refused:
+            os.unlink(str(out))
+        plan.warnings.extend(warned)
+        return _report(args, plan, out, refused, zip_size)
+    finally:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _report(
+    args: argparse.Namespace, plan: Optional[PackagePlan], out: Path, problems: List[str], zip_size: int
+) -> int:
+    written = zip_size > 0 and not problems
+    unzipped = sum(f.size for f in plan.files) if plan else 0
+    if args.json:
+        report = {
+            "zip": str(out) if written else None,
+            "zipSize": zip_size if written else None,
+            "unzippedSize": unzipped,
+            "files": [{"path": f.arcname, "size": f.size} for f in plan.files] if plan else [],
+            "excluded": [{"path": p, "reason": r} for p, r in plan.excluded] if plan else [],
+            "warnings": plan.warnings if plan else [],
+            "problems": problems,
+            "limits": list(LIMIT_LINES),
+        }
+        print(json.dumps(report, indent=2))
+        return 1 if problems else 0
+    if plan:
+        for f in plan.files:
+            print(f"{_human(f.size):>10}  {f.arcname}")
+        if plan.excluded:
+            reasons: Dict[str, List[str]] = {}
+            for path, reason in plan.excluded:
+                reasons.setdefault(reason, []).append(path)
+            print("left out:")
+            for reason, paths in sorted(reasons.items()):
+                shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
+                print(f"  {reason}: {shown}")
+        for warning in plan.warnings:
+            print(f"warning: {warning}")
+        count = len(plan.files)
+        print(f"{count} file{'' if count == 1 else 's'}, {_human(unzipped)} unzipped")
+    print("limits: " + "\n        ".join(LIMIT_LINES))
+    for problem in problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    if problems:
+        print(f"fglocal package: nothing written ({len(problems)} problem(s) above)", file=sys.stderr)
+        return 1
+    if written:
+        print(f"wrote {out} ({_human(zip_size)})")
+    else:
+        print("dry run: nothing written")
+    return 0
