@@ -140,6 +140,37 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
   });
 
+  uiTest('New Test Event creates an event from a trigger template and selects it', async () => {
+    await workbench.openFile('index.py');
+    await workbench.runCommand('FunctionGraph: New Test Event…');
+    await workbench.quickInput.locator('.monaco-list-row', { hasText: 'apig' }).first().waitFor({ timeout: UI_TIMEOUT });
+    const templates = await workbench.quickInput.locator('.monaco-list-row .label-name').allTextContents();
+    await workbench.screenshot('new-test-event-templates');
+    await workbench.pickQuickItem('timer');
+    const name = workbench.quickInput.locator('input');
+    await name.waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await name.inputValue(), 'timer.json');
+    await name.press('Enter');
+    await workbench.page.locator('.tab.active', { hasText: 'timer.json' }).waitFor({ timeout: UI_TIMEOUT });
+    const created = JSON.parse(fs.readFileSync(path.join(workspace, 'events', 'timer.json'), 'utf8'));
+    assert.equal(typeof created, 'object', 'the event file holds a JSON object');
+    assert.ok(templates.some((label) => label.trim() === 'obs'), templates.join(', '));
+    await workbench.openFile('index.py');
+    await workbench.statusBarItem('timer.json').waitFor({ timeout: UI_TIMEOUT });
+    await workbench.runCommand('FunctionGraph: Select Test Event…');
+    await workbench.pickQuickItem('hello.json');
+    await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  uiTest('Package Function writes the zip and says where', async () => {
+    await workbench.openFile('index.py');
+    await workbench.runCommand('FunctionGraph: Package Function (zip)');
+    const toast = workbench.notifications.filter({ hasText: 'packaged dist/hello-e2e.zip' });
+    await toast.waitFor({ timeout: UI_TIMEOUT });
+    assert.ok(fs.existsSync(path.join(workspace, 'dist', 'hello-e2e.zip')));
+    await workbench.screenshot('package-function');
+  });
+
   uiTest('Run Handler Locally shows the return, the execution summary and the logs', async () => {
     await workbench.openFile('index.py');
     if (bundles('server/__main__.py')) {

@@ -8,6 +8,7 @@ import { CONFIG_FILE_NAME, DEFAULT_RUNTIME, FunctionFolder, isInside, launchConf
 import { functionFor, resolveTarget, shortPath, Target } from './functions';
 import { errorMessage, log } from './log';
 import { resolveInterpreter } from './python';
+import { describePackage, formatBytes, parsePackageReport } from './packageReport';
 import { parseResult } from './results';
 import { showResult } from './resultView';
 import { createTestEvent, ensureTestEvent, pickTestEvent, validateEventFile } from './testEvents';
@@ -46,7 +47,7 @@ async function runHandler(paths: ReturnType<typeof bundledPaths>, arg: unknown):
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const run = await runTool(interpreter.executable, args, {
-        cwd: target.fn.functionDir,
+        cwd: paths.tool, // never the function folder: `-m` puts the cwd first on sys.path
         env: toolEnvironment(paths),
         signal: abort.signal,
         onStderr: (text) => log().info(text.replace(/\n$/, '')),
@@ -95,26 +96,29 @@ async function packageFunction(paths: ReturnType<typeof bundledPaths>, arg: unkn
   const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
   if (interpreter === undefined) return;
   await saveFunctionFiles(fn);
-  const args = ['-m', 'fglocal', 'package', '--code-dir', fn.functionDir];
+  const args = ['-m', 'fglocal', 'package', '--code-dir', fn.functionDir, '--json'];
   log().info(`Packaging ${fn.functionDir}: ${interpreter.executable} ${args.join(' ')}`);
   const run = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'FunctionGraph: packaging…' },
-    () => runTool(interpreter.executable, args, { cwd: fn.functionDir, env: toolEnvironment(paths) }),
+    () => runTool(interpreter.executable, args, { cwd: paths.tool, env: toolEnvironment(paths) }),
   );
-  for (const line of `${run.stdout}${run.stderr}`.split(/\r?\n/)) if (line.trim()) log().info(line);
-  if (run.code !== 0) {
-    const why = lastErrorLine(run.stderr) || `fglocal package exited with code ${run.code}`;
-    void vscode.window.showErrorMessage(`FunctionGraph: packaging failed: ${why}`, 'Show Output').then((action) => action && log().show());
+  const report = parsePackageReport(run.stdout);
+  if (report === undefined || run.code !== 0) {
+    for (const line of run.stderr.split(/\r?\n/)) if (line.trim()) log().error(line);
+    const problems = report?.problems.length ? report.problems.join('; ') : lastErrorLine(run.stderr) || `fglocal package exited with code ${run.code}`;
+    void vscode.window.showErrorMessage(`FunctionGraph: not packaged: ${problems}`, 'Show Output').then((action) => action && log().show());
     return;
   }
-  const zip = /(\S+\.zip)\b/.exec(run.stdout)?.[1];
-  const zipPath = zip ? path.resolve(fn.functionDir, zip) : undefined;
+  for (const line of describePackage(report)) log().info(line);
+  for (const warning of report.warnings) log().warn(warning);
+  const summary = `${report.files} file${report.files === 1 ? '' : 's'}, ${formatBytes(report.zipSize)}`;
+  const warned = report.warnings.length ? ` (${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'}, see the output)` : '';
   const action = await vscode.window.showInformationMessage(
-    `FunctionGraph: package ready${zipPath ? `: ${shortPath(fn, zipPath)}` : ''}.`,
-    ...(zipPath ? ['Reveal in Explorer'] : []),
+    `FunctionGraph: packaged ${shortPath(fn, report.zip)} — ${summary}${warned}.`,
+    'Reveal in Explorer',
     'Show Output',
   );
-  if (action === 'Reveal in Explorer' && zipPath) void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(zipPath));
+  if (action === 'Reveal in Explorer') void vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(report.zip));
   if (action === 'Show Output') log().show();
 }
 

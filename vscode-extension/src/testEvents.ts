@@ -68,10 +68,10 @@ export async function ensureTestEvent(fn: FunctionFolder): Promise<string | unde
   return selectedEvent(fn) ?? pickTestEvent(fn);
 }
 
-async function triggerTemplates(python: string, fn: FunctionFolder): Promise<TriggerTemplate[]> {
+async function triggerTemplates(python: string): Promise<TriggerTemplate[]> {
   const paths = bundledPaths(context.extensionPath);
   try {
-    const run = await runTool(python, ['-m', 'fglocal', 'event', 'list'], { cwd: fn.functionDir, env: toolEnvironment(paths) });
+    const run = await runTool(python, ['-m', 'fglocal', 'event', 'list'], { cwd: paths.tool, env: toolEnvironment(paths) });
     if (run.code === 0) {
       const templates = parseTriggerList(run.stdout);
       if (templates.length > 0) return templates;
@@ -87,7 +87,7 @@ async function triggerTemplates(python: string, fn: FunctionFolder): Promise<Tri
 export async function createTestEvent(fn: FunctionFolder): Promise<string | undefined> {
   const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
   if (interpreter === undefined) return undefined;
-  const templates = await triggerTemplates(interpreter.executable, fn);
+  const templates = await triggerTemplates(interpreter.executable);
   const blank: vscode.QuickPickItem = { label: 'blank', description: 'an empty JSON object to fill in' };
   const items: vscode.QuickPickItem[] = templates.length
     ? templates.map((template) => ({ label: template.name, description: template.description }))
@@ -110,7 +110,7 @@ export async function createTestEvent(fn: FunctionFolder): Promise<string | unde
   } else {
     const paths = bundledPaths(context.extensionPath);
     const run = await runTool(interpreter.executable, ['-m', 'fglocal', 'event', 'new', picked.label, '--out', file], {
-      cwd: fn.functionDir,
+      cwd: paths.tool, // never the function folder: `-m` puts the cwd first on sys.path
       env: toolEnvironment(paths),
     });
     if (run.code !== 0 || !fs.existsSync(file)) {
