@@ -84,12 +84,12 @@ export class Workbench {
     await this.runCommand('View: Close Editor');
   }
 
-  /** Picks the row of the open quick pick whose label contains `label`. */
-  async pickQuickItem(label: string): Promise<void> {
+  /** Picks the row of the open quick pick whose label contains `label` (`thenCloses`: no next step follows). */
+  async pickQuickItem(label: string, { thenCloses = true } = {}): Promise<void> {
     const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();
     await row.waitFor({ timeout: UI_TIMEOUT });
     await row.click();
-    await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    if (thenCloses) await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   }
 
   /** Closes every notification toast. */
@@ -116,7 +116,8 @@ export class Workbench {
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.fill(relativePath);
     const base = path.basename(relativePath);
-    await this.quickInput.locator('.monaco-list-row', { hasText: base }).first().waitFor({ timeout: UI_TIMEOUT });
+    // Enter only once the highlighted result is that file (recent files show first, for a moment).
+    await this.quickInput.locator('.monaco-list-row.focused', { hasText: base }).first().waitFor({ timeout: UI_TIMEOUT });
     await input.press('Enter');
     await this.page.locator('.tab.active', { hasText: base }).waitFor({ timeout: UI_TIMEOUT });
     const editor = this.activeEditor;
