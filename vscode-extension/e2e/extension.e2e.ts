@@ -60,12 +60,32 @@ function uiTest(name: string, body: (t: TestContext) => Promise<void>): void {
 
 let workbench: Workbench;
 
+/** How often `text` occurs in the extension's FunctionGraph log (written by VS Code under user-data). */
+function countInLog(text: string): number {
+  const logs = path.join(sandbox.userData, 'logs');
+  let count = 0;
+  for (const file of fs.readdirSync(logs, { recursive: true, encoding: 'utf8' })) {
+    if (path.basename(file) === 'FunctionGraph.log') count += fs.readFileSync(path.join(logs, file), 'utf8').split(text).length - 1;
+  }
+  return count;
+}
+
+/** Waits until `condition` holds: a file VS Code writes, checked whenever the event loop is free. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + UI_TIMEOUT;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function skip(t: TestContext, reason: string): void {
   t.skip(reason);
 }
 
+let sandbox: Sandbox;
+
 describe('FunctionGraph extension in code-server', () => {
-  let sandbox: Sandbox;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let workspace: string;
@@ -236,6 +256,14 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.screenshot('wrong-signature-diagnostic');
     await workbench.page.locator('.zone-widget .head .codicon-close').first().click();
     await inline.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // Settings reach the server without a reload: diagnostics off, the problem goes; on, it is back.
+    await workbench.setBooleanSetting('functiongraph.diagnostics.enabled', false);
+    await workbench.openFile('index.py');
+    await workbench.activeEditor.locator('.view-lines').waitFor({ timeout: UI_TIMEOUT });
+    await squiggle.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await workbench.setBooleanSetting('functiongraph.diagnostics.enabled', true);
+    await workbench.openFile('index.py');
+    await squiggle.waitFor({ timeout: UI_TIMEOUT });
     // Put the handler back for the next test.
     await workbench.goToLine(4);
     await workbench.page.keyboard.press('Home');
@@ -245,6 +273,18 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
     await squiggle.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
     assert.equal(fs.readFileSync(path.join(workspace, 'index.py'), 'utf8'), fs.readFileSync(path.join(fixture, 'index.py'), 'utf8'));
+  });
+
+  uiTest('Restart Language Server starts a new server that answers', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+    const before = countInLog('FunctionGraph language server started');
+    await workbench.runCommand('FunctionGraph: Restart Language Server');
+    await waitFor(() => countInLog('FunctionGraph language server started') > before, 'a second "language server started" in the log');
+    await workbench.waitForLanguageServer();
+    // The new server answers: the CodeLens above the handler comes back.
+    await workbench.activeEditor.locator('.codelens-decoration a', { hasText: 'Run locally' }).waitFor({ timeout: UI_TIMEOUT });
   });
 
   uiTest('a breakpoint + F5 stops on the line; continuing shows the return and the summary', async (t) => {

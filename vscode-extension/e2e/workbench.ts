@@ -84,6 +84,19 @@ export class Workbench {
     await this.runCommand('View: Close Editor');
   }
 
+  /** Ticks or clears a boolean setting in the Settings editor, and closes the editor. */
+  async setBooleanSetting(id: string, checked: boolean): Promise<void> {
+    await this.runCommand('Preferences: Open User Settings');
+    const search = this.page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .settings-header input').first();
+    await search.waitFor({ timeout: UI_TIMEOUT });
+    await search.fill(id);
+    const box = this.page.locator(`.settings-editor [data-key="${id}"] [role="checkbox"]`).first();
+    await box.waitFor({ timeout: UI_TIMEOUT });
+    if ((await box.getAttribute('aria-checked')) !== String(checked)) await box.click();
+    await this.page.locator(`.settings-editor [data-key="${id}"] [role="checkbox"][aria-checked="${checked}"]`).first().waitFor({ timeout: UI_TIMEOUT });
+    await this.runCommand('View: Close Editor');
+  }
+
   /** Picks the row of the open quick pick whose label contains `label` (`thenCloses`: no next step follows). */
   async pickQuickItem(label: string, { thenCloses = true } = {}): Promise<void> {
     const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();

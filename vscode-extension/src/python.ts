@@ -6,7 +6,13 @@ import { log } from './log';
 
 const PYTHON_EXTENSION_ID = 'ms-python.python';
 
+// The parts of the Python extension's API we use: the newer `environments` API first, the older
+// `settings.getExecutionDetails` (still exported) as a fallback.
 interface PythonExtensionApi {
+  environments?: {
+    getActiveEnvironmentPath?(resource?: vscode.Uri): { path: string } | undefined;
+    onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
+  };
   settings?: {
     getExecutionDetails?(resource?: vscode.Uri): { execCommand: string[] | undefined };
     onDidChangeExecutionDetails?: vscode.Event<vscode.Uri | undefined>;
@@ -25,6 +31,8 @@ async function pythonExtensionCommand(resource?: vscode.Uri): Promise<string[] |
   if (extension === undefined) return undefined;
   try {
     const api = extension.isActive ? extension.exports : await extension.activate();
+    const active = api?.environments?.getActiveEnvironmentPath?.(resource)?.path;
+    if (active) return [active];
     return api?.settings?.getExecutionDetails?.(resource).execCommand;
   } catch (error) {
     log().warn(`The Python extension did not give an interpreter: ${String(error)}`);
@@ -47,14 +55,15 @@ export async function watchInterpreter(context: vscode.ExtensionContext): Promis
   if (extension === undefined) return;
   try {
     const api = extension.isActive ? extension.exports : await extension.activate();
-    const event = api?.settings?.onDidChangeExecutionDetails;
-    if (event) {
+    for (const event of [api?.environments?.onDidChangeActiveEnvironmentPath, api?.settings?.onDidChangeExecutionDetails]) {
+      if (event === undefined) continue;
       context.subscriptions.push(
         event(() => {
           probed.clear();
           changed.fire();
         }),
       );
+      break; // both fire for one change; one restart is enough
     }
   } catch (error) {
     log().warn(`Cannot watch the Python extension's interpreter: ${String(error)}`);
