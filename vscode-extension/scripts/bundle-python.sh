@@ -28,5 +28,6 @@ rm -rf "$tool"
 mkdir -p "$tool"
 for package in fglocal server debug_adapter; do
     (cd "$repo" && find "$package" -type f \( -name '*.py' -o -name '*.json' -o -name 'py.typed' \) \
-        -not -path '*/__pycache__/*' -print0 | xargs -0 -I{} cp --parents {} "$tool")
+        -not -path '*/__pycache__/*' -not -path '*/node_modules/*' -not -path '*/node-test/*' -print0 |
+        xargs -0 -I{} cp --parents {} "$tool")
 done

@@ -42,7 +42,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
       if (target === undefined) return undefined;
       const event = await ensureTestEvent(target.fn);
       if (event === undefined) return undefined;
-      return launchConfiguration(target.fn, target.handler, event) as vscode.DebugConfiguration;
+      // Keep what VS Code put in (noDebug for Ctrl+F5).
+      return { ...config, ...launchConfiguration(target.fn, target.handler, event) } as vscode.DebugConfiguration;
     }
     if (config.request !== 'launch') return config;
     const hasEvent = config.event !== undefined || typeof config.eventFile === 'string';
