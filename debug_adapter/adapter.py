@@ -129,20 +129,27 @@ class Adapter:
             return
         command = message.get("command")
         handler = getattr(self, "_on_" + str(command), None)
-        if handler is not None:
-            handler(message)
-        elif self.run is not None:
-            self.run.client_request(message)
-        else:
-            self.client.respond(message, error="'%s' needs a running function: launch one first" % command)
+        try:
+            if handler is not None:
+                handler(message)
+            elif self.run is not None:
+                self.run.client_request(message)
+            else:
+                self.client.respond(
+                    message, error="'%s' needs a running function: launch one first" % command
+                )
+        except Exception as exc:  # a bug of ours: the editor still gets an answer, and can go on
+            self.client.respond(message, error="debug adapter error in '%s': %r" % (command, exc))
 
     def _on_initialize(self, request: Message) -> None:
         self.initialize_args = dict(request.get("arguments") or {})
         self.client.respond(request, CAPABILITIES)
 
     def take_debugpy(self) -> Optional[subprocess.Popen[bytes]]:
-        """The debugpy adapter started at ``initialize``, if not yet taken."""
+        """The debugpy adapter started with this one, if not yet taken and still running."""
         process, self._debugpy = self._debugpy, None
+        if process is not None and process.poll() is not None:
+            return None
         return process
 
     def _drop_debugpy(self) -> None:
@@ -204,3 +211,20 @@ def serve_stdio(debugpy: Optional[subprocess.Popen[bytes]] = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     os.close(devnull)
     return Adapter(client_in, client_out).serve(debugpy)
+
+
+def serve_tcp(port: int) -> int:
+    """Serve DAP sessions one after another on 127.0.0.1:``port`` (an editor's ``debugServer``)."""
+    import socket
+
+    from debug_adapter.debugpy_process import start_debugpy_adapter
+
+    with socket.create_server(("127.0.0.1", port)) as server:
+        sys.stderr.write("debug_adapter listening on 127.0.0.1:%d\n" % server.getsockname()[1])
+        sys.stderr.flush()
+        while True:
+            debugpy = start_debugpy_adapter()
+            connection, _ = server.accept()
+            with connection:
+                stream = connection.makefile("rwb")
+                Adapter(stream, stream).serve(debugpy)

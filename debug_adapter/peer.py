@@ -27,10 +27,6 @@ def _trace(peer: str, direction: str, message: Message) -> None:
         trace.write(line)
 
 
-class PeerClosed(ConnectionError):
-    """The connection ended before a response arrived."""
-
-
 class Peer:
     """A DAP endpoint: a reader thread dispatches events/requests; responses complete requests."""
 
@@ -57,10 +53,6 @@ class Peer:
         """Start reading messages on a background thread."""
         self._thread.start()
         return self
-
-    def run(self) -> None:
-        """Read messages on the calling thread until the stream ends."""
-        self._read_loop()
 
     def send(self, message: Message) -> bool:
         """Send a message, giving it the next sequence number."""
@@ -106,23 +98,6 @@ class Peer:
         if not self._writer.write(message):
             self._fail_pending(seq)
         return seq
-
-    def request_sync(self, command: str, arguments: Any = None, timeout: Optional[float] = None) -> Message:
-        """Send a request and wait for its response; raise :class:`PeerClosed` if the peer goes away."""
-        done = threading.Event()
-        box: Dict[str, Message] = {}
-
-        def complete(response: Message) -> None:
-            box["response"] = response
-            done.set()
-
-        self.request(command, arguments, complete)
-        if not done.wait(timeout):
-            raise TimeoutError("no response to %r from %s" % (command, self.name))
-        response = box["response"]
-        if response.get("_closed"):
-            raise PeerClosed("%s closed before answering %r" % (self.name, command))
-        return response
 
     def close(self) -> None:
         """Close both directions; pending requests fail."""

@@ -1,1 +1,7 @@
-"""Placeholder: see the issue for this package."""
+"""FunctionGraph language server: completion, hover, diagnostics and quick fixes for handlers.
+
+Start it with ``python -m server`` (LSP over stdio). The analysis lives in :mod:`server.analysis`
+(pure functions over text); :mod:`server.server` wires it to LSP messages.
+"""
+
+__version__ = "0.1.0"

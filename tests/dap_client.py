@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -29,17 +30,30 @@ class DAPError(AssertionError):
 class DAPClient:
     """Talks DAP to a debug adapter process over its stdin/stdout."""
 
-    def __init__(self, argv: Optional[List[str]] = None, cwd: Optional[Path] = None) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-        self.process = subprocess.Popen(
-            argv or [sys.executable, "-m", "debug_adapter"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=str(cwd or REPO),
-            env=env,
-        )
+    def __init__(
+        self, argv: Optional[List[str]] = None, cwd: Optional[Path] = None, port: Optional[int] = None
+    ) -> None:
+        """Start ``argv`` (default: the adapter) and talk over its stdio, or connect to 127.0.0.1:``port``
+        (an adapter serving with ``--port``; then there is no process of ours)."""
+        self.process: Optional[subprocess.Popen[bytes]] = None
+        self._socket: Optional[socket.socket] = None
+        if port is None:
+            env = dict(os.environ)
+            env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+            self.process = subprocess.Popen(
+                argv or [sys.executable, "-m", "debug_adapter"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=str(cwd or REPO),
+                env=env,
+            )
+            assert self.process.stdout is not None and self.process.stdin is not None
+            self._in, self._out = self.process.stdout, self.process.stdin
+        else:
+            self._socket = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+            self._socket.settimeout(None)
+            self._in, self._out = self._socket.makefile("rb"), self._socket.makefile("wb")
         self._seq = itertools.count(1)
         self._cond = threading.Condition()
         self._responses: Dict[int, Message] = {}
@@ -48,12 +62,12 @@ class DAPClient:
         self.closed = False
         self.stderr = b""
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        if self.process is not None:
+            threading.Thread(target=self._read_stderr, daemon=True).start()
 
     # -- wire -----------------------------------------------------------------------------------
     def _read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
+        stream = self._in
         try:
             while True:
                 length = None
@@ -85,7 +99,7 @@ class DAPClient:
                 self._cond.notify_all()
 
     def _read_stderr(self) -> None:
-        assert self.process.stderr is not None
+        assert self.process is not None and self.process.stderr is not None
         self.stderr = self.process.stderr.read()
 
     def send_request(self, command: str, arguments: Any = None) -> int:
@@ -95,9 +109,8 @@ class DAPClient:
         if arguments is not None:
             message["arguments"] = arguments
         body = json.dumps(message).encode()
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.process.stdin.flush()
+        self._out.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self._out.flush()
         return seq
 
     def response(self, seq: int, timeout: float = WAIT) -> Message:
@@ -219,19 +232,28 @@ class DAPClient:
 
     def close(self) -> None:
         """Disconnect (if still connected) and reap the adapter."""
-        if self.process.poll() is None and not self.closed:
+        if not self.closed and (self.process is None or self.process.poll() is None):
             try:
                 seq = self.send_request("disconnect", {"terminateDebuggee": True})
                 self.response(seq, timeout=30)
-            except (DAPError, OSError):
+            except (DAPError, OSError, ValueError):
                 pass
-        try:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self._socket is not None:
+            # Unblocks the reader thread first (closing a file it is reading from would wait for it).
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for stream in (self._out, self._in):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._socket is not None:
+            self._socket.close()
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

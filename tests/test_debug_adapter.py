@@ -276,6 +276,14 @@ def test_function_runs_on_another_interpreter(dap: DAPClient, version: str) -> N
     assert result["error"] is None, result["error"]
 
 
+def test_no_debug_on_another_interpreter(dap: DAPClient) -> None:
+    python = _pyenv_python("3.8")
+    launch_hello(dap, "index.environment", [], python=python, noDebug=True)
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"] is None, result["error"]
+    assert any("3.8" in p for p in json.loads(result["body"])["sys_path"])
+
+
 @pytest.mark.parametrize("just_my_code", [True, False])
 def test_stepping_never_enters_the_runtime(dap: DAPClient, just_my_code: bool) -> None:
     """Step into a runtime call (the logger), then out of the handler: the runtime's frames are never
@@ -336,13 +344,13 @@ def test_syntax_error_in_the_function_is_shown_as_the_platform_error(dap: DAPCli
 
 def test_initializer_timeout_does_not_run_while_paused(dap: DAPClient) -> None:
     launch_hello(
-        dap, "index.handler", [bp(HELLO_INDEX, "init")], initializer="index.initializer", initializerTimeout=1
+        dap, "index.handler", [bp(HELLO_INDEX, "init")], initializer="index.initializer", initializerTimeout=2
     )
     stopped = dap.stopped()
     frame = dap.top_frame(stopped["body"]["threadId"])
     assert frame["name"] == "initializer"
     # Paused for longer than the initializer's whole timeout.
-    dap.request("evaluate", {"expression": "__import__('time').sleep(1.5)", "frameId": frame["id"]})
+    dap.request("evaluate", {"expression": "__import__('time').sleep(2.5)", "frameId": frame["id"]})
     dap.request("continue", {"threadId": stopped["body"]["threadId"]})
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]

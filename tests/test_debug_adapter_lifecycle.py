@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
-from dap_client import WAIT, DAPClient
+from dap_client import REPO, WAIT, DAPClient
 from debug_helpers import HELLO, HELLO_INDEX, bp, descendants, listening_addresses, living
+
+from debug_adapter.processes import kill_trees
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -233,3 +237,39 @@ def test_disconnect_during_startup_leaves_no_process(dap: DAPClient, tmp_path: P
     assert dap.process.wait(timeout=WAIT) == 0
     _assert_all_gone(before)
     assert _processes_mentioning(str(code)) == []
+
+
+def test_port_mode_serves_sessions_one_after_another() -> None:
+    """``python -m debug_adapter --port N`` (an editor's "debugServer"): 127.0.0.1 only, session by session."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "debug_adapter", "--port", "0"], stderr=subprocess.PIPE, cwd=str(REPO), env=env
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline().decode()
+        assert line.startswith("debug_adapter listening on 127.0.0.1:"), line
+        port = int(line.rsplit(":", 1)[1])
+        for handler, error, reason in (
+            ("index.handler", None, "breakpoint"),
+            ("index.failing", "KeyError", "exception"),
+        ):
+            client = DAPClient(port=port)
+            try:
+                client.launch(
+                    {"codeUri": str(HELLO), "handler": handler, "event": {"name": "tcp"}},
+                    {str(HELLO_INDEX): [bp(HELLO_INDEX, "handler")]},
+                )
+                stopped = client.stopped()
+                assert stopped["body"]["reason"] == reason
+                client.request("continue", {"threadId": stopped["body"]["threadId"]})
+                result = client.wait_for_event("functiongraph/result")["body"]
+                assert (result["error"] or {}).get("errorType") == error
+            finally:
+                client.close()
+        assert set(listening_addresses([server.pid])) == {"127.0.0.1:%d" % port}
+    finally:
+        pids = descendants(server.pid)
+        server.kill()
+        server.wait()
+        kill_trees(pids)

@@ -1,0 +1,88 @@
+"""Plain data the analysis functions return; the server turns them into LSP types.
+
+Positions are 0-based lines and columns counted in Python characters (code points); the server
+converts them to the client's units (UTF-16 by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+ERROR = "error"
+WARNING = "warning"
+INFORMATION = "information"
+HINT = "hint"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of text: start inclusive, end exclusive."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def point(cls, line: int, col: int) -> Span:
+        """An empty span at one position."""
+        return cls(line, col, line, col)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``span`` by ``new_text``."""
+
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A quick fix: a title and the edits that apply it."""
+
+    title: str
+    edits: Tuple[Edit, ...]
+    preferred: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic: where, how bad, which rule, what to do about it, and how to fix it."""
+
+    span: Span
+    severity: str
+    code: str
+    message: str
+    fixes: Tuple[Fix, ...] = ()
+    deprecated: bool = False
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which functions of a module the function config names as handler and initializer."""
+
+    handler: Optional[str] = None
+    initializer: Optional[str] = None
+
+
+NO_ROLES = Roles()
+
+
+@dataclass(frozen=True)
+class ModuleContext:
+    """What the analysis of one module needs to know besides its text."""
+
+    roles: Roles = NO_ROLES
+    runtime: Tuple[int, int] = (3, 9)
+    module_name: str = ""  # dotted name relative to the code root, "" when outside it
+    module_file: str = ""  # path relative to the code root, for messages
+    folder_entries: Tuple[Tuple[str, bool], ...] = ()  # (name, is_dir) of the code root
+    handler_entry: str = "index.handler"
+    initializer_entry: Optional[str] = None
+
+    @property
+    def is_entry_module(self) -> bool:
+        """Whether the config names a function of this module as handler or initializer."""
+        return bool(self.roles.handler or self.roles.initializer)

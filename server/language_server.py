@@ -1,0 +1,306 @@
+"""The language server's state: settings, projects by folder, caches and debounced diagnostics.
+
+:mod:`server.server` registers the LSP features on the one instance of this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from server import __version__
+from server.analysis import config_checks, diagnostics
+from server.analysis.context_inference import ScopeIndex
+from server.analysis.model import Finding, ModuleContext, Roles
+from server.analysis.text import split_lines
+from server.lsp_convert import to_diagnostic
+from server.project import Project, find_project
+from server.settings import Settings, parse_settings
+
+MAX_TEXT = 2_000_000  # characters; bigger documents are not analysed (but never crash the server)
+_T = TypeVar("_T")
+log = logging.getLogger(__name__)
+
+
+class FunctionGraphLanguageServer(LanguageServer):
+    """The server's state: settings, projects by folder, pending (debounced) diagnostics."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "functiongraph-language-server",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.settings = Settings()
+        self._projects: Dict[Path, Project] = {}
+        self._pending: Dict[str, asyncio.TimerHandle] = {}
+        self._config_published: Dict[str, List[Tuple[Any, ...]]] = {}
+        self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
+        self._scopes: Dict[str, Tuple[Optional[int], Roles, ScopeIndex]] = {}
+        self._modules: Dict[str, Tuple[Optional[Project], ModuleContext]] = {}
+        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-analysis")
+        self._tasks: Set[asyncio.Future] = set()
+        self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
+
+    # -- logging -----------------------------------------------------------------------------------
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        """Send a line to the client's LSP log (never to stdout, which carries the protocol)."""
+        log.info(message)
+        try:
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        except Exception:  # the transport may already be closed
+            pass
+
+    # -- settings ----------------------------------------------------------------------------------
+    def apply_settings(self, raw: Any) -> None:
+        """Take new settings from the client, logging every value that was ignored."""
+        settings, warnings = parse_settings(raw)
+        for warning in warnings:
+            self.log("functiongraph settings: " + warning, types.MessageType.Warning)
+        self.settings = settings
+        self.invalidate_projects()
+
+    # -- documents and projects -------------------------------------------------------------------
+    def lines_of(self, document: TextDocument) -> List[str]:
+        """The document's lines without line endings, cached per version."""
+        cached = self._lines.get(document.uri)
+        if cached is not None and cached[0] == document.version and document.version is not None:
+            return cached[1]
+        lines = split_lines(document.source)
+        self._lines[document.uri] = (document.version, lines)
+        return lines
+
+    def forget_document(self, uri: str) -> None:
+        """Drop per-document caches (on open and close: a reopened URI restarts at any version)."""
+        self._lines.pop(uri, None)
+        self._scopes.pop(uri, None)
+        self._config_published.pop(uri, None)
+        self._analysis.pop(uri, None)
+        self.cancel_pending(uri)
+
+    def scope_index(self, document: TextDocument, roles: Roles) -> ScopeIndex:
+        """The document's :class:`ScopeIndex`, kept while its version and roles stay the same."""
+        cached = self._scopes.get(document.uri)
+        if cached is not None and cached[0] == document.version and cached[1] == roles:
+            return cached[2]
+        index = ScopeIndex(self.lines_of(document), roles)
+        self._scopes[document.uri] = (document.version, roles, index)
+        return index
+
+    def invalidate_projects(self) -> None:
+        """Forget cached configs and file lists (after a save, open, or file change)."""
+        self._projects.clear()
+        self._modules.clear()
+
+    def project_of(self, uri: str) -> Optional[Project]:
+        """The function project of a file URI (cached per folder), None for other URIs."""
+        path_text = to_fs_path(uri) if uri.startswith("file:") else None
+        if not path_text:
+            return None
+        path = Path(path_text)
+        for folder, project in self._projects.items():
+            if _is_within(path.parent, folder) and _is_within(path.parent, project.folder):
+                if all(not (p / "fglocal.json").is_file() for p in _between(path.parent, folder)):
+                    return project
+        roots = [Path(p) for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
+        if self.workspace.root_path:
+            roots.append(Path(self.workspace.root_path))
+        project = find_project(path, roots, self.settings)
+        self._projects[project.folder] = project
+        if project.config_error is not None:
+            self.log("functiongraph: %s" % project.config_error, types.MessageType.Warning)
+        return project
+
+    def module_of(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
+        """The project of a document and what the analysis needs to know about the module (cached)."""
+        cached = self._modules.get(uri)
+        if cached is None:
+            cached = self._modules[uri] = self._resolve_module(uri)
+        return cached
+
+    def _resolve_module(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
+        project = self.project_of(uri)
+        if project is None:
+            runtime = self.settings.runtime or "python3.9"
+            major, minor = runtime[len("python") :].split(".")
+            return None, ModuleContext(runtime=(int(major), int(minor)))
+        path_text = to_fs_path(uri)
+        return project, project.module_context(Path(path_text or "."))
+
+    # -- diagnostics -------------------------------------------------------------------------------
+    def schedule_diagnostics(self, uri: str) -> None:
+        """Publish diagnostics for ``uri`` once edits pause for the debounce delay."""
+        self.cancel_pending(uri)
+        delay = self.settings.diagnostics.debounce_ms / 1000
+        loop = asyncio.get_event_loop()
+        self._pending[uri] = loop.call_later(delay, self._run_pending, uri)
+
+    def cancel_pending(self, uri: str) -> None:
+        """Drop a scheduled diagnostics run."""
+        handle = self._pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _run_pending(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        if uri in self.workspace.text_documents:  # closed meanwhile: publish nothing
+            self.publish_diagnostics(uri)
+
+    def publish_diagnostics(self, uri: str) -> None:
+        """Analyse an open document and publish its diagnostics (and its config file's).
+
+        The analysis runs on a worker thread, so requests (completion, hover) are answered meanwhile;
+        its result is dropped when the document was edited or closed in the meantime.
+        """
+        task = asyncio.ensure_future(self._publish(uri))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, uri: str) -> None:
+        try:
+            document = self.workspace.get_text_document(uri)
+            if uri.endswith("/fglocal.json"):
+                self._publish_config(self.project_of(uri))
+                return
+            version, source = document.version, document.source
+            project, module = self.module_of(uri)
+            enabled = self.settings.diagnostics.enabled_codes()
+            findings: List[Finding] = []
+            if len(source) > MAX_TEXT:
+                self.log("functiongraph: %s is too large to analyse (%d characters)" % (uri, len(source)))
+            elif enabled:
+                loop = asyncio.get_running_loop()
+                findings = await loop.run_in_executor(
+                    self._worker, self._analyze, uri, source, module, enabled
+                )
+            if self.workspace.text_documents.get(uri) is not document or document.version != version:
+                return  # edited, closed or reopened meanwhile: a newer run (or the close) publishes
+            if project is not None and enabled:
+                self._publish_config(project)
+                findings += self._missing_entry_files(project, module, self.lines_of(document), enabled)
+            diagnostics_ = [to_diagnostic(document, f) for f in findings]
+        except Exception:
+            self.log(
+                "functiongraph: diagnostics failed for %s:\n%s" % (uri, traceback.format_exc()),
+                types.MessageType.Error,
+            )
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_, version=version)
+        )
+
+    def _analyze(
+        self, uri: str, source: str, module: ModuleContext, enabled: FrozenSet[str]
+    ) -> List[Finding]:
+        """Run on the worker thread: the analysis, or the cached one when the text did not change."""
+        cached = self._analysis.get(uri)
+        if cached is not None and cached[0] == source and cached[1] == module and cached[2] == enabled:
+            return list(cached[3])  # a save without edits since the last analysis: nothing to redo
+        findings = diagnostics.analyze(source, module, enabled)
+        self._analysis[uri] = (source, module, enabled, tuple(findings))
+        return findings
+
+    def _missing_entry_files(
+        self, project: Project, module: ModuleContext, lines: List[str], enabled: FrozenSet[str]
+    ) -> List[Finding]:
+        if not module.module_name or "." in module.module_name or "entry-not-found" not in enabled:
+            return []
+        return config_checks.module_entry_findings(
+            lines[0] if lines else "",
+            _entries(project),
+            project.entries_from_file,
+            (*project.py_files, module.module_file),  # the open document counts, saved or not
+            str(project.code_root),
+        )
+
+    def _publish_config(self, project: Optional[Project]) -> None:
+        if project is None or project.config_file is None:
+            return
+        uri = project.config_file.as_uri()
+        document = self.workspace.get_text_document(uri)
+        try:
+            text = document.source
+        except OSError:
+            return
+        error = None
+        if project.config_error is not None:
+            error = (project.config_error.field, str(project.config_error))
+        enabled = self.settings.diagnostics.enabled_codes()
+        findings = config_checks.config_file_findings(
+            text,
+            error,
+            _entries(project),
+            project.entries_from_file,
+            project.py_files,
+            str(project.code_root),
+        )
+        findings = [f for f in findings if f.code in enabled]
+        diagnostics_ = [to_diagnostic(document, f) for f in findings]
+        key = [(d.range.start.line, d.range.start.character, d.code, d.message) for d in diagnostics_]
+        if self._config_published.get(uri) == key:
+            return
+        self._config_published[uri] = key
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_)
+        )
+
+    def republish_all(self) -> None:
+        """Re-analyse every open document (after settings or files changed)."""
+        self._config_published.clear()
+        for uri in list(self.workspace.text_documents):
+            self.publish_diagnostics(uri)
+
+
+def _entries(project: Project) -> List[Tuple[str, str]]:
+    entries = [("handler", project.handler)]
+    if project.initializer:
+        entries.append(("initializer", project.initializer))
+    return entries
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def _between(path: Path, folder: Path) -> List[Path]:
+    """Folders from ``path`` up to (not including) ``folder``."""
+    found = []
+    current = path.resolve()
+    while current != folder and current != current.parent:
+        found.append(current)
+        current = current.parent
+    return found
+
+
+def guarded(default: Any) -> Callable[[Callable[..., _T]], Callable[..., _T]]:
+    """Log any exception of a feature handler to the client and answer ``default`` instead."""
+
+    def wrap(handler: Callable[..., _T]) -> Callable[..., _T]:
+        @functools.wraps(handler)
+        def run(ls: FunctionGraphLanguageServer, params: Any) -> Any:
+            try:
+                return handler(ls, params)
+            except Exception:
+                ls.log(
+                    "functiongraph: %s failed:\n%s" % (handler.__name__, traceback.format_exc()),
+                    types.MessageType.Error,
+                )
+                return default
+
+        return run
+
+    return wrap

@@ -1,0 +1,119 @@
+"""Conversions between the analysis' plain data and lsprotocol types (positions in client units)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from lsprotocol import types
+from pygls.workspace import TextDocument
+from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
+
+from server.analysis.completion import CompletionData
+from server.analysis.model import ERROR, HINT, INFORMATION, WARNING, Edit, Finding, Fix, Span
+
+SOURCE = "functiongraph"
+_SEVERITY = {
+    ERROR: types.DiagnosticSeverity.Error,
+    WARNING: types.DiagnosticSeverity.Warning,
+    INFORMATION: types.DiagnosticSeverity.Information,
+    HINT: types.DiagnosticSeverity.Hint,
+}
+
+
+def to_range(document: TextDocument, span: Span) -> types.Range:
+    """A span in characters as an LSP range in the client's units (UTF-16 unless negotiated)."""
+    lines = document.lines
+    last = max(len(lines) - 1, 0)
+    start = ServerTextPosition(min(span.line, last), span.col)
+    end = ServerTextPosition(min(span.end_line, last), span.end_col)
+    if span.line > last or not lines:
+        return types.Range(types.Position(span.line, span.col), types.Position(span.end_line, span.end_col))
+    return document.range_to_client_units(ServerTextRange(start, end))
+
+
+def to_diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
+    """A finding as an LSP diagnostic; its quick fixes travel in ``data`` for ``codeAction``."""
+    tags = []
+    if finding.deprecated:
+        tags.append(types.DiagnosticTag.Deprecated)
+    data: Optional[Dict[str, Any]] = None
+    if finding.fixes:
+        data = {"fixes": [_fix_data(document, fix) for fix in finding.fixes]}
+    return types.Diagnostic(
+        range=to_range(document, finding.span),
+        message=finding.message,
+        severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Error),
+        code=finding.code,
+        source=SOURCE,
+        tags=tags or None,
+        data=data,
+    )
+
+
+def _fix_data(document: TextDocument, fix: Fix) -> Dict[str, Any]:
+    return {
+        "title": fix.title,
+        "preferred": fix.preferred,
+        "edits": [_edit_data(document, edit) for edit in fix.edits],
+    }
+
+
+def _edit_data(document: TextDocument, edit: Edit) -> Dict[str, Any]:
+    rng = to_range(document, edit.span)
+    return {
+        "range": {
+            "start": {"line": rng.start.line, "character": rng.start.character},
+            "end": {"line": rng.end.line, "character": rng.end.character},
+        },
+        "newText": edit.new_text,
+    }
+
+
+def quick_fixes(uri: str, diagnostics: List[types.Diagnostic]) -> List[types.CodeAction]:
+    """Code actions for our diagnostics that carry fixes (read back from their ``data``)."""
+    actions = []
+    for diagnostic in diagnostics:
+        if diagnostic.source != SOURCE or not isinstance(diagnostic.data, dict):
+            continue
+        for fix in diagnostic.data.get("fixes") or []:
+            try:
+                edits = [
+                    types.TextEdit(
+                        range=types.Range(
+                            types.Position(e["range"]["start"]["line"], e["range"]["start"]["character"]),
+                            types.Position(e["range"]["end"]["line"], e["range"]["end"]["character"]),
+                        ),
+                        new_text=e["newText"],
+                    )
+                    for e in fix["edits"]
+                ]
+                title = str(fix["title"])
+            except (KeyError, TypeError):
+                continue  # not data we wrote: ignore rather than fail the request
+            actions.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    edit=types.WorkspaceEdit(changes={uri: edits}),
+                    is_preferred=bool(fix.get("preferred")) or None,
+                )
+            )
+    return actions
+
+
+def to_completion_item(item: CompletionData) -> types.CompletionItem:
+    """A completion item in LSP form."""
+    return types.CompletionItem(
+        label=item.label,
+        kind=types.CompletionItemKind.Method if item.kind == "method" else types.CompletionItemKind.Snippet,
+        detail=item.detail,
+        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=item.documentation),
+        insert_text=item.insert_text,
+        insert_text_format=types.InsertTextFormat.Snippet
+        if item.is_snippet
+        else types.InsertTextFormat.PlainText,
+        sort_text=item.sort_text,
+        filter_text=item.filter_text,
+        tags=[types.CompletionItemTag.Deprecated] if item.deprecated else None,
+    )

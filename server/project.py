@@ -1,0 +1,176 @@
+"""The function a document belongs to: its folder, config (fglocal.json) and file list.
+
+This is the only place the server touches the disk besides reading documents: it reads
+``fglocal.json`` through :func:`fglocal.config.load_config` (which never runs code) and lists the
+code folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, List, Optional, Tuple
+
+from fglocal.config import CONFIG_FILE_NAME, DEFAULT_RUNTIME, RUNTIMES, ConfigError, load_config, split_entry
+from server.analysis.model import ModuleContext, Roles
+from server.settings import Settings
+
+MAX_FILES = 5000
+MAX_DEPTH = 4
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
+
+
+@dataclass(frozen=True)
+class Project:
+    """One function: where its code is and how it is configured."""
+
+    folder: Path  # where fglocal.json is (or would be)
+    code_root: Path
+    config_file: Optional[Path]
+    handler: str
+    initializer: Optional[str]
+    runtime: str
+    entries_from_file: Tuple[str, ...]  # which of handler/initializer the config file set
+    config_error: Optional[ConfigError] = None
+    folder_entries: Tuple[Tuple[str, bool], ...] = ()
+    py_files: Tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def runtime_version(self) -> Tuple[int, int]:
+        """(major, minor) of the configured runtime."""
+        major, minor = self.runtime[len("python") :].split(".")
+        return int(major), int(minor)
+
+    def module_name(self, path: Path) -> str:
+        """The dotted module name of ``path`` relative to the code root, "" when outside it."""
+        try:
+            relative = path.resolve().relative_to(self.code_root)
+        except (ValueError, OSError):
+            return ""
+        parts = list(relative.with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts)
+
+    def module_context(self, path: Path) -> ModuleContext:
+        """What the analysis needs to know about the module at ``path``."""
+        module = self.module_name(path)
+        handler_module, handler_name = split_entry(self.handler)
+        roles = Roles(
+            handler=handler_name if module and module == handler_module else None,
+            initializer=None,
+        )
+        if self.initializer:
+            init_module, init_name = split_entry(self.initializer)
+            if module and module == init_module:
+                roles = Roles(roles.handler, init_name)
+        relative = module.replace(".", "/") + ".py" if module else path.name
+        return ModuleContext(
+            roles=roles,
+            runtime=self.runtime_version,
+            module_name=module,
+            module_file=relative,
+            folder_entries=self.folder_entries,
+            handler_entry=self.handler,
+            initializer_entry=self.initializer,
+        )
+
+
+def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Project:
+    """The project of the document at ``path``: nearest fglocal.json upwards, else its workspace folder."""
+    path = path.resolve()
+    start = path.parent
+    root = next((r for r in sorted(roots, key=lambda r: -len(str(r))) if _is_within(start, r)), None)
+    folder = None
+    for candidate in [start, *start.parents]:
+        if (candidate / CONFIG_FILE_NAME).is_file():
+            folder = candidate
+            break
+        if root is not None and candidate == root:
+            break
+    if folder is None:
+        folder = root if root is not None else start
+    return load_project(folder, settings)
+
+
+def load_project(folder: Path, settings: Settings) -> Project:
+    """Read ``folder``'s config and file list; a broken config falls back to the defaults."""
+    config_file = folder / CONFIG_FILE_NAME
+    error: Optional[ConfigError] = None
+    handler, initializer, runtime = "index.handler", None, DEFAULT_RUNTIME
+    code_root = folder
+    from_file: List[str] = []
+    try:
+        config = load_config(folder, environ={})
+        handler, initializer, runtime, code_root = (
+            config.handler,
+            config.initializer,
+            config.runtime,
+            config.code_root,
+        )
+        if config.config_file is not None:
+            from_file = [
+                key for key in ("handler", "initializer") if _file_sets(Path(config.config_file), key)
+            ]
+    except ConfigError as exc:
+        error = exc
+    except OSError as exc:
+        error = ConfigError("config file", str(exc))
+    if settings.handler:
+        handler = settings.handler
+        from_file = [k for k in from_file if k != "handler"]
+    if settings.initializer:
+        initializer = settings.initializer
+        from_file = [k for k in from_file if k != "initializer"]
+    if settings.runtime in RUNTIMES:
+        runtime = settings.runtime
+    entries, py_files = list_folder(code_root)
+    return Project(
+        folder=folder,
+        code_root=code_root,
+        config_file=config_file if config_file.is_file() else None,
+        handler=handler,
+        initializer=initializer,
+        runtime=runtime,
+        entries_from_file=tuple(from_file),
+        config_error=error,
+        folder_entries=entries,
+        py_files=py_files,
+    )
+
+
+def _file_sets(config_file: Path, key: str) -> bool:
+    try:
+        return ('"%s"' % key) in config_file.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def list_folder(code_root: Path) -> Tuple[Tuple[Tuple[str, bool], ...], Tuple[str, ...]]:
+    """Top-level (name, is_dir) entries of the code root and the relative paths of its .py files."""
+    entries: List[Tuple[str, bool]] = []
+    files: List[str] = []
+    try:
+        with os.scandir(code_root) as it:
+            entries = sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
+    except OSError:
+        return (), ()
+    base = len(str(code_root)) + 1
+    for current, dirs, names in os.walk(code_root):
+        depth = current[base:].count(os.sep) + 1 if len(current) >= base else 0
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS and depth < MAX_DEPTH]
+        for name in names:
+            if name.endswith(".py"):
+                files.append(os.path.join(current, name)[base:].replace(os.sep, "/"))
+        if len(files) > MAX_FILES:
+            break
+    return tuple(entries), tuple(sorted(files))

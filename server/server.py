@@ -1,0 +1,239 @@
+"""The FunctionGraph language server: registers LSP features and wires them to :mod:`server.analysis`.
+
+Every handler fetches the document, calls a pure analysis function and converts the result; any
+error is logged to the client's LSP log (``window/logMessage``) and answered with "no result", so a
+bug in one check never takes the server down. State lives in
+:class:`server.language_server.FunctionGraphLanguageServer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import List, Optional
+
+from lsprotocol import types
+
+from server import __version__
+from server.analysis import codelens, completion, hover, signature_help
+from server.language_server import FunctionGraphLanguageServer, guarded
+from server.lsp_convert import quick_fixes, to_completion_item, to_range
+from server.settings import SECTION
+from server.warmup import warm_up
+
+RUN_COMMAND = "functiongraph.runHandler"
+DEBUG_COMMAND = "functiongraph.debugHandler"
+
+SERVER = FunctionGraphLanguageServer()
+
+
+@SERVER.feature(types.INITIALIZE)
+@guarded(None)
+def initialize(ls: FunctionGraphLanguageServer, params: types.InitializeParams) -> None:
+    """Read settings from ``initializationOptions``."""
+    ls.apply_settings(params.initialization_options)
+
+
+@SERVER.feature(types.INITIALIZED)
+@guarded(None)
+def initialized(ls: FunctionGraphLanguageServer, params: types.InitializedParams) -> None:
+    """Warm the converters and the analysis up before the first document arrives."""
+    warm_up(ls.protocol._converter)
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_DID_OPEN)
+@guarded(None)
+def did_open(ls: FunctionGraphLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    """Publish diagnostics at once for a newly opened document."""
+    ls.forget_document(params.text_document.uri)
+    ls.invalidate_projects()
+    ls.publish_diagnostics(params.text_document.uri)
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+@guarded(None)
+def did_change(ls: FunctionGraphLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Publish diagnostics when the user pauses typing."""
+    ls.schedule_diagnostics(params.text_document.uri)
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_DID_SAVE)
+@guarded(None)
+def did_save(ls: FunctionGraphLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    """Publish diagnostics at once on save (the folder may have changed too)."""
+    ls.cancel_pending(params.text_document.uri)
+    ls.invalidate_projects()
+    ls.publish_diagnostics(params.text_document.uri)
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+@guarded(None)
+def did_close(ls: FunctionGraphLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Clear a closed document's diagnostics."""
+    uri = params.text_document.uri
+    ls.forget_document(uri)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@SERVER.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: FunctionGraphLanguageServer, params: types.DidChangeConfigurationParams
+) -> None:
+    """Take new settings (pushed, or pulled with ``workspace/configuration``) and re-check open documents."""
+    try:
+        raw = params.settings
+        if not raw:
+            pulled = await ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            )
+            raw = pulled[0] if pulled else None
+        ls.apply_settings(raw)
+        ls.republish_all()
+    except Exception:
+        ls.log(
+            "functiongraph: configuration change failed:\n%s" % traceback.format_exc(),
+            types.MessageType.Error,
+        )
+
+
+@SERVER.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@guarded(None)
+def did_change_watched_files(
+    ls: FunctionGraphLanguageServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    """Files were created, changed or deleted: config and file lists may differ now."""
+    ls.invalidate_projects()
+    ls.republish_all()
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
+@guarded(None)
+def complete(
+    ls: FunctionGraphLanguageServer, params: types.CompletionParams
+) -> Optional[types.CompletionList]:
+    """Context / logger methods after ``context.``; handler snippets in an empty file."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    position = document.position_from_client_units(params.position)
+    _project, module = ls.module_of(document.uri)
+    snippets = _client_snippets(ls)
+    lines = ls.lines_of(document)
+    index = ls.scope_index(document, module.roles)
+    items = completion.complete(lines, position.line, position.character, module.roles, snippets, index)
+    if not items:
+        return None
+    return types.CompletionList(is_incomplete=False, items=[to_completion_item(i) for i in items])
+
+
+def _client_snippets(ls: FunctionGraphLanguageServer) -> bool:
+    caps = ls.client_capabilities.text_document
+    item = caps.completion.completion_item if caps and caps.completion else None
+    return bool(item and item.snippet_support)
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_HOVER)
+@guarded(None)
+def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
+    """Signature and docs of a Context/logger method, or of the Context type."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    position = document.position_from_client_units(params.position)
+    _project, module = ls.module_of(document.uri)
+    index = ls.scope_index(document, module.roles)
+    found = hover.hover(ls.lines_of(document), position.line, position.character, module.roles, index)
+    if found is None:
+        return None
+    markdown, span = found
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
+        range=to_range(document, span),
+    )
+
+
+@SERVER.feature(
+    types.TEXT_DOCUMENT_SIGNATURE_HELP,
+    types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=[","]),
+)
+@guarded(None)
+def on_signature_help(
+    ls: FunctionGraphLanguageServer, params: types.SignatureHelpParams
+) -> Optional[types.SignatureHelp]:
+    """The signature of the Context/logger call around the cursor."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    position = document.position_from_client_units(params.position)
+    _project, module = ls.module_of(document.uri)
+    index = ls.scope_index(document, module.roles)
+    found = signature_help.signature_help(
+        ls.lines_of(document), position.line, position.character, module.roles, index
+    )
+    if found is None:
+        return None
+    parameters = [types.ParameterInformation(label=(start, end)) for start, end in found.parameters]
+    signature = types.SignatureInformation(
+        label=found.label,
+        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=found.documentation),
+        parameters=parameters,
+        active_parameter=found.active_parameter,
+    )
+    return types.SignatureHelp(
+        signatures=[signature], active_signature=0, active_parameter=found.active_parameter
+    )
+
+
+@SERVER.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+)
+@guarded(None)
+def on_code_action(
+    ls: FunctionGraphLanguageServer, params: types.CodeActionParams
+) -> Optional[List[types.CodeAction]]:
+    """Quick fixes carried by our diagnostics in the requested range."""
+    actions = quick_fixes(params.text_document.uri, list(params.context.diagnostics))
+    return actions or None
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_CODE_LENS)
+@guarded(None)
+def on_code_lens(
+    ls: FunctionGraphLanguageServer, params: types.CodeLensParams
+) -> Optional[List[types.CodeLens]]:
+    """Lenses "Run locally" and "Debug" above each handler and initializer."""
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    project, module = ls.module_of(document.uri)
+    if project is None:
+        return None
+    lenses = []
+    for target in codelens.lens_targets(ls.lines_of(document), module):
+        argument = {
+            "uri": document.uri,
+            "entry": target.entry,
+            "initializer": target.initializer,
+            "role": target.role,
+            "codeDir": str(project.folder),
+            "codeRoot": str(project.code_root),
+            "configFile": str(project.config_file) if project.config_file else None,
+            "runtime": project.runtime,
+        }
+        rng = to_range(document, target.span)
+        for title, command in (("▶ Run locally", RUN_COMMAND), ("Debug", DEBUG_COMMAND)):
+            lenses.append(
+                types.CodeLens(
+                    range=rng, command=types.Command(title=title, command=command, arguments=[argument])
+                )
+            )
+    return lenses or None
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Run the server over stdio (``python -m server``); ``--version`` prints the version."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--version" in args:
+        print("functiongraph-language-server", __version__)
+        return
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    SERVER.start_io()
+
+
+__all__ = ["DEBUG_COMMAND", "RUN_COMMAND", "SERVER", "FunctionGraphLanguageServer", "main"]

@@ -1,0 +1,145 @@
+"""Helpers for the language-server tests: a real client over stdio (pytest-lsp) and fixture projects."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "server"
+SERVER_COMMAND = [sys.executable, "-m", "server"]
+
+
+def _record_diagnostics(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+    client.diagnostics[params.uri] = params.diagnostics
+    counts = client.__dict__.setdefault("publish_counts", {})
+    counts[params.uri] = counts.get(params.uri, 0) + 1
+    client.__dict__.setdefault("publish_versions", {})[params.uri] = params.version
+
+
+def make_client() -> LanguageClient:
+    """pytest-lsp's test client, also counting diagnostics notifications per URI."""
+    client = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(
+        client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_diagnostics}
+    )
+    return client
+
+
+CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client)
+WAIT_LIMIT = 60  # seconds: a safety net against a hung server, not a timing assertion
+
+
+def copy_projects(target: Path) -> Path:
+    """Copy tests/fixtures/server/projects into ``target`` and return the copy."""
+    destination = target / "projects"
+    shutil.copytree(FIXTURES / "projects", destination)
+    return destination
+
+
+def server_fixture(
+    name: str, options: Optional[Dict[str, Any]] = None, configuration: Optional[Dict[str, Any]] = None
+):
+    """A module-scoped pytest-lsp fixture: a real ``python -m server`` over stdio, initialised on a copy
+    of the fixture projects (``client.root``), with ``options`` as initializationOptions and
+    ``configuration`` answered to workspace/configuration."""
+
+    @pytest_lsp.fixture(config=CONFIG, scope="module")
+    async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
+        root = copy_projects(tmp_path_factory.mktemp(name))
+        lsp_client.root = root  # type: ignore[attr-defined]
+        if configuration is not None:
+            lsp_client.set_configuration(configuration)
+        await start(lsp_client, root, options)
+        yield
+        await lsp_client.shutdown_session()
+
+    return client
+
+
+async def start(client: LanguageClient, root: Path, options: Optional[Dict[str, Any]] = None) -> None:
+    """Send initialize/initialized like VS Code would, with ``root`` as the workspace folder."""
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options=options,
+        )
+    )
+
+
+def published(client: LanguageClient, uri: str) -> int:
+    """How many diagnostics notifications ``uri`` has had so far (take this before an action)."""
+    return client.__dict__.get("publish_counts", {}).get(uri, 0)
+
+
+async def next_diagnostics(client: LanguageClient, uri: str, before: int) -> List[types.Diagnostic]:
+    """Wait for the next diagnostics of ``uri`` after ``before`` = :func:`published` was taken."""
+
+    async def wait() -> List[types.Diagnostic]:
+        while published(client, uri) <= before:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        return list(client.diagnostics[uri])
+
+    return await asyncio.wait_for(wait(), WAIT_LIMIT)
+
+
+async def open_document(
+    client: LanguageClient, path: Path, text: str, version: int = 1, language: str = "python"
+) -> List[types.Diagnostic]:
+    """Open ``path`` with ``text`` and return the diagnostics the server publishes for it."""
+    uri = path.as_uri()
+    before = published(client, uri)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)
+        )
+    )
+    return await next_diagnostics(client, uri, before)
+
+
+async def close_document(client: LanguageClient, path: Path) -> None:
+    """Close a document and wait for the server to clear its diagnostics."""
+    uri = path.as_uri()
+    before = published(client, uri)
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    # A publish already on its way when the close was sent may arrive first; the close's own is empty.
+    while await next_diagnostics(client, uri, before) != []:
+        before = published(client, uri)
+
+
+async def diagnose(client: LanguageClient, path: Path, text: str) -> List[types.Diagnostic]:
+    """Open, collect diagnostics, close: the diagnostics of ``text`` as the module at ``path``."""
+    try:
+        return await open_document(client, path, text)
+    finally:
+        await close_document(client, path)
+
+
+def codes(diagnostics: Sequence[types.Diagnostic]) -> List[str]:
+    """The codes of the diagnostics, in order."""
+    return [str(d.code) for d in diagnostics]
+
+
+def position_of(text: str, marker: str, offset: int = 0) -> types.Position:
+    """The position just after the first ``marker`` in ``text`` (plus ``offset`` characters).
+
+    Columns are UTF-16 code units, like a real client's.
+    """
+    index = text.index(marker) + len(marker) + offset
+    line = text.count("\n", 0, index)
+    start = text.rfind("\n", 0, index) + 1
+    column = len(text[start:index].encode("utf-16-le")) // 2
+    return types.Position(line=line, character=column)
