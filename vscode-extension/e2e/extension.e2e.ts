@@ -307,13 +307,29 @@ describe('FunctionGraph extension in code-server', () => {
     // A taller Debug Console (the panel's own maximize button), so the return and the summary are
     // on screen together.
     await workbench.page.locator('.part.panel .composite-bar .action-label', { hasText: /debug console/i }).click();
-    await workbench.page.locator('.part.panel [aria-label^="Maximize Panel"]').first().click();
-    const restore = workbench.page.locator('.part.panel [aria-label^="Restore Panel"]').first();
-    await restore.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.maximizePanel();
     const text = await workbench.debugConsoleText('Function return', 'Hello, e2e!', 'Execution summary', 'Billed Duration');
     assert.match(text, /Function return[\s\S]*Execution summary/);
     await workbench.screenshot('debug-console-result');
-    await restore.click();
+    await workbench.restorePanel();
+  });
+
+  uiTest('Start Without Debugging (no launch.json) runs past the breakpoint to the result', async (t) => {
+    if (!bundles('debug_adapter/__main__.py')) return skip(t, 'the debug adapter (debug_adapter/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    // The breakpoint from the previous check is still set on line 7.
+    await workbench.activeEditor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.runCommand('Debug Console: Focus on Debug Console View');
+    await workbench.page.locator('.part.panel [aria-label^="Clear Console"]').first().click();
+    await workbench.page.locator('.repl .monaco-list-row', { hasText: 'Function return' }).first().waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await workbench.activeEditor.locator('.view-lines').click();
+    await workbench.runCommand('Debug: Start Without Debugging');
+    // Only a session that never stopped gets to its result.
+    await workbench.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.maximizePanel();
+    const text = await workbench.debugConsoleText('Function return', 'Hello, e2e!', 'Execution summary');
+    assert.match(text, /Function return[\s\S]*Execution summary/);
+    await workbench.restorePanel();
   });
 
   uiTest('an interpreter that does not exist gives one notification with the fix', async () => {

@@ -202,6 +202,18 @@ export class Workbench {
     return this.page.locator('.markers-panel .monaco-list-row').allTextContents();
   }
 
+  /** Maximizes the open panel with its own title button (virtual lists then show more rows). */
+  async maximizePanel(): Promise<void> {
+    await this.page.locator('.part.panel [aria-label^="Maximize Panel"]').first().click();
+    await this.page.locator('.part.panel [aria-label^="Restore Panel"]').first().waitFor({ timeout: UI_TIMEOUT });
+  }
+
+  /** Gives a maximized panel its normal size back. */
+  async restorePanel(): Promise<void> {
+    await this.page.locator('.part.panel [aria-label^="Restore Panel"]').first().click();
+    await this.page.locator('.part.panel [aria-label^="Maximize Panel"]').first().waitFor({ timeout: UI_TIMEOUT });
+  }
+
   /** Waits until the (open) Debug Console shows each of `texts`; returns its visible text. */
   async debugConsoleText(...texts: Array<string | RegExp>): Promise<string> {
     const repl = this.page.locator('.repl');
