@@ -12,6 +12,7 @@ import logging
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -50,6 +51,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._modules: Dict[str, Tuple[Optional[Project], ModuleContext]] = {}
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-analysis")
         self._tasks: Set[asyncio.Future] = set()
+        self._logged: Set[str] = set()
         self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
 
     # -- logging -----------------------------------------------------------------------------------
@@ -71,6 +73,10 @@ class FunctionGraphLanguageServer(LanguageServer):
         self.invalidate_projects()
 
     # -- documents and projects -------------------------------------------------------------------
+    def open_document(self, uri: str) -> Optional[TextDocument]:
+        """The open document at ``uri``; None for one the client has not opened (never read from disk)."""
+        return self.workspace.text_documents.get(unquote(uri))  # pygls keys documents by unquoted URI
+
     def lines_of(self, document: TextDocument) -> List[str]:
         """The document's lines without line endings, cached per version."""
         cached = self._lines.get(document.uri)
@@ -117,7 +123,8 @@ class FunctionGraphLanguageServer(LanguageServer):
             roots.append(Path(self.workspace.root_path))
         project = find_project(path, roots, self.settings)
         self._projects[project.folder] = project
-        if project.config_error is not None:
+        if project.config_error is not None and str(project.config_error) not in self._logged:
+            self._logged.add(str(project.config_error))  # once per distinct error, not on every open
             self.log("functiongraph: %s" % project.config_error, types.MessageType.Warning)
         return project
 
@@ -153,7 +160,7 @@ class FunctionGraphLanguageServer(LanguageServer):
 
     def _run_pending(self, uri: str) -> None:
         self._pending.pop(uri, None)
-        if uri in self.workspace.text_documents:  # closed meanwhile: publish nothing
+        if self.open_document(uri) is not None:  # closed meanwhile: publish nothing
             self.publish_diagnostics(uri)
 
     def publish_diagnostics(self, uri: str) -> None:
@@ -183,7 +190,7 @@ class FunctionGraphLanguageServer(LanguageServer):
                 findings = await loop.run_in_executor(
                     self._worker, self._analyze, uri, source, module, enabled
                 )
-            if self.workspace.text_documents.get(uri) is not document or document.version != version:
+            if self.open_document(uri) is not document or document.version != version:
                 return  # edited, closed or reopened meanwhile: a newer run (or the close) publishes
             if project is not None and enabled:
                 self._publish_config(project)
@@ -257,7 +264,7 @@ class FunctionGraphLanguageServer(LanguageServer):
     def republish_all(self) -> None:
         """Re-analyse every open document (after settings or files changed)."""
         self._config_published.clear()
-        for uri in list(self.workspace.text_documents):
+        for uri in [document.uri for document in list(self.workspace.text_documents.values())]:
             self.publish_diagnostics(uri)
 
 

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
 
-from fglocal.config import CONFIG_FILE_NAME, DEFAULT_RUNTIME, RUNTIMES, ConfigError, load_config, split_entry
+from fglocal.config import (
+    CONFIG_FILE_NAME,
+    DEFAULT_HANDLER,
+    DEFAULT_RUNTIME,
+    RUNTIMES,
+    ConfigError,
+    load_config,
+    split_entry,
+)
 from server.analysis.model import ModuleContext, Roles
 from server.settings import Settings
 
@@ -78,19 +86,27 @@ class Project:
 
 
 def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Project:
-    """The project of the document at ``path``: nearest fglocal.json upwards, else its workspace folder."""
+    """The project of the document at ``path``.
+
+    The nearest folder upwards (within its workspace folder) that has a fglocal.json; else the nearest
+    that holds the handler's module (``index.py`` by default), so that a workspace of several function
+    folders works without configs; else the workspace folder (or the document's own folder).
+    """
     path = path.resolve()
     start = path.parent
     root = next((r for r in sorted(roots, key=lambda r: -len(str(r))) if _is_within(start, r)), None)
-    folder = None
+    handler_file = split_entry(settings.handler or DEFAULT_HANDLER)[0].replace(".", "/") + ".py"
+    folder = with_handler = None
     for candidate in [start, *start.parents]:
         if (candidate / CONFIG_FILE_NAME).is_file():
             folder = candidate
             break
+        if with_handler is None and (candidate / handler_file).is_file():
+            with_handler = candidate
         if root is not None and candidate == root:
             break
     if folder is None:
-        folder = root if root is not None else start
+        folder = with_handler or (root if root is not None else start)
     return load_project(folder, settings)
 
 

@@ -113,7 +113,9 @@ def complete(
     ls: FunctionGraphLanguageServer, params: types.CompletionParams
 ) -> Optional[types.CompletionList]:
     """Context / logger methods after ``context.``; handler snippets in an empty file."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    document = ls.open_document(params.text_document.uri)
+    if document is None:
+        return None
     position = document.position_from_client_units(params.position)
     _project, module = ls.module_of(document.uri)
     snippets = _client_snippets(ls)
@@ -135,7 +137,9 @@ def _client_snippets(ls: FunctionGraphLanguageServer) -> bool:
 @guarded(None)
 def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
     """Signature and docs of a Context/logger method, or of the Context type."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    document = ls.open_document(params.text_document.uri)
+    if document is None:
+        return None
     position = document.position_from_client_units(params.position)
     _project, module = ls.module_of(document.uri)
     index = ls.scope_index(document, module.roles)
@@ -158,7 +162,9 @@ def on_signature_help(
     ls: FunctionGraphLanguageServer, params: types.SignatureHelpParams
 ) -> Optional[types.SignatureHelp]:
     """The signature of the Context/logger call around the cursor."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    document = ls.open_document(params.text_document.uri)
+    if document is None:
+        return None
     position = document.position_from_client_units(params.position)
     _project, module = ls.module_of(document.uri)
     index = ls.scope_index(document, module.roles)
@@ -198,7 +204,9 @@ def on_code_lens(
     ls: FunctionGraphLanguageServer, params: types.CodeLensParams
 ) -> Optional[List[types.CodeLens]]:
     """Lenses "Run locally" and "Debug" above each handler and initializer."""
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    document = ls.open_document(params.text_document.uri)
+    if document is None:
+        return None
     project, module = ls.module_of(document.uri)
     if project is None:
         return None

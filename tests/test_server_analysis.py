@@ -254,3 +254,14 @@ def test_project_with_broken_config_uses_defaults(tmp_path: Path):
     project = find_project(tmp_path / "index.py", [tmp_path], Settings(runtime="python3.10"))
     assert project.config_error is not None
     assert (project.handler, project.runtime) == ("index.handler", "python3.10")
+
+
+def test_project_without_config_is_the_folder_of_the_handler_module(tmp_path: Path):
+    (tmp_path / "fn_a" / "pkg").mkdir(parents=True)
+    (tmp_path / "fn_a" / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "fn_a" / "json.py").write_text("")
+    project = find_project(tmp_path / "fn_a" / "pkg" / "util.py", [tmp_path], Settings())
+    assert project.folder == (tmp_path / "fn_a").resolve()
+    assert project.module_context(tmp_path / "fn_a" / "pkg" / "util.py").module_name == "pkg.util"
+    assert ("json.py", False) in project.folder_entries
+    assert find_project(tmp_path / "other.py", [tmp_path], Settings()).folder == tmp_path.resolve()

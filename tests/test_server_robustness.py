@@ -123,3 +123,20 @@ async def test_missing_folder_and_untitled_documents(client: LanguageClient):
     assert codes(await next_diagnostics(client, uri, before)) == ["unknown-method"]
     assert "getUserData" in await completion_labels(client, uri, position_of(text, "context."))
     await assert_alive(client)
+
+
+async def test_uri_with_escaped_characters(client: LanguageClient):
+    folder = client.root / "with space é"  # type: ignore[attr-defined]
+    folder.mkdir()
+    (folder / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    path = folder / "index.py"
+    text = "def handler(event, context):\n    context.getRequestId()\n    context.\n"
+    assert "%20" in path.as_uri()
+    diagnostics = await open_document(client, path, text)
+    try:
+        assert codes(diagnostics) == ["unknown-method", "syntax-error"]
+        assert "getUserData" in await completion_labels(
+            client, path.as_uri(), position_of(text, "    context.")
+        )
+    finally:
+        await close_document(client, path)

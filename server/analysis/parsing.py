@@ -109,8 +109,8 @@ def _error_span(lines: Sequence[str], error: SyntaxError) -> Span:
     text = lines[line] if lines else ""
     # SyntaxError offsets from a str source count characters, 1-based.
     col = max(0, min((error.offset or 1) - 1, len(text)))
-    end_line = (error.end_lineno or error.lineno or 1) - 1
-    end_col = (error.end_offset or 0) - 1
+    end_line = (getattr(error, "end_lineno", None) or error.lineno or 1) - 1
+    end_col = (getattr(error, "end_offset", None) or 0) - 1
     if end_line != line or end_col <= col:
         end_line, end_col = line, len(text) if col >= len(text.rstrip()) else col + 1
     end_col = min(end_col, len(text))
@@ -189,7 +189,7 @@ def _version_finding(
     if node is not None:
         # The parser may report the end of the construct; point at the construct itself.
         whole = node_span(work, node)
-        if isinstance(node, ast.Match):
+        if isinstance(node, _MATCH):
             span = Span(whole.line, whole.col, whole.line, whole.col + len("match"))
             work[whole.line] = work[whole.line][: whole.col] + "pass"
             for number in range(whole.line + 1, whole.end_line + 1):
@@ -207,11 +207,13 @@ def _version_finding(
     return Finding(span, ERROR, "runtime-syntax", message), repaired
 
 
+# ast.Match and ast.TryStar exist from Python 3.10 / 3.11 on; the server may run on 3.9.
+_MATCH: Tuple[type, ...] = tuple(t for t in [getattr(ast, "Match", None)] if t is not None)
 _CONSTRUCTS = {
-    "Pattern matching": (ast.Match,),
+    "Pattern matching": _MATCH,
     "Assignment expressions": (ast.NamedExpr,),
     "Parenthesized context managers": (ast.With, ast.AsyncWith),
-    "Exception groups": (getattr(ast, "TryStar", ast.Try),),
+    "Exception groups": tuple(t for t in [getattr(ast, "TryStar", None)] if t is not None),
 }
 
 
@@ -224,7 +226,7 @@ def _node_for(tree: ast.Module, message: str, line: int, lines: Sequence[str]) -
     for node in ast.walk(tree):
         if isinstance(node, types) and isinstance(node, (ast.stmt, ast.expr)) and node.lineno - 1 <= line:
             if best is None or (node.lineno, node.col_offset) > (best.lineno, best.col_offset):
-                if not isinstance(node, ast.Match) or lines[node.lineno - 1].lstrip().startswith("match"):
+                if not isinstance(node, _MATCH) or lines[node.lineno - 1].lstrip().startswith("match"):
                     best = node
     return best
 
