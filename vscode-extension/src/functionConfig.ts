@@ -119,13 +119,14 @@ export interface EntryOverrides {
 }
 
 /**
- * The function that `target` (a file or folder) belongs to: the nearest fglocal.json at or above it
- * within `workspaceFolder`; without one, the folder of `target` is the function folder.
+ * The function that `target` (a file or folder) belongs to, found as the language server finds it:
+ * the nearest folder at or above it (within `workspaceFolder`) holding fglocal.json; else the nearest
+ * holding the handler's module (`index.py` by default); else the workspace folder (or target's own).
  */
 export function locateFunction(target: string, workspaceFolder?: string, overrides: EntryOverrides = {}): FunctionFolder {
   const start = isDirectory(target) ? target : path.dirname(target);
   const configFile = findConfigFile(start, workspaceFolder);
-  const functionDir = configFile ? path.dirname(configFile) : start;
+  const functionDir = configFile ? path.dirname(configFile) : folderWithHandler(start, workspaceFolder, overrides.handler || DEFAULT_HANDLER);
   const fields = configFile ? parseFunctionConfig(fs.readFileSync(configFile, 'utf8'), configFile) : {};
   const codeRoot = path.resolve(functionDir, fields.codeUri ?? '.');
   if (configFile && !isDirectory(codeRoot)) {
@@ -141,6 +142,15 @@ export function locateFunction(target: string, workspaceFolder?: string, overrid
     runtime: overrides.runtime || fields.runtime || DEFAULT_RUNTIME,
     runtimeSource,
   };
+}
+
+function folderWithHandler(start: string, workspaceFolder: string | undefined, handler: string): string {
+  const limit = workspaceFolder === undefined ? undefined : path.resolve(workspaceFolder);
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(fileForEntry(dir, handler))) return dir;
+    if (dir === limit || path.dirname(dir) === dir || (limit !== undefined && !isInside(path.dirname(dir), limit))) break;
+  }
+  return limit !== undefined && isInside(start, limit) ? limit : start;
 }
 
 function isDirectory(target: string): boolean {

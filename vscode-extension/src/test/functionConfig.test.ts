@@ -67,6 +67,19 @@ describe('locateFunction', () => {
     assert.equal(fn.runtimeSource, 'config');
   });
 
+  test('without a config file the function folder is the nearest one holding the handler module', () => {
+    write('ws/multi/fn-a/index.py', 'def handler(event, context):\n    pass\n');
+    write('ws/multi/fn-a/lib/util.py', 'x = 1\n');
+    write('ws/multi/notes/readme.py', 'x = 1\n');
+    assert.equal(locateFunction(path.join(root, 'ws/multi/fn-a/lib/util.py'), path.join(root, 'ws')).functionDir, path.join(root, 'ws/multi/fn-a'));
+    // No handler module anywhere up to the workspace folder: the workspace folder.
+    assert.equal(locateFunction(path.join(root, 'ws/multi/notes/readme.py'), path.join(root, 'ws')).functionDir, path.join(root, 'ws'));
+    // A handler setting changes which module counts.
+    write('ws/multi/fn-b/main.py', 'def run(event, context):\n    pass\n');
+    write('ws/multi/fn-b/sub/x.py', '');
+    assert.equal(locateFunction(path.join(root, 'ws/multi/fn-b/sub/x.py'), path.join(root, 'ws'), { handler: 'main.run' }).functionDir, path.join(root, 'ws/multi/fn-b'));
+  });
+
   test('without a config file the defaults apply to the file\'s folder', () => {
     const fn = locateFunction(path.join(root, 'ws/plain/index.py'), path.join(root, 'ws'));
     assert.equal(fn.functionDir, path.join(root, 'ws/plain'));
