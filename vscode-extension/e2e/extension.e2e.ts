@@ -332,6 +332,26 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.restorePanel();
   });
 
+  uiTest('a handler that does not exist gives one message naming it, and the result view shows the error', async () => {
+    const configFile = path.join(workspace, 'fglocal.json');
+    const original = fs.readFileSync(configFile, 'utf8');
+    fs.writeFileSync(configFile, original.replace('"index.handler"', '"index.nope"'));
+    try {
+      await workbench.openFile('index.py');
+      await workbench.runCommand('FunctionGraph: Run Handler Locally');
+      const toast = workbench.notifications.filter({ hasText: 'index.nope failed' });
+      await toast.waitFor({ timeout: UI_TIMEOUT });
+      assert.equal(await toast.count(), 1);
+      const view = workbench.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
+      await view.locator('.status.failed').waitFor({ timeout: UI_TIMEOUT });
+      assert.match((await view.textContent()) ?? '', /nope/);
+      await workbench.notifications.filter({ hasText: 'running index.nope' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await workbench.screenshot('missing-handler-message');
+    } finally {
+      fs.writeFileSync(configFile, original);
+    }
+  });
+
   uiTest('an interpreter that does not exist gives one notification with the fix', async () => {
     await workbench.setSetting('functiongraph.python', '/nonexistent/bin/python3');
     await workbench.openFile('index.py');
