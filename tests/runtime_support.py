@@ -76,3 +76,36 @@ def invoke_one(mode: str, entry: str, code_dir: str, event=None):
     results, proc = invoke_json(*args)
     assert len(results) == 1, proc.stderr
     return results[0], proc
+
+
+def start_sleeping_handler(code_dir: str, marker: Path, timeout: float, seconds: float):
+    """Start `fglocal invoke --json index.sleep_marked` and return it once the handler is running."""
+    import time
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fglocal",
+            "invoke",
+            "index.sleep_marked",
+            "--code-dir",
+            code_dir,
+            "--timeout",
+            str(timeout),
+            "--json",
+            "--event-json",
+            json.dumps({"marker": str(marker), "seconds": seconds}),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(REPO),
+    )
+    # Polling a file the handler writes: the only sign from inside the instance that it is running.
+    for _ in range(1200):
+        if marker.exists():
+            break
+        time.sleep(0.05)
+    assert marker.exists(), "the handler never started"
+    return proc

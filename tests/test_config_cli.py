@@ -127,33 +127,10 @@ def test_console_script_and_bare_entry_form():
 def test_interrupt_leaves_no_instance_behind(tmp_path):
     import os
     import signal
-    import time
 
-    from runtime_support import process_alive
+    from runtime_support import process_alive, start_sleeping_handler
 
-    marker = tmp_path / "m"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fglocal",
-            "invoke",
-            "index.sleep_marked",
-            "--code-dir",
-            BASIC,
-            "--timeout",
-            "60",
-            "--event-json",
-            json.dumps({"marker": str(marker), "seconds": 50}),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=str(REPO),
-    )
-    for _ in range(600):
-        if marker.exists():
-            break
-        time.sleep(0.05)
+    proc = start_sleeping_handler(BASIC, tmp_path / "m", timeout=60, seconds=50)
     children = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent_of(int(p)) == proc.pid]
     assert children
     proc.send_signal(signal.SIGTERM)

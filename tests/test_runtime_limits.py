@@ -3,11 +3,8 @@
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 
-from runtime_support import REPO, function_dir, invoke_json, process_alive
+from runtime_support import function_dir, invoke_json, process_alive, start_sleeping_handler
 
 from fglocal.config import load_config
 from fglocal.instance import Instance
@@ -112,33 +109,7 @@ def _children_named(session_id, name):
 
 
 def test_paused_clock_stops_the_timeout(tmp_path):
-    marker = tmp_path / "started"
-    event = json.dumps({"marker": str(marker), "seconds": 2})
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fglocal",
-            "invoke",
-            "index.sleep_marked",
-            "--code-dir",
-            BASIC,
-            "--timeout",
-            "1",
-            "--json",
-            "--event-json",
-            event,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=str(REPO),
-    )
-    for _ in range(600):
-        if marker.exists():
-            break
-        time.sleep(0.05)
-    assert marker.exists()
+    proc = start_sleeping_handler(BASIC, tmp_path / "started", timeout=1, seconds=2)
     proc.send_signal(signal.SIGUSR1)  # a debugger stopped at a breakpoint
     out, _err = proc.communicate(timeout=60)
     result = json.loads(out)
