@@ -1,0 +1,369 @@
+// The extension in a real VS Code (code-server) driven through headless Chromium, checked the way a
+// user would see it. Run by `make test` (target ext-e2e) through e2e/run.sh, which provides:
+//   FG_E2E_CODE_SERVER  the code-server binary      FG_E2E_VSIX   the .vsix under test
+//   FG_E2E_OUTPUT       folder for screenshots and logs
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test, TestContext } from 'node:test';
+import { Browser } from 'playwright-core';
+import { CodeServer, copyTree, installExtension, launchBrowser, makeSandbox, openWorkbench, Sandbox, startCodeServer } from './harness';
+import { UI_TIMEOUT, Workbench } from './workbench';
+
+const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
+const vsix = requiredEnv('FG_E2E_VSIX');
+const output = requiredEnv('FG_E2E_OUTPUT');
+const extensionRoot = path.resolve(__dirname, '..', '..');
+const fixture = path.join(extensionRoot, 'e2e', 'fixture');
+let installedExtension = '';
+
+/** True when the installed extension bundles `relative` (under bundled/tool). */
+function bundles(relative: string): boolean {
+  return fs.existsSync(path.join(installedExtension, 'bundled', 'tool', relative));
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e test through e2e/run.sh (make ext-e2e)`);
+  return path.resolve(value);
+}
+
+const USER_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'files.autoSave': 'off',
+  'editor.minimap.enabled': false,
+  'chat.disableAIFeatures': true,
+  'workbench.reduceMotion': 'on',
+  'functiongraph.python': process.env.FG_E2E_PYTHON ?? 'python3',
+};
+
+/** A test that starts from a clean workbench and leaves a screenshot behind when it fails. */
+function uiTest(name: string, body: (t: TestContext) => Promise<void>): void {
+  test(name, async (t) => {
+    await workbench.reset();
+    try {
+      await body(t);
+    } catch (error) {
+      await workbench.screenshot(`FAILED-${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+let workbench: Workbench;
+
+/** How often `text` occurs in the extension's FunctionGraph log (written by VS Code under user-data). */
+function countInLog(text: string): number {
+  const logs = path.join(sandbox.userData, 'logs');
+  let count = 0;
+  for (const file of fs.readdirSync(logs, { recursive: true, encoding: 'utf8' })) {
+    if (path.basename(file) === 'FunctionGraph.log') count += fs.readFileSync(path.join(logs, file), 'utf8').split(text).length - 1;
+  }
+  return count;
+}
+
+/** Waits until `condition` holds: a file VS Code writes, checked whenever the event loop is free. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + UI_TIMEOUT;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function skip(t: TestContext, reason: string): void {
+  t.skip(reason);
+}
+
+let sandbox: Sandbox;
+
+describe('FunctionGraph extension in code-server', () => {
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let workspace: string;
+
+  before(async () => {
+    fs.mkdirSync(output, { recursive: true });
+    sandbox = makeSandbox(USER_SETTINGS);
+    workspace = path.join(sandbox.root, 'hello-function');
+    copyTree(fixture, workspace);
+    const installed = await installExtension(codeServerBin, sandbox, vsix);
+    fs.writeFileSync(path.join(output, 'install.log'), installed);
+    const folder = fs.readdirSync(sandbox.extensions).find((name) => name.startsWith('fg-devkit.functiongraph-python'));
+    assert.ok(folder, `the extension is not in ${sandbox.extensions}: ${installed}`);
+    installedExtension = path.join(sandbox.extensions, folder);
+    server = await startCodeServer(codeServerBin, sandbox, workspace, path.join(output, 'code-server.log'));
+    browser = await launchBrowser();
+    const page = await openWorkbench(browser, server.url, workspace);
+    workbench = new Workbench(page, output);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    // Keep VS Code's own logs (extension host, language server output) next to the screenshots.
+    const logs = path.join(sandbox.userData, 'logs');
+    if (fs.existsSync(logs)) fs.cpSync(logs, path.join(output, 'vscode-logs'), { recursive: true });
+    fs.rmSync(sandbox.root, { recursive: true, force: true });
+  });
+
+  uiTest('opening index.py activates the extension: the status bar shows the test event and runtime', async () => {
+    await workbench.openFile('index.py');
+    const item = workbench.statusBarItem('hello.json');
+    await item.waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await item.textContent()) ?? '', /hello\.json.*python3\.9/);
+    await workbench.screenshot('activated-status-bar');
+  });
+
+  uiTest('the commands are in the command palette', async () => {
+    const entries = await workbench.paletteEntries('FunctionGraph:');
+    await workbench.screenshot('command-palette');
+    await workbench.closeQuickInput();
+    for (const title of [
+      'Run Handler Locally',
+      'Debug Handler',
+      'New Test Event…',
+      'Select Test Event…',
+      'Package Function (zip)',
+      'Open Function Config',
+      'Restart Language Server',
+    ]) {
+      assert.ok(
+        entries.some((entry) => entry.includes(`FunctionGraph: ${title}`)),
+        `"FunctionGraph: ${title}" missing from the palette: ${entries.join(' | ')}`,
+      );
+    }
+  });
+
+  uiTest('a broken test event gives one message naming the line, and nothing runs', async () => {
+    fs.writeFileSync(path.join(workspace, 'events', 'broken.json'), '{\n  "name": "e2e",\n}\n');
+    await workbench.openFile('index.py');
+    await workbench.runCommand('FunctionGraph: Select Test Event…');
+    await workbench.pickQuickItem('broken.json');
+    await workbench.statusBarItem('broken.json').waitFor({ timeout: UI_TIMEOUT });
+    await workbench.runCommand('FunctionGraph: Run Handler Locally');
+    const toast = workbench.notifications.filter({ hasText: 'broken.json is not valid JSON' });
+    await toast.waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await toast.textContent()) ?? '', /line 3/);
+    await workbench.screenshot('broken-event-message');
+    await workbench.clearNotifications();
+    await workbench.runCommand('FunctionGraph: Select Test Event…');
+    await workbench.pickQuickItem('hello.json');
+    await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  uiTest('New Test Event creates an event from a trigger template and selects it', async () => {
+    await workbench.openFile('index.py');
+    await workbench.runCommand('FunctionGraph: New Test Event…');
+    await workbench.quickInput.locator('.monaco-list-row', { hasText: 'apig' }).first().waitFor({ timeout: UI_TIMEOUT });
+    const templates = await workbench.quickInput.locator('.monaco-list-row .label-name').allTextContents();
+    await workbench.screenshot('new-test-event-templates');
+    await workbench.pickQuickItem('timer', { thenCloses: false });
+    // The next step asks for the file name, suggesting one.
+    const name = workbench.quickInput.locator('input');
+    await workbench.quickInput.locator('.quick-input-message, .quick-input-title', { hasText: /File name|new test event/ }).first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.page.waitForFunction(`document.querySelector('.quick-input-widget input')?.value === 'timer.json'`, undefined, { timeout: UI_TIMEOUT });
+    await name.press('Enter');
+    await workbench.page.locator('.tab.active', { hasText: 'timer.json' }).waitFor({ timeout: UI_TIMEOUT });
+    const created = JSON.parse(fs.readFileSync(path.join(workspace, 'events', 'timer.json'), 'utf8'));
+    assert.equal(typeof created, 'object', 'the event file holds a JSON object');
+    assert.ok(templates.some((label) => label.trim() === 'obs'), templates.join(', '));
+    await workbench.openFile('index.py');
+    await workbench.statusBarItem('timer.json').waitFor({ timeout: UI_TIMEOUT });
+    await workbench.runCommand('FunctionGraph: Select Test Event…');
+    await workbench.pickQuickItem('hello.json');
+    await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  uiTest('Package Function writes the zip and says where', async () => {
+    await workbench.openFile('index.py');
+    await workbench.runCommand('FunctionGraph: Package Function (zip)');
+    const toast = workbench.notifications.filter({ hasText: 'packaged dist/hello-e2e.zip' });
+    await toast.waitFor({ timeout: UI_TIMEOUT });
+    assert.ok(fs.existsSync(path.join(workspace, 'dist', 'hello-e2e.zip')));
+    await workbench.notifications.filter({ hasText: 'packaging…' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.screenshot('package-function');
+  });
+
+  uiTest('Run Handler Locally shows the return, the execution summary and the logs', async () => {
+    await workbench.openFile('index.py');
+    if (bundles('server/__main__.py')) {
+      // The language server's CodeLens above the handler runs the same command.
+      await workbench.activeEditor.locator('.codelens-decoration a', { hasText: 'Run locally' }).click();
+    } else {
+      await workbench.runCommand('FunctionGraph: Run Handler Locally');
+    }
+    const view = workbench.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
+    await view.getByText('Hello, e2e!').waitFor({ timeout: UI_TIMEOUT });
+    const text = (await view.textContent()) ?? '';
+    assert.match(text, /Succeeded/);
+    assert.match(text, /Billed duration\s*1 ms/);
+    assert.match(text, /Memory size\s*128 MB/);
+    assert.match(text, /INFO greeting e2e/);
+    await workbench.page.locator('.tab', { hasText: 'Result: index.handler' }).waitFor({ timeout: UI_TIMEOUT });
+    await workbench.notifications.filter({ hasText: 'running index.handler' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.screenshot('run-locally-result-view');
+  });
+
+  uiTest('typing `context.` in index.py offers the Context methods', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+    await workbench.goToLine(8);
+    await workbench.page.keyboard.press('End');
+    await workbench.page.keyboard.press('Enter');
+    await workbench.page.keyboard.type('context.', { delay: 30 });
+    await workbench.suggestWidget.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.suggestWidget.locator('.monaco-list-row', { hasText: 'get' }).first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('completion-context');
+    const labels = await workbench.suggestLabels();
+    for (const name of ['getRequestID', 'getUserData', 'getLogger', 'getRemainingTimeInMilliSeconds']) {
+      assert.ok(labels.some((label) => label.startsWith(name)), `${name} not offered: ${labels.join(', ')}`);
+    }
+    await workbench.page.keyboard.press('Escape');
+    await workbench.suggestWidget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.runCommand('File: Revert File');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  uiTest('saving a handler with a wrong signature shows the problem in the editor and the Problems panel', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+    await workbench.goToLine(4);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.type('def handler(event):');
+    await workbench.page.keyboard.press('Control+S');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+    const squiggle = workbench.activeEditor.locator('.squiggly-error, .squiggly-warning').first();
+    await squiggle.waitFor({ timeout: UI_TIMEOUT });
+    const rows = await workbench.problems(/handler/);
+    assert.ok(rows.some((row) => /handler-signature/.test(row) || /\(event, context\)/.test(row)), rows.join('\n'));
+    // Go to the problem as a user would (F8): the editor shows the message under the line.
+    await workbench.activeEditor.locator('.view-lines').click();
+    await workbench.page.keyboard.press('F8');
+    const inline = workbench.page.locator('.marker-widget', { hasText: /takes only 1|\(event, context\)/ }).first();
+    await inline.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('wrong-signature-diagnostic');
+    await workbench.page.locator('.zone-widget .head .codicon-close').first().click();
+    await inline.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // Settings reach the server without a reload: diagnostics off, the problem goes; on, it is back.
+    await workbench.setBooleanSetting('functiongraph.diagnostics.enabled', false);
+    await workbench.openFile('index.py');
+    await workbench.activeEditor.locator('.view-lines').waitFor({ timeout: UI_TIMEOUT });
+    await squiggle.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await workbench.setBooleanSetting('functiongraph.diagnostics.enabled', true);
+    await workbench.openFile('index.py');
+    await squiggle.waitFor({ timeout: UI_TIMEOUT });
+    // Put the handler back for the next test.
+    await workbench.goToLine(4);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.type('def handler(event, context):');
+    await workbench.page.keyboard.press('Control+S');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+    await squiggle.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.equal(fs.readFileSync(path.join(workspace, 'index.py'), 'utf8'), fs.readFileSync(path.join(fixture, 'index.py'), 'utf8'));
+  });
+
+  uiTest('Restart Language Server starts a new server that answers', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.waitForLanguageServer();
+    const before = countInLog('FunctionGraph language server started');
+    await workbench.runCommand('FunctionGraph: Restart Language Server');
+    await waitFor(() => countInLog('FunctionGraph language server started') > before, 'a second "language server started" in the log');
+    await workbench.waitForLanguageServer();
+    // The new server answers: the CodeLens above the handler comes back.
+    await workbench.activeEditor.locator('.codelens-decoration a', { hasText: 'Run locally' }).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  uiTest('a breakpoint + F5 stops on the line; continuing shows the return and the summary', async (t) => {
+    if (!bundles('debug_adapter/__main__.py')) return skip(t, 'the debug adapter (debug_adapter/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    await workbench.goToLine(7);
+    await workbench.page.keyboard.press('F9');
+    await workbench.activeEditor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.page.keyboard.press('F5');
+    // Paused: the editor marks the current line and the call stack names index.py at line 7.
+    await workbench.activeEditor.locator('.debug-top-stack-frame-line').first().waitFor({ timeout: UI_TIMEOUT });
+    const frame = workbench.page.locator('.debug-call-stack .monaco-list-row', { hasText: 'index.py' }).first();
+    await frame.waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await frame.textContent()) ?? '', /handler.*index\.py\s*7:/s);
+    // The handler's locals: the test event is there.
+    await workbench.page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*event/ }).first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.screenshot('debug-paused-at-breakpoint');
+    await workbench.page.keyboard.press('F5');
+    await workbench.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // A taller Debug Console (the panel's own maximize button), so the return and the summary are
+    // on screen together.
+    await workbench.page.locator('.part.panel .composite-bar .action-label', { hasText: /debug console/i }).click();
+    await workbench.maximizePanel();
+    const text = await workbench.debugConsoleText('Function return', 'Hello, e2e!', 'Execution summary', 'Billed Duration');
+    assert.match(text, /Function return[\s\S]*Execution summary/);
+    await workbench.screenshot('debug-console-result');
+    await workbench.restorePanel();
+  });
+
+  uiTest('Start Without Debugging (no launch.json) runs past the breakpoint to the result', async (t) => {
+    if (!bundles('debug_adapter/__main__.py')) return skip(t, 'the debug adapter (debug_adapter/__main__.py) is not in this build yet');
+    await workbench.openFile('index.py');
+    // The breakpoint from the previous check is still set on line 7.
+    await workbench.activeEditor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.runCommand('Debug Console: Focus on Debug Console View');
+    await workbench.page.locator('.part.panel [aria-label^="Clear Console"]').first().click();
+    await workbench.page.locator('.repl .monaco-list-row', { hasText: 'Function return' }).first().waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await workbench.activeEditor.locator('.view-lines').click();
+    await workbench.runCommand('Debug: Start Without Debugging');
+    // Only a session that never stopped gets to its result.
+    await workbench.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.maximizePanel();
+    const text = await workbench.debugConsoleText('Function return', 'Hello, e2e!', 'Execution summary');
+    assert.match(text, /Function return[\s\S]*Execution summary/);
+    await workbench.restorePanel();
+  });
+
+  uiTest('a handler that does not exist gives one message naming it, and the result view shows the error', async () => {
+    const configFile = path.join(workspace, 'fglocal.json');
+    const original = fs.readFileSync(configFile, 'utf8');
+    fs.writeFileSync(configFile, original.replace('"index.handler"', '"index.nope"'));
+    try {
+      await workbench.openFile('index.py');
+      await workbench.runCommand('FunctionGraph: Run Handler Locally');
+      const toast = workbench.notifications.filter({ hasText: 'index.nope failed' });
+      await toast.waitFor({ timeout: UI_TIMEOUT });
+      assert.equal(await toast.count(), 1);
+      const view = workbench.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
+      await view.locator('.status.failed').waitFor({ timeout: UI_TIMEOUT });
+      assert.match((await view.textContent()) ?? '', /nope/);
+      await workbench.notifications.filter({ hasText: 'running index.nope' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await workbench.screenshot('missing-handler-message');
+    } finally {
+      fs.writeFileSync(configFile, original);
+    }
+  });
+
+  uiTest('an interpreter that does not exist gives one notification with the fix', async () => {
+    await workbench.setSetting('functiongraph.python', '/nonexistent/bin/python3');
+    await workbench.openFile('index.py');
+    const toast = workbench.notifications.filter({ hasText: 'was not found' });
+    await toast.waitFor({ timeout: UI_TIMEOUT });
+    await workbench.page.locator('.statusbar-item [aria-label*="language server failed"], .statusbar-item[aria-label*="language server failed"]').first().waitFor({ timeout: UI_TIMEOUT });
+    assert.match((await toast.textContent()) ?? '', /functiongraph\.python/);
+    assert.equal(await toast.count(), 1);
+    await workbench.screenshot('missing-interpreter-message');
+    await workbench.setSetting('functiongraph.python', USER_SETTINGS['functiongraph.python']);
+    await workbench.openFile('index.py');
+    if (bundles('server/__main__.py')) await workbench.waitForLanguageServer();
+    else await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
+  });
+});

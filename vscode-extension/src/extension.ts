@@ -1,0 +1,38 @@
+// Entry point: wires the parts together. Each part lives in its own module.
+import * as vscode from 'vscode';
+import { bundledPaths } from './bundle';
+import { registerCommands } from './commands';
+import { registerDebugging } from './debug';
+import { log } from './log';
+import { onDidChangeInterpreter, watchInterpreter } from './python';
+import { pushSettings, startServer, stopServer } from './server';
+import { initStatusBar } from './statusBar';
+import { initTestEvents } from './testEvents';
+
+/** Called by VS Code when a Python file or a function folder opens. */
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const paths = bundledPaths(context.extensionPath);
+  context.subscriptions.push(log());
+  initTestEvents(context);
+  registerCommands(context);
+  registerDebugging(context);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('functiongraph.restartServer', () => startServer(paths)),
+    vscode.commands.registerCommand('functiongraph.showOutput', () => log().show()),
+    onDidChangeInterpreter(() => void startServer(paths)),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration('functiongraph') && !event.affectsConfiguration('functiongraph.python')) {
+        void pushSettings();
+      }
+    }),
+  );
+  initStatusBar(context);
+  await vscode.commands.executeCommand('setContext', 'functiongraph.active', true);
+  await watchInterpreter(context);
+  void startServer(paths);
+}
+
+/** Called by VS Code on shutdown: stops the language server. */
+export function deactivate(): Promise<void> {
+  return stopServer();
+}
