@@ -29,14 +29,20 @@ describe('runTool (real processes)', () => {
   test('aborting kills the tool and the children it started', async () => {
     const abort = new AbortController();
     let childPid = 0;
+    let stderrSoFar = '';
     const script = 'import subprocess, sys, time\np = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])\nprint(p.pid, file=sys.stderr, flush=True)\ntime.sleep(600)';
     const run = await runTool('python3', ['-c', script], {
       cwd: process.cwd(),
       env: { ...process.env } as Record<string, string>,
       signal: abort.signal,
       onStderr: (text) => {
-        childPid = Number(text.trim());
-        abort.abort();
+        // Other lines may come first (a pyenv shim prints rehash warnings while pip runs elsewhere).
+        stderrSoFar += text;
+        const pid = /^(\d+)\n/m.exec(stderrSoFar);
+        if (pid && !childPid) {
+          childPid = Number(pid[1]);
+          abort.abort();
+        }
       },
     });
     assert.equal(run.cancelled, true);
