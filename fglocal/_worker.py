@@ -246,9 +246,17 @@ def _prepare_process(setup: Dict[str, Any]) -> None:
         env.pop(name, None)
     env.update(setup["environment"])
     code_root = setup["codeRoot"]
-    # The code folder goes first on sys.path, as on the platform. The entry of the supervisor's own
-    # script (sys.path[0]) is dropped so that nothing of the tool's folder shadows user modules.
-    sys.path[:] = [code_root] + [p for p in sys.path[1:] if p != code_root]
+    # The code folder goes first on sys.path, as on the platform. The folder Python put first for the
+    # tool itself (the current folder for `-m`, the script's folder for a console script) is dropped,
+    # so that nothing of the tool's surroundings shadows user modules; the rest (stdlib, site-packages,
+    # PYTHONPATH) stays.
+    launch_dirs = {
+        "",
+        os.getcwd(),
+        os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else "",
+    }
+    rest = sys.path[1:] if sys.path and sys.path[0] in launch_dirs else sys.path[:]
+    sys.path[:] = [code_root] + [p for p in rest if p != code_root]
     os.chdir(code_root)
     # Fresh streams on fds 1 and 2: the supervisor's sys.stdout may be anything (pytest's capture,
     # a notebook's widget) and the function's output must reach the invocation's log. Line
