@@ -265,6 +265,13 @@ def _prepare_process(setup: Dict[str, Any]) -> None:
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
+def write_line(fd: int, text: str) -> None:
+    """Write ``text`` and a newline to the pipe ``fd`` completely (one JSON message)."""
+    view = memoryview((text + "\n").encode("utf-8", "surrogatepass"))
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer the supervisor's requests until it closes the pipe."""
     # Buffered: a raw readline() would read the pipe one byte per system call.
@@ -286,10 +293,7 @@ def serve(read_fd: int, write_fd: int) -> None:
                 reply = worker.initialize(request["requestId"])
             else:
                 reply = worker.invoke(request["requestId"], request["event"])
-        data = (json.dumps(reply) + "\n").encode("utf-8", "surrogatepass")
-        view = memoryview(data)
-        while view:
-            view = view[os.write(write_fd, view) :]
+        write_line(write_fd, json.dumps(reply))
 
 
 def main() -> None:

@@ -75,8 +75,8 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
     add_options(parser, FUNCTION_OPTIONS)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser: invoke plus whichever plug-in commands are installed."""
+def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
+    """The parser: invoke plus (unless ``plugins`` is False) whichever plug-in commands are installed."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, dest, text in INVOKE_FLAGS:
         invoke.add_argument(flag, dest=dest, action="store_true", help=text)
     invoke.set_defaults(run=run_invoke)
-    for module_name in PLUGIN_COMMANDS.values():
+    for module_name in PLUGIN_COMMANDS.values() if plugins else ():
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:
@@ -258,7 +258,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(EXIT_OK)
     args = parse_invoke_fast(argv) if argv[0] == "invoke" else None
     if args is None:
-        parser = build_parser() if argv[0] != "invoke" else _invoke_only_parser()
+        # Parsing `invoke` needs no plug-in modules: do not import them.
+        parser = build_parser(plugins=argv[0] != "invoke")
         args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         build_parser().print_help()
@@ -293,13 +294,3 @@ def _exit(code: int) -> None:
 def _exit_on_signal(signum: int, frame: Any) -> None:
     # Unwind through the finally blocks, which stop the instance process and its children.
     raise KeyboardInterrupt
-
-
-def _invoke_only_parser() -> argparse.ArgumentParser:
-    # The hot path: build only the invoke parser, without importing the plug-in commands.
-    saved = dict(PLUGIN_COMMANDS)
-    PLUGIN_COMMANDS.clear()
-    try:
-        return build_parser()
-    finally:
-        PLUGIN_COMMANDS.update(saved)

@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - other Python implementations
 import sys
 import time
 
+from fglocal._worker import SharedClock, write_line
 from fglocal.context import cpu_millicores
 from fglocal.result import (
     INITIALIZATION_ERROR,
@@ -239,8 +240,6 @@ class Instance:
         }
 
     def _start_process(self) -> None:
-        from fglocal._worker import SharedClock
-
         if not self._clock_file:
             self._clock_file = os.path.join(self.log_dir, "clock-%s" % os.urandom(8).hex())
             self._clock = _Clock(SharedClock(self._clock_file, create=True))
@@ -270,15 +269,18 @@ class Instance:
         self._buffer = b""
         self._init_error = None
 
-    def _stop_process(self) -> None:
-        if not self._pid:
-            return
+    def _close_pipes(self) -> None:
         for fd in (self._to_worker, self._from_worker):
             try:
                 os.close(fd)
             except OSError:
                 pass
         self._to_worker = self._from_worker = -1
+
+    def _stop_process(self) -> None:
+        if not self._pid:
+            return
+        self._close_pipes()
         try:
             os.killpg(self._pid, signal.SIGKILL)
         except OSError:
@@ -293,15 +295,6 @@ class Instance:
         self._pid = 0
 
     # -- talking to the instance -----------------------------------------------------------------
-
-    def _send(self, message: Dict[str, Any]) -> None:
-        data = (json.dumps(message) + "\n").encode("utf-8", "surrogatepass")
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(self._to_worker, view) :]
-        except BrokenPipeError:
-            pass  # the instance died; _wait reports how
 
     def _memory_mb(self) -> float:
         try:
@@ -355,11 +348,7 @@ class Instance:
                 os.killpg(pid, signal.SIGKILL)  # background children of the dead instance
             except OSError:
                 pass
-            for fd in (self._to_worker, self._from_worker):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            self._close_pipes()
         else:
             self._stop_process()
         return outcome
@@ -397,7 +386,7 @@ class Instance:
             # A cold start: the instance sets itself up and imports the user's code (one round trip,
             # under the function's timeout), then runs the initializer under its own.
             self._start_process()
-            setup = {"op": "setup", "setup": self._setup_message(), "logFile": log_file}
+            setup = json.dumps({"op": "setup", "setup": self._setup_message(), "logFile": log_file})
             reply = self._request(setup, config.timeout * _import_slowdown(), request_id, log_file)
             if isinstance(reply, InvocationResult):
                 return reply
@@ -405,7 +394,7 @@ class Instance:
                 self._init_error = reply["error"]
             elif config.initializer:
                 reply = self._request(
-                    {"op": "init", "logFile": log_file, "requestId": request_id},
+                    json.dumps({"op": "init", "logFile": log_file, "requestId": request_id}),
                     config.initializer_timeout,
                     request_id,
                     log_file,
@@ -417,6 +406,7 @@ class Instance:
         if self._init_error is not None:
             return self._finish(request_id, log_file, None, self._init_error, 0.0, 0.0)
 
+        # Built by hand so that the event, already encoded above for its size check, is not encoded twice.
         message = f'{{"op": "invoke", "logFile": {json.dumps(log_file)}, "requestId": "{request_id}", "event": {event_line}}}'
         reply = self._request(message, config.timeout, request_id, log_file)
         if isinstance(reply, InvocationResult):
@@ -427,26 +417,20 @@ class Instance:
 
     def _request(
         self,
-        message: Any,
+        message: str,
         seconds: float,
         request_id: str,
         log_file: str,
         initializer: bool = False,
     ) -> Any:
-        """Send one request and wait for its reply; a failed wait becomes the invocation's result."""
+        """Send one JSON request and wait for its reply; a failed wait becomes the invocation's result."""
         assert self._clock is not None
         # Start the clock before the request leaves, so the instance never reads a stale deadline.
         self._clock.start(seconds)
-        if isinstance(message, str):
-            data = (message + "\n").encode("utf-8", "surrogatepass")
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(self._to_worker, view) :]
-            except BrokenPipeError:
-                pass
-        else:
-            self._send(message)
+        try:
+            write_line(self._to_worker, message)
+        except BrokenPipeError:
+            pass  # the instance died; _wait reports how
         started = time.perf_counter()
         outcome = self._wait()
         if outcome.reply is not None:

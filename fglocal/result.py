@@ -80,18 +80,6 @@ def make_summary(
     }
 
 
-def read_log_tail(path: str, limit: int = LOG_DISPLAY_BYTES) -> Tuple[str, bool]:
-    """The last ``limit`` bytes of the log at ``path`` as text, and whether anything was cut."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return "", False
-    try:
-        return read_fd_tail(fd, limit)
-    finally:
-        os.close(fd)
-
-
 def read_fd_tail(fd: int, limit: int = LOG_DISPLAY_BYTES) -> Tuple[str, bool]:
     """The last ``limit`` bytes of the open log ``fd`` as text, and whether anything was cut."""
     try:
