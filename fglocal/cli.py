@@ -194,11 +194,22 @@ def _parse_event(name: str, text: str) -> Any:
 
 
 def collect_events(args: Any) -> List[Any]:
-    """Events in the order given (files, stdin, inline JSON); ``{}`` when none is given."""
+    """Events in the order given (files, stdin, inline JSON); ``{}`` when none is given.
+
+    An event over the 6 MB synchronous request limit (measured as the platform does: the bytes of
+    its UTF-8 JSON) is a usage error: nothing runs.
+    """
+    from fglocal.instance import EventTooLarge, event_size
+    from fglocal.result import MAX_BODY_BYTES
+
     sources = list(args.event) + ["-" for t in args.targets if t == "-"]
-    events = [_parse_event(*_read_event_text(source)) for source in sources]
-    events += [_parse_event("--event-json", text) for text in args.event_json]
-    return events or [{}]
+    named = [(name, _parse_event(name, text)) for name, text in map(_read_event_text, sources)]
+    named += [("--event-json", _parse_event("--event-json", text)) for text in args.event_json]
+    for name, event in named:
+        size = event_size(event)
+        if size > MAX_BODY_BYTES:
+            raise UsageError(f"event from {name}: {EventTooLarge(size)}")
+    return [event for _, event in named] or [{}]
 
 
 def run_invoke(args: Any) -> int:

@@ -56,6 +56,23 @@ def new_request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def event_size(event: Any) -> int:
+    """The size of an event as the platform measures it: the bytes of its UTF-8 JSON (not ASCII-escaped)."""
+    return len(json.dumps(event, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+class EventTooLarge(ValueError):
+    """An event over the synchronous request limit: the caller's mistake, so nothing runs."""
+
+    def __init__(self, size: int, limit: int = MAX_BODY_BYTES) -> None:
+        super().__init__(
+            f"the event is {size:,} bytes (its UTF-8 JSON), over the 6 MB ({limit:,} bytes) limit of a "
+            "synchronous request"
+        )
+        self.size = size
+        self.limit = limit
+
+
 def default_log_dir() -> str:
     """Where invocation logs go unless told otherwise: a per-user folder in the temp directory."""
     uid = os.getuid() if hasattr(os, "getuid") else 0
@@ -358,9 +375,29 @@ class Instance:
     def _log_path(self, request_id: str) -> str:
         return os.path.join(self.log_dir, f"{request_id}.log")
 
-    def invoke(self, event: Any = None, request_id: Optional[str] = None) -> InvocationResult:
-        """Run one event through the instance (starting it, and its initializer, when needed)."""
+    def invoke(
+        self,
+        event: Any = None,
+        request_id: Optional[str] = None,
+        max_event_bytes: Optional[int] = MAX_BODY_BYTES,
+    ) -> InvocationResult:
+        """Run one event through the instance (starting it, and its initializer, when needed).
+
+        Raises :class:`EventTooLarge` (before anything runs) for an event over ``max_event_bytes``;
+        ``None`` skips the check, for a caller that measured the request itself (``serve``).
+        """
         request_id = request_id or new_request_id()
+        try:
+            event_line = json.dumps(event, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            event_line, event_problem = "", f"the event is not JSON: {exc}"
+        else:
+            event_problem = ""
+            # The escaped line is never shorter than the UTF-8 JSON, so only a long line is measured again.
+            if max_event_bytes is not None and len(event_line) > max_event_bytes:
+                size = event_size(event)
+                if size > max_event_bytes:
+                    raise EventTooLarge(size, max_event_bytes)
         log_file = self._log_path(request_id)
         config = self.config
         self.invocations += 1
@@ -371,15 +408,9 @@ class Instance:
         _write_all(
             self._log_fd, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n"
         )
-        try:
-            event_line = json.dumps(event, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            error = error_object(f"the event is not JSON: {exc}", "InvalidEvent")
-            return self._finish(request_id, log_file, None, error, 0.0, 0.0)
-        if len(event_line) > MAX_BODY_BYTES:
-            message = "the event is %d bytes, over the 6 MB limit of a synchronous request" % len(event_line)
+        if event_problem:
             return self._finish(
-                request_id, log_file, None, error_object(message, "RequestTooLarge"), 0.0, 0.0
+                request_id, log_file, None, error_object(event_problem, "InvalidEvent"), 0.0, 0.0
             )
 
         if not self._pid:

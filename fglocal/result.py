@@ -51,6 +51,9 @@ def encode_return_value(value: Any) -> Tuple[str, Optional[str], Optional[Dict[s
             message = f"{RESULT_ERROR}failed to convert the result to a JSON string, err: {exc} (the handler returned a {type(value).__name__})"
             return "", None, error_object(message, type(exc).__name__)
     size = len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES and content_type is not None:
+        # The platform measures the UTF-8 JSON, not its \u escapes (never longer, so measured only here).
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     if size > MAX_BODY_BYTES:
         message = "%sthe response body is %d bytes, over the 6 MB (%d bytes) limit" % (
             RESULT_ERROR,

@@ -78,7 +78,8 @@ class InstancePool:
             if self._generations[id(instance)] != generation:
                 instance.close()
                 self._generations[id(instance)] = generation
-            return instance.invoke(event, request_id=request_id)
+            # The request was measured as the platform does (its body), not the base64 event.
+            return instance.invoke(event, request_id=request_id, max_event_bytes=None)
         finally:
             self._idle.put(instance)
 

@@ -209,6 +209,12 @@ def test_timeout_is_a_504_and_a_fresh_instance_serves_next(server: Serve):
     assert after["pid"] != before and after["initialized"] == 1
 
 
+def test_a_5_mb_body_is_served_though_its_base64_event_is_larger(server: Serve):
+    # The limit is on the request body as received (5 MB), not on the event (6.7 MB of base64).
+    body = "报".encode() * (5 * 1024 * 1024 // 3)
+    assert info(server, "/size", body=body) == {"bytes": len(body)}
+
+
 def test_body_over_6_mb_is_refused(server: Serve):
     status, _, body = server.request("POST", "/echo", body=b"x" * (6 * 1024 * 1024 + 1))
     assert status == 413
