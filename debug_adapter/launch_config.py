@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from fglocal.config import ConfigError, FunctionConfig, load_config, read_env_file, split_entry
+from fglocal.contract import entry_files, find_entry_file
 
 SCHEMA_PATH = Path(__file__).with_name("launch-schema.json")
 MIN_PYTHON = (3, 8)  # debugpy 1.8 and fglocal both need it
@@ -160,18 +161,18 @@ def _event_json(arguments: Mapping[str, Any], folder: Path) -> str:
 def check_entry_exists(code_root: Path, entry: str, field_name: str) -> None:
     """Raise :class:`LaunchError` unless ``entry``'s file exists and defines the function."""
     module, function = split_entry(entry)
-    base = code_root.joinpath(*module.split("."))
-    source = base.with_suffix(".py")
-    if not source.is_file():
-        if (base / "__init__.py").is_file():
-            source = base / "__init__.py"
-        elif any(base.parent.glob(base.name + ".*.so")) or base.with_suffix(".pyc").is_file():
-            return  # compiled module: the runtime will tell
-        else:
-            raise LaunchError(
-                "%s '%s': there is no %s in %s; fix '%s' or 'codeUri'"
-                % (field_name, entry, source.relative_to(code_root), code_root, field_name)
-            )
+    found = find_entry_file(str(code_root), entry)
+    if found is None:
+        base = code_root.joinpath(*module.split("."))
+        if any(base.parent.glob(base.name + ".*.so")):
+            return  # compiled extension module: the runtime will tell
+        raise LaunchError(
+            "%s '%s': there is no %s in %s; fix '%s' or 'codeUri'"
+            % (field_name, entry, entry_files(entry)[0], code_root, field_name)
+        )
+    if found.endswith(".pyc"):
+        return  # compiled module: the runtime will tell
+    source = Path(found)
     if function not in _top_level_names(source):
         raise LaunchError(
             "%s '%s': %s defines no function '%s'; fix '%s'"

@@ -11,6 +11,18 @@ from __future__ import annotations
 import json
 import os
 
+from fglocal.contract import (
+    CONFIG_FILE_NAME,
+    DEFAULT_HANDLER,
+    DEFAULT_RUNTIME,
+    FIELDS,
+    INITIALIZER_TIMEOUT_RANGE,
+    MEMORY_SIZES,
+    RUNTIMES,
+    TIMEOUT_RANGE,
+    runtime_version,
+)
+
 # Not `from typing import TYPE_CHECKING`: importing typing costs the cold start ~3 ms. mypy treats any
 # name TYPE_CHECKING as true.
 TYPE_CHECKING = False
@@ -18,16 +30,23 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Dict, Mapping, Optional, Tuple
 
-CONFIG_FILE_NAME = "fglocal.json"
-DEFAULT_HANDLER = "index.handler"
-DEFAULT_RUNTIME = "python3.9"
-RUNTIMES = ("python2.7", "python3.6", "python3.9", "python3.10", "python3.12")
-# The console's memory steps (MB); current regions also offer 8 and 10 GB.
-MEMORY_SIZES = (128, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 8192, 10240)
-# The platform accepts 3-900 s for synchronous calls. fglocal also accepts 1-2 s so that timeout
-# behaviour can be tested quickly; `fglocal package` warns about values the console would refuse.
-TIMEOUT_RANGE = (1, 900)
-INITIALIZER_TIMEOUT_RANGE = (1, 300)
+
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "CREDENTIAL_ENV",
+    "DEFAULT_HANDLER",
+    "DEFAULT_RUNTIME",
+    "INITIALIZER_TIMEOUT_RANGE",
+    "MEMORY_SIZES",
+    "RUNTIMES",
+    "TIMEOUT_RANGE",
+    "ConfigError",
+    "FunctionConfig",
+    "check_entry",
+    "load_config",
+    "read_env_file",
+    "split_entry",
+]
 # Environment variables that supply the agency's credentials locally (never written to the log).
 CREDENTIAL_ENV = {
     "accessKey": "FGLOCAL_SECURITY_ACCESS_KEY",
@@ -68,6 +87,7 @@ class FunctionConfig:
         "initializer_timeout",
         "memory_size",
         "project_id",
+        "python",
         "runtime",
         "timeout",
         "user_data",
@@ -91,6 +111,7 @@ class FunctionConfig:
         project_id: str = "",
         credentials: Optional[Dict[str, str]] = None,
         config_file: Optional[Any] = None,
+        python: Optional[str] = None,
     ) -> None:
         self.code_dir = os.fspath(code_root)  # absolute path of the code root, as a str
         self.handler = handler
@@ -107,6 +128,8 @@ class FunctionConfig:
         self.project_id = project_id
         self.credentials = dict(credentials or {})
         self.config_file = None if config_file is None else os.fspath(config_file)
+        # Local only: the interpreter fglocal.json names for this machine (never packaged).
+        self.python = python
 
     @property
     def code_root(self) -> Path:
@@ -140,27 +163,35 @@ class FunctionConfig:
     @property
     def runtime_python(self) -> Tuple[int, int]:
         """The (major, minor) Python version of the configured cloud runtime."""
-        major, minor = self.runtime[len("python") :].split(".")
-        return int(major), int(minor)
+        return runtime_version(self.runtime)
 
 
-# JSON field name -> (dataclass field, expected type(s), description for errors)
-_FIELDS: Dict[str, Tuple[str, Any, str]] = {
-    "handler": ("handler", str, "an entry such as 'index.handler'"),
-    "initializer": ("initializer", (str, type(None)), "an entry such as 'index.initializer', or null"),
-    "initializerTimeout": ("initializer_timeout", int, "whole seconds, 1-300"),
-    "runtime": ("runtime", str, "one of " + ", ".join(RUNTIMES)),
-    "memorySize": ("memory_size", int, "MB, one of " + ", ".join(map(str, MEMORY_SIZES))),
-    "timeout": ("timeout", (int, float), "seconds, 1-900"),
-    "userData": ("user_data", dict, "an object of string values"),
-    "functionName": ("function_name", str, "a string"),
-    "version": ("version", str, "a string"),
-    "alias": ("alias", str, "a string"),
-    "app": ("app", str, "a string"),
-    "projectId": ("project_id", str, "a string"),
-    "credentials": ("credentials", dict, "an object with accessKey, secretKey, securityToken, token"),
+# JSON field name -> (FunctionConfig attribute, expected JSON type(s), description for errors), from
+# the contract; the fields load_config reads itself (codeUri, envFile, ...) are in _OTHER_FIELDS.
+_JSON_TYPES: Dict[str, Any] = {
+    "string": str,
+    "null": type(None),
+    "integer": int,
+    "number": (int, float),
+    "object": dict,
 }
-_OTHER_FIELDS = ("codeUri", "envFile", "$schema", "description")
+
+
+def _python_types(json_type: Any) -> Any:
+    names = json_type if isinstance(json_type, list) else [json_type]
+    kinds: Tuple[Any, ...] = ()
+    for name in names:
+        kind = _JSON_TYPES[name]
+        kinds += kind if isinstance(kind, tuple) else (kind,)
+    return kinds[0] if len(kinds) == 1 else kinds
+
+
+_FIELDS: Dict[str, Tuple[str, Any, str]] = {
+    name: (spec["attr"], _python_types(spec["schema"]["type"]), spec["expected"])
+    for name, spec in FIELDS.items()
+    if spec["attr"]
+}
+_OTHER_FIELDS = tuple(name for name, spec in FIELDS.items() if not spec["attr"])
 
 
 def load_config(

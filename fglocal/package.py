@@ -29,6 +29,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
+from fglocal.contract import entry_files
 from fglocal.stdlib import find_shadowing_modules
 
 MB = 1024 * 1024
@@ -213,9 +214,7 @@ def collect_files(
 
 def entry_file_problem(entry: str, arcnames: Set[str], field: str = "handler") -> Optional[str]:
     """Explain the refusal when the file an entry (``index.handler``) names is not at the zip's root."""
-    module = entry.rpartition(".")[0]
-    base = module.replace(".", "/")
-    candidates = (base + ".py", base + "/__init__.py", base + ".pyc")
+    candidates = entry_files(entry)
     if any(c in arcnames for c in candidates):
         return None
     return (

@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
+from fglocal.contract import DEFAULT_RUNTIME, runtime_version
 from server import __version__
 from server.analysis import config_checks, diagnostics
 from server.analysis.context_inference import ScopeIndex
@@ -138,9 +139,7 @@ class FunctionGraphLanguageServer(LanguageServer):
     def _resolve_module(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
         project = self.project_of(uri)
         if project is None:
-            runtime = self.settings.runtime or "python3.9"
-            major, minor = runtime[len("python") :].split(".")
-            return None, ModuleContext(runtime=(int(major), int(minor)))
+            return None, ModuleContext(runtime=runtime_version(self.settings.runtime or DEFAULT_RUNTIME))
         path_text = to_fs_path(uri)
         return project, project.module_context(Path(path_text or "."))
 

@@ -21,6 +21,7 @@ from fglocal.config import (
     load_config,
     split_entry,
 )
+from fglocal.contract import runtime_version
 from server.analysis.model import ModuleContext, Roles
 from server.settings import Settings
 
@@ -47,8 +48,7 @@ class Project:
     @property
     def runtime_version(self) -> Tuple[int, int]:
         """(major, minor) of the configured runtime."""
-        major, minor = self.runtime[len("python") :].split(".")
-        return int(major), int(minor)
+        return runtime_version(self.runtime)
 
     def module_name(self, path: Path) -> str:
         """The dotted module name of ``path`` relative to the code root, "" when outside it."""

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Iterator, List, Optional, Sequence, Tuple
 
+from fglocal.contract import entry_files
 from server.analysis.model import ERROR, Edit, Finding, Fix, Span
 from server.analysis.parsing import node_span
 
@@ -209,13 +210,13 @@ def missing_entry_files(
     found = []
     files = set(py_files)
     for role, entry in entries:
-        module = entry.rpartition(".")[0]
-        path = module.replace(".", "/")
-        if path + ".py" in files or path + "/__init__.py" in files:
+        candidates = entry_files(entry)
+        if candidates[0] in files or candidates[1] in files:
             continue
         message = (
-            "The %s entry '%s' names %s.py, which does not exist in the code folder %s. Create it, or "
-            "change '%s' (fglocal.json or the functiongraph settings)." % (role, entry, path, code_root, role)
+            "The %s entry '%s' names %s, which does not exist in the code folder %s. Create it, or "
+            "change '%s' (fglocal.json or the functiongraph settings)."
+            % (role, entry, candidates[0], code_root, role)
         )
         found.append((role, entry, message))
     return found

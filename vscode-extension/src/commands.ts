@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, toolEnvironment } from './bundle';
+import { DEFAULT_HANDLER, DEFAULT_MEMORY_SIZE, DEFAULT_TIMEOUT } from './contract.generated';
 import { CONFIG_FILE_NAME, DEFAULT_RUNTIME, FunctionFolder, isInside, launchConfiguration } from './functionConfig';
 import { functionFor, resolveTarget, shortPath, Target } from './functions';
 import { errorMessage, log } from './log';
@@ -141,12 +142,12 @@ async function openFunctionConfig(arg: unknown): Promise<void> {
   const folder = fn?.functionDir ?? vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
   if (folder === undefined) return;
   const create = await vscode.window.showInformationMessage(
-    `There is no ${CONFIG_FILE_NAME} in ${path.basename(folder)}: the defaults apply (handler index.handler, runtime ${DEFAULT_RUNTIME}, 128 MB, 3 s).`,
+    `There is no ${CONFIG_FILE_NAME} in ${path.basename(folder)}: the defaults apply (handler ${DEFAULT_HANDLER}, runtime ${DEFAULT_RUNTIME}, ${DEFAULT_MEMORY_SIZE} MB, ${DEFAULT_TIMEOUT} s).`,
     `Create ${CONFIG_FILE_NAME}`,
   );
   if (!create) return;
   const file = path.join(folder, CONFIG_FILE_NAME);
-  const config = { handler: fn?.handler ?? 'index.handler', runtime: fn?.runtime ?? DEFAULT_RUNTIME, memorySize: 128, timeout: 3, userData: {} };
+  const config = { handler: fn?.handler ?? DEFAULT_HANDLER, runtime: fn?.runtime ?? DEFAULT_RUNTIME, memorySize: DEFAULT_MEMORY_SIZE, timeout: DEFAULT_TIMEOUT, userData: {} };
   fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { flag: 'wx' });
   await vscode.window.showTextDocument(vscode.Uri.file(file));
 }

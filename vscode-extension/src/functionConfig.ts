@@ -3,11 +3,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const CONFIG_FILE_NAME = 'fglocal.json';
-export const DEFAULT_HANDLER = 'index.handler';
-export const DEFAULT_RUNTIME = 'python3.9';
-export const RUNTIMES = ['python2.7', 'python3.6', 'python3.9', 'python3.10', 'python3.12'] as const;
-const ENTRY = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+import { CONFIG_FILE_NAME, DEFAULT_HANDLER, DEFAULT_RUNTIME, ENTRY_PATTERN, RUNTIMES, entryFiles } from './contract.generated';
+
+// The function contract comes from fglocal/contract.py (generated into contract.generated.ts).
+export { CONFIG_FILE_NAME, DEFAULT_HANDLER, DEFAULT_RUNTIME, RUNTIMES };
+const ENTRY = ENTRY_PATTERN;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A function folder as the tools see it. */
@@ -170,8 +170,7 @@ export function moduleForFile(codeRoot: string, file: string): string | undefine
 
 /** The file an entry's module lives in (`index.handler` → `<codeRoot>/index.py`). */
 export function fileForEntry(codeRoot: string, entry: string): string {
-  const module = entry.slice(0, entry.lastIndexOf('.'));
-  return path.join(codeRoot, ...module.split('.')) + '.py';
+  return path.join(codeRoot, ...entryFiles(entry)[0].split('/'));
 }
 
 /** True when `source` defines a top-level function `name`. */
