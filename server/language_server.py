@@ -223,7 +223,7 @@ class FunctionGraphLanguageServer(LanguageServer):
             return []
         return config_checks.module_entry_findings(
             lines[0] if lines else "",
-            _entries(project),
+            [(role, entry) for role, entry in _entries(project) if role in project.explicit_entries],
             project.entries_from_file,
             (*project.py_files, module.module_file),  # the open document counts, saved or not
             str(project.code_root),
@@ -249,6 +249,7 @@ class FunctionGraphLanguageServer(LanguageServer):
             project.entries_from_file,
             project.py_files,
             str(project.code_root),
+            project.shaped_entries,
         )
         findings = [f for f in findings if f.code in enabled]
         diagnostics_ = [to_diagnostic(document, f) for f in findings]

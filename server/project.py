@@ -22,11 +22,14 @@ from fglocal.config import (
     split_entry,
 )
 from fglocal.contract import runtime_version
+from server.analysis.entries import infer_entries
 from server.analysis.model import ModuleContext, Roles
 from server.settings import Settings
 
 MAX_FILES = 5000
 MAX_DEPTH = 4
+MAX_SCANNED_MODULES = 200  # top-level modules read to infer the entry
+MAX_MODULE_BYTES = 1_000_000
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
 
 
@@ -44,6 +47,13 @@ class Project:
     config_error: Optional[ConfigError] = None
     folder_entries: Tuple[Tuple[str, bool], ...] = ()
     py_files: Tuple[str, ...] = field(default=(), repr=False)
+    explicit_entries: Tuple[str, ...] = ()  # which of handler/initializer a config file or setting set
+    shaped_entries: Tuple[str, ...] = ()  # handler-shaped functions of the top-level modules, best first
+
+    @property
+    def candidates(self) -> Tuple[str, ...]:
+        """The inferred handler entries, best first; none when a config file or setting names it."""
+        return () if "handler" in self.explicit_entries else self.shaped_entries
 
     @property
     def runtime_version(self) -> Tuple[int, int]:
@@ -62,26 +72,43 @@ class Project:
         return ".".join(parts)
 
     def module_context(self, path: Path) -> ModuleContext:
-        """What the analysis needs to know about the module at ``path``."""
+        """What the analysis needs to know about the module at ``path``.
+
+        The function an entry names is checked in its module; in every other top-level module of the
+        code folder, a top-level function with the entry's function name is checked the same way.
+        """
         module = self.module_name(path)
-        handler_module, handler_name = split_entry(self.handler)
-        roles = Roles(
-            handler=handler_name if module and module == handler_module else None,
-            initializer=None,
+        entry_roles: List[str] = []
+        names: List[Optional[str]] = []
+        for role, entry in (("handler", self.handler), ("initializer", self.initializer)):
+            if not entry:
+                names.append(None)
+                continue
+            entry_module, function = split_entry(entry)
+            if module and module == entry_module:
+                entry_roles.append(role)
+                names.append(function)
+            else:
+                names.append(function if module and "." not in module else None)
+        candidates = tuple(
+            function
+            for entry_module, function in (split_entry(c) for c in self.candidates)
+            if module and entry_module == module
         )
-        if self.initializer:
-            init_module, init_name = split_entry(self.initializer)
-            if module and module == init_module:
-                roles = Roles(roles.handler, init_name)
+        if candidates and "handler" not in entry_roles:
+            entry_roles.insert(0, "handler")
         relative = module.replace(".", "/") + ".py" if module else path.name
         return ModuleContext(
-            roles=roles,
+            roles=Roles(names[0], names[1]),
             runtime=self.runtime_version,
             module_name=module,
             module_file=relative,
             folder_entries=self.folder_entries,
             handler_entry=self.handler,
             initializer_entry=self.initializer,
+            entry_roles=tuple(entry_roles),
+            required_roles=tuple(r for r in entry_roles if r in self.explicit_entries),
+            candidates=candidates,
         )
 
 
@@ -90,14 +117,18 @@ def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Proje
 
     The nearest folder upwards (within its workspace folder) that has a fglocal.json; else the nearest
     that holds the handler's module (``index.py`` by default), so that a workspace of several function
-    folders works without configs; else the workspace folder (or the document's own folder).
+    folders works without configs; else the nearest whose modules define a handler-shaped function
+    (a function whose handler lives in ``startrds.py``); else the workspace folder (or the document's
+    own folder).
     """
     path = path.resolve()
     start = path.parent
     root = next((r for r in sorted(roots, key=lambda r: -len(str(r))) if _is_within(start, r)), None)
     handler_file = split_entry(settings.handler or DEFAULT_HANDLER)[0].replace(".", "/") + ".py"
     folder = with_handler = None
+    chain = []
     for candidate in [start, *start.parents]:
+        chain.append(candidate)
         if (candidate / CONFIG_FILE_NAME).is_file():
             folder = candidate
             break
@@ -105,9 +136,33 @@ def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Proje
             with_handler = candidate
         if root is not None and candidate == root:
             break
+    if folder is None and with_handler is None and not settings.handler:
+        folder = next((c for c in chain if infer_entries(read_modules(c))), None)
     if folder is None:
         folder = with_handler or (root if root is not None else start)
     return load_project(folder, settings)
+
+
+def read_modules(code_root: Path) -> List[Tuple[str, str]]:
+    """``(module name, text)`` of the top-level modules of ``code_root`` (regular files, size-capped)."""
+    modules: List[Tuple[str, str]] = []
+    try:
+        with os.scandir(code_root) as it:
+            names = sorted(e.name for e in it if e.name.endswith(".py") and e.is_file(follow_symlinks=False))
+    except OSError:
+        return modules
+    for name in names[:MAX_SCANNED_MODULES]:
+        module = name[:-3]
+        if not module.isidentifier():
+            continue
+        try:
+            with open(code_root / name, "rb") as handle:
+                data = handle.read(MAX_MODULE_BYTES + 1)
+        except OSError:
+            continue
+        if len(data) <= MAX_MODULE_BYTES:
+            modules.append((module, data.decode("utf-8", "replace")))
+    return modules
 
 
 def load_project(folder: Path, settings: Settings) -> Project:
@@ -133,15 +188,21 @@ def load_project(folder: Path, settings: Settings) -> Project:
         error = exc
     except OSError as exc:
         error = ConfigError("config file", str(exc))
+    explicit = list(from_file)
     if settings.handler:
         handler = settings.handler
         from_file = [k for k in from_file if k != "handler"]
+        explicit.append("handler")
     if settings.initializer:
         initializer = settings.initializer
         from_file = [k for k in from_file if k != "initializer"]
+        explicit.append("initializer")
     if settings.runtime in RUNTIMES:
         runtime = settings.runtime
     entries, py_files = list_folder(code_root)
+    shaped = infer_entries(read_modules(Path(code_root)))
+    if "handler" not in explicit:
+        handler = shaped[0] if shaped else DEFAULT_HANDLER
     return Project(
         folder=folder,
         code_root=code_root,
@@ -153,6 +214,8 @@ def load_project(folder: Path, settings: Settings) -> Project:
         config_error=error,
         folder_entries=entries,
         py_files=py_files,
+        explicit_entries=tuple(sorted(set(explicit))),
+        shaped_entries=shaped,
     )
 
 

@@ -15,8 +15,10 @@ from typing import List, Optional
 
 from lsprotocol import types
 
+from fglocal.config import CONFIG_FILE_NAME
 from server import __version__
-from server.analysis import codelens, completion, hover, signature_help
+from server.analysis import codelens, completion, entries, hover, signature_help
+from server.entry_edit import config_edit
 from server.language_server import FunctionGraphLanguageServer, guarded
 from server.lsp_convert import quick_fixes, to_completion_item, to_range
 from server.settings import SECTION
@@ -193,9 +195,43 @@ def on_signature_help(
 def on_code_action(
     ls: FunctionGraphLanguageServer, params: types.CodeActionParams
 ) -> Optional[List[types.CodeAction]]:
-    """Quick fixes carried by our diagnostics in the requested range."""
+    """Quick fixes of our diagnostics in the range, and "Set ... as this function's entry".
+
+    The latter on a handler-shaped function (or with an entry-not-found diagnostic); it writes
+    fglocal.json, creating it when missing.
+    """
     actions = quick_fixes(params.text_document.uri, list(params.context.diagnostics))
+    actions += _entry_actions(ls, params)
     return actions or None
+
+
+def _entry_actions(ls: FunctionGraphLanguageServer, params: types.CodeActionParams) -> List[types.CodeAction]:
+    document = ls.open_document(params.text_document.uri)
+    if document is None:
+        return []
+    project, module = ls.module_of(document.uri)
+    if project is None:
+        return []
+    missing = [d for d in params.context.diagnostics if d.code == "entry-not-found"]
+    choices = entries.entry_choices(
+        ls.lines_of(document), module, params.range.start.line, params.range.end.line, bool(missing)
+    )
+    config_file = project.config_file or project.folder / CONFIG_FILE_NAME
+    actions = []
+    for number, entry in enumerate(choices):
+        edit = config_edit(ls.workspace, config_file, "handler", entry)
+        if edit is None:
+            continue
+        actions.append(
+            types.CodeAction(
+                title=entries.entry_title(entry),
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=missing or None,
+                edit=edit,
+                is_preferred=(bool(missing) and number == 0) or None,
+            )
+        )
+    return actions
 
 
 @SERVER.feature(types.TEXT_DOCUMENT_CODE_LENS)

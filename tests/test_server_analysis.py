@@ -19,7 +19,13 @@ from server.analysis.text import char_column, split_lines
 from server.project import find_project, list_folder
 from server.settings import Settings, parse_settings
 
-HANDLER_MODULE = ModuleContext(roles=Roles(handler="handler"), module_name="index", module_file="index.py")
+HANDLER_MODULE = ModuleContext(
+    roles=Roles(handler="handler"),
+    module_name="index",
+    module_file="index.py",
+    entry_roles=("handler",),
+    required_roles=("handler",),
+)
 
 
 def codes_of(text: str, module: ModuleContext = HANDLER_MODULE) -> list:
@@ -163,7 +169,12 @@ def test_handler_signature_checks():
     assert codes_of("def handler(*args):\n    pass\n") == []
     assert codes_of("def handler(event, context, *, flag):\n    pass\n") == ["handler-signature"]
     assert codes_of("def handler():\n    pass\n") == ["handler-signature"]
-    initializer = ModuleContext(roles=Roles(initializer="init"), initializer_entry="index.init")
+    initializer = ModuleContext(
+        roles=Roles(initializer="init"),
+        initializer_entry="index.init",
+        entry_roles=("initializer",),
+        required_roles=("initializer",),
+    )
     assert codes_of("def init(context):\n    pass\n", initializer) == []
     assert codes_of("def init(a, b):\n    pass\n", initializer) == ["initializer-signature"]
     assert codes_of("def other():\n    pass\n", initializer) == ["entry-not-found"]
@@ -216,6 +227,7 @@ def test_shadowing_package_and_own_module_name():
         roles=Roles(handler="handler"),
         module_name="index",
         folder_entries=(("logging.py", False), ("test.py", False)),
+        entry_roles=("handler",),
     )
     findings = analyze("def handler(event, context):\n    return 1\n", entry)
     assert [(f.code, f.span.line) for f in findings] == [("stdlib-shadowing", 0)]

@@ -32,11 +32,9 @@ def lens_targets(lines: Sequence[str], module: ModuleContext) -> List[LensTarget
         if header is None:
             continue
         span = Span(number, header.name_col, number, header.name_col + len(header.name))
-        if header.name == module.roles.initializer:
+        if header.name == module.roles.initializer and INITIALIZER in module.entry_roles:
             targets.append(LensTarget(span, INITIALIZER, module.handler_entry, module.initializer_entry))
-        elif header.name == module.roles.handler:
-            targets.append(LensTarget(span, HANDLER, module.handler_entry, module.initializer_entry))
-        elif is_handler_like(header) and module.module_name:
-            entry = "%s.%s" % (module.module_name, header.name)
+        elif header.name == module.roles.handler or (is_handler_like(header) and module.module_name):
+            entry = module.entry_for(HANDLER, header.name)
             targets.append(LensTarget(span, HANDLER, entry, module.initializer_entry))
     return targets

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import List, Optional, Sequence, Tuple
 
+from server.analysis.entries import entry_title
 from server.analysis.entry_checks import json_key_span, json_value_span, missing_entry_files
-from server.analysis.model import ERROR, Finding, Span
+from server.analysis.model import ERROR, Edit, Finding, Fix, Span
 
 
 def config_file_findings(
@@ -15,8 +17,13 @@ def config_file_findings(
     entries_from_file: Sequence[str],
     py_files: Sequence[str],
     code_root: str,
+    candidates: Sequence[str] = (),
 ) -> List[Finding]:
-    """Findings placed in fglocal.json: its own error (field, message), and entries set there that name no file."""
+    """Findings placed in fglocal.json: its own error (field, message), and entries set there that name no file.
+
+    A missing handler module gets a quick fix per ``candidates`` entry (handler-shaped functions of
+    the folder's modules).
+    """
     first_line = Span(0, 0, 0, len(text.split("\n", 1)[0]))
     findings = []
     if error is not None:
@@ -27,9 +34,12 @@ def config_file_findings(
         )
     for role, _entry, message in missing_entry_files(entries, py_files, code_root):
         if role in entries_from_file:
-            findings.append(
-                Finding(json_value_span(text, role) or first_line, ERROR, "entry-not-found", message)
+            value = json_value_span(text, role)
+            fixes = tuple(
+                Fix(entry_title(c), (Edit(value or first_line, json.dumps(c)),), i == 0)
+                for i, c in enumerate(candidates if role == "handler" and value else ())
             )
+            findings.append(Finding(value or first_line, ERROR, "entry-not-found", message, fixes))
     return findings
 
 

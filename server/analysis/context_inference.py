@@ -216,10 +216,20 @@ def _params_from_text(header: str) -> List[Param]:
     return params
 
 
+def handler_shaped(name: str, positional: Sequence[str]) -> bool:
+    """Whether a function has the handler shape: two positional parameters, and an event-like first name.
+
+    The first parameter named like an event (``event``, ``evt``) or the function named like a handler
+    (``handler``, ``main_handler``).
+    """
+    if len(positional) != 2:
+        return False
+    return positional[0] in EVENT_NAMES or name.lower().endswith("handler")
+
+
 def is_handler_like(header: FunctionHeader) -> bool:
-    """Whether the header has the handler shape ``(event, context)`` by its first parameter's name."""
-    positional = header.positional
-    return len(positional) == 2 and positional[0].name in EVENT_NAMES
+    """Whether the header has the handler shape (see :func:`handler_shaped`)."""
+    return handler_shaped(header.name, [p.name for p in header.positional])
 
 
 def context_params(header: FunctionHeader, roles: Roles) -> Dict[str, str]:

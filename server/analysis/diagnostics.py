@@ -6,7 +6,7 @@ import ast
 from typing import Collection, List, Optional
 
 from server.analysis import entry_checks, runtime_checks
-from server.analysis.context_inference import EVENT_NAMES, ScopeIndex
+from server.analysis.context_inference import ScopeIndex, handler_shaped
 from server.analysis.model import Finding, ModuleContext
 from server.analysis.parsing import parse_module
 from server.analysis.return_checks import check_handler_returns
@@ -68,18 +68,25 @@ def _entry_findings(
     tree: ast.Module, lines: List[str], module: ModuleContext, complete: bool
 ) -> List[Finding]:
     findings: List[Finding] = []
-    roles = (
+    roles = [
         (entry_checks.HANDLER, module.roles.handler, module.handler_entry),
         (entry_checks.INITIALIZER, module.roles.initializer, module.initializer_entry or ""),
-    )
+    ]
+    roles += [
+        (entry_checks.HANDLER, name, module.entry_for(entry_checks.HANDLER, name))
+        for name in module.candidates
+        if name != module.roles.handler
+    ]
     for role, name, entry in roles:
         if not name:
             continue
         found = entry_checks.check_entry_function(
             tree, lines, role, name, entry, module.module_file or "this module"
         )
-        # A module that did not parse whole may define the function in the part that was skipped.
-        findings += [f for f in found if complete or f.code != "entry-not-found"]
+        # Only an entry a config names explicitly must exist; a module that did not parse whole may
+        # define the function in the part that was skipped.
+        required = complete and role in module.required_roles
+        findings += [f for f in found if required or f.code != "entry-not-found"]
     return findings
 
 
@@ -93,7 +100,6 @@ def _return_findings(nodes: TreeIndex, lines: List[str], module: ModuleContext) 
         if not isinstance(node, ast.FunctionDef):
             continue
         positional = list(node.args.posonlyargs) + list(node.args.args)
-        handler_like = len(positional) == 2 and positional[0].arg in EVENT_NAMES
-        if node.name == module.roles.handler or handler_like:
+        if node.name == module.roles.handler or handler_shaped(node.name, [a.arg for a in positional]):
             findings += check_handler_returns(node, nodes.scope_nodes[node], lines, json_imported)
     return findings

@@ -81,8 +81,22 @@ class ModuleContext:
     folder_entries: Tuple[Tuple[str, bool], ...] = ()  # (name, is_dir) of the code root
     handler_entry: str = "index.handler"
     initializer_entry: Optional[str] = None
+    # Roles whose entry (configured or inferred) names this module; ``roles`` may name functions of
+    # other modules too (every handler of the folder is checked), these are the runtime's entry.
+    entry_roles: Tuple[str, ...] = ()
+    # Roles whose entry a config file or setting names explicitly: a missing function is an error.
+    required_roles: Tuple[str, ...] = ()
+    # Functions of this module inferred as candidate entries (no config names the handler).
+    candidates: Tuple[str, ...] = ()
 
     @property
     def is_entry_module(self) -> bool:
-        """Whether the config names a function of this module as handler or initializer."""
-        return bool(self.roles.handler or self.roles.initializer)
+        """Whether an entry (configured or inferred) names a function of this module."""
+        return bool(self.entry_roles)
+
+    def entry_for(self, role: str, name: str) -> str:
+        """The entry that runs function ``name`` of this module in ``role``."""
+        configured = self.handler_entry if role == "handler" else self.initializer_entry
+        if role in self.entry_roles and configured and configured.rpartition(".")[2] == name:
+            return configured
+        return "%s.%s" % (self.module_name, name) if self.module_name else configured or name

@@ -215,12 +215,23 @@ class SdkChecker:
 
 
 def _reveals_nothing(node: ast.AST) -> bool:
-    """Expressions that use a secret without exposing it: ``bool(ak)``, ``len(ak)``, ``ak == ""``, ``not ak``."""
+    """Expressions that use a secret without exposing it.
+
+    ``bool(ak)``, ``len(ak)``, ``ak == ""``, ``not ak``; and objects built from one: a class called
+    with it (``BasicCredentials(ak, sk)``) or a builder step (``.with_credentials(credentials)``), whose
+    value is a client or a credentials object, not the secret's text.
+    """
     if isinstance(node, (ast.Compare, ast.Lambda)):
         return True
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return True
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCTIONS
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if isinstance(func, ast.Name) and name in _SAFE_FUNCTIONS:
+        return True
+    return bool(name) and (name[0].isupper() or name.startswith("with_"))
 
 
 def check_sdk_use(tree: TreeIndex, lines: Sequence[str], index: ScopeIndex) -> List[Finding]:
