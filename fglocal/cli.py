@@ -77,9 +77,7 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     """The parser: invoke plus (unless ``plugins`` is False) whichever plug-in commands are installed."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
+    parser = _parser_class()(
         prog="fglocal",
         description="Run Huawei Cloud FunctionGraph Python functions locally, as the platform does.",
     )
@@ -106,6 +104,25 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
             continue
         module.register(subparsers)
     return parser
+
+
+def hide_values(text: str) -> str:
+    """``text`` with what follows each ``=`` in it hidden: ``--user-data=KEY=...`` (it may be a secret)."""
+    import re
+
+    return re.sub(r"=[^\s,]*", "=...", text)
+
+
+def _parser_class() -> type:
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        """argparse, whose errors never repeat the text after an '=' (``KEY=VALUE`` user data)."""
+
+        def error(self, message: str) -> Any:
+            super().error(hide_values(message))
+
+    return Parser
 
 
 def parse_invoke_fast(argv: List[str]) -> Optional[Any]:
@@ -150,17 +167,21 @@ def parse_invoke_fast(argv: List[str]) -> Optional[Any]:
 
 def load_function_config(args: Any, handler: Optional[str] = None) -> Any:
     """The function config from the config file and the command-line overrides."""
-    from fglocal.config import ConfigError, load_config, read_env_file
+    from fglocal.config import ConfigError, load_config, read_env_file, user_data_key_problem
 
     try:
         config = load_config(args.code_dir, args.config)
         user_data = dict(config.user_data)
         if args.env_file:
             user_data.update(read_env_file(args.env_file, field_name="--env-file"))
-        for item in args.user_data:
+        for number, item in enumerate(args.user_data, 1):
+            # Messages say which --user-data is wrong, never what it holds (it may be a secret).
             key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise UsageError(f"--user-data expects KEY=VALUE, got {item!r}")
+            if not sep:
+                raise UsageError(f"--user-data #{number} expects KEY=VALUE and has no '='")
+            problem = user_data_key_problem(key)
+            if problem:
+                raise UsageError(f"--user-data #{number}: the key {problem}")
             user_data[key] = value
         return config.with_overrides(
             handler=handler,
@@ -216,7 +237,7 @@ def run_invoke(args: Any) -> int:
     """``fglocal invoke``: run the events on one warm instance and print each result."""
     entries = [t for t in args.targets if t != "-"]
     if len(entries) > 1:
-        raise UsageError("give one handler entry, got {}".format(", ".join(entries)))
+        raise UsageError("give one handler entry, got {}".format(hide_values(", ".join(entries))))
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     config = load_function_config(args, entries[0] if entries else None)

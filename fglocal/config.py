@@ -22,13 +22,14 @@ from fglocal.contract import (
     TIMEOUT_RANGE,
     runtime_version,
 )
+from fglocal.printable import printable
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs the cold start ~3 ms. mypy treats any
 # name TYPE_CHECKING as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, Dict, Mapping, Optional, Tuple
+    from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 
 __all__ = [
@@ -54,8 +55,10 @@ CREDENTIAL_ENV = {
     "securityToken": "FGLOCAL_SECURITY_TOKEN",
     "token": "FGLOCAL_TOKEN",
 }
-_IDENTIFIER_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_LETTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_IDENTIFIER_START = _LETTERS | {"_"}
 _IDENTIFIER_CHARS = _IDENTIFIER_START | set("0123456789")
+_ENV_NAME_CHARS = _IDENTIFIER_CHARS  # user-data keys: the platform's rule (letters, digits, _)
 
 
 class ConfigError(ValueError):
@@ -147,7 +150,9 @@ class FunctionConfig:
         return isinstance(other, FunctionConfig) and self._fields() == other._fields()
 
     def __repr__(self) -> str:
-        shown = {k: v for k, v in self._fields().items() if k != "credentials"}  # never show secrets
+        # Never show secrets: credentials are left out, user data shows its keys only.
+        shown = {k: v for k, v in self._fields().items() if k != "credentials"}
+        shown["user_data"] = {key: "***" for key in self.user_data}
         return "FunctionConfig(%s)" % ", ".join("%s=%r" % item for item in sorted(shown.items()))
 
     def with_overrides(self, **overrides: Any) -> FunctionConfig:
@@ -192,6 +197,8 @@ _FIELDS: Dict[str, Tuple[str, Any, str]] = {
     if spec["attr"]
 }
 _OTHER_FIELDS = tuple(name for name, spec in FIELDS.items() if not spec["attr"])
+# Fields whose values are never shown in a message: they hold credentials or user data.
+_SECRET_FIELDS = ("userData", "credentials")
 
 
 def load_config(
@@ -214,7 +221,8 @@ def load_config(
     source = path if data or config_file else ""
     unknown = sorted(set(data) - set(_FIELDS) - set(_OTHER_FIELDS))
     if unknown:
-        raise ConfigError(unknown[0], "unknown field (known: {})".format(", ".join(sorted(_FIELDS))), source)
+        known = ", ".join(sorted(_FIELDS))
+        raise ConfigError(printable(unknown[0]), f"unknown field (known: {known})", source)
 
     values: Dict[str, Any] = {}
     for key, (attr, kind, description) in _FIELDS.items():
@@ -222,8 +230,14 @@ def load_config(
             continue
         value = data[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise ConfigError(key, f"expected {description}, got {json.dumps(value)}", source)
+            # Never the value itself for the fields that hold secrets: only what kind of value it is.
+            got = _kind_of(value) if key in _SECRET_FIELDS else _shown_value(value)
+            raise ConfigError(key, f"expected {description}, got {got}", source)
         values[attr] = value
+    if "user_data" in values:
+        check_user_data(values["user_data"], "userData", source)
+    if "credentials" in values:
+        _check_credentials(values["credentials"], source)
 
     root_dir = os.path.dirname(path) if data else base
     code_uri = data.get("codeUri", ".")
@@ -253,48 +267,255 @@ def load_config(
 
 
 def read_env_file(path: Any, field_name: str = "envFile") -> Dict[str, str]:
-    """Parse a ``KEY=VALUE`` file (``#`` comments, optional quotes, optional ``export``)."""
+    """Read a dotenv file of user data (the syntax of python-dotenv and docker compose; see README)."""
     try:
-        with open(path, encoding="utf-8") as env_file:
-            text = env_file.read()
+        with open(path, "rb") as env_file:
+            data = env_file.read()
     except OSError as exc:
-        raise ConfigError(field_name, f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(field_name, f"cannot read {printable(os.fspath(path))}: {exc.strerror}") from None
+    return parse_env_text(_decode_utf8(data, field_name, path), field_name, os.fspath(path))
+
+
+def _decode_utf8(data: bytes, field_name: str, path: Any) -> str:
+    """The text of a file's bytes (UTF-8, a BOM allowed); the error names the line, never the text."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+    # Raised outside the except block: the decode error holds the file's bytes.
+    raise ConfigError(field_name, f"{printable(os.fspath(path))} is not UTF-8 text (line {line})")
+
+
+class _EnvLine:
+    """A cursor over a dotenv text: where it is, which line it is on."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def take(self) -> str:
+        char = self.peek()
+        self.pos += 1
+        if char == "\n":
+            self.line += 1
+        return char
+
+    def skip_blanks(self) -> None:
+        while self.peek() in (" ", "\t", "\r", "\f", "\v"):
+            self.pos += 1
+
+    def rest_of_line(self) -> str:
+        end = self.text.find("\n", self.pos)
+        end = len(self.text) if end < 0 else end
+        rest = self.text[self.pos : end]
+        self.pos = end
+        return rest
+
+
+# Escapes inside double quotes, as python-dotenv decodes them; any other backslash is kept as written.
+_DOUBLE_QUOTE_ESCAPES = {
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+}
+
+
+def parse_env_text(text: str, field_name: str = "envFile", source: str = "") -> Dict[str, str]:
+    """Parse dotenv text into user data; errors name the line and what is wrong, never a value."""
     result: Dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
+    text = text.replace("\r\n", "\n")  # read as text files are: a CRLF file means what an LF one does
+    cursor = _EnvLine(text)
+    where = f" of {printable(source)}" if source else ""
+
+    def fail(line: int, problem: str) -> ConfigError:
+        return ConfigError(field_name, f"line {line}{where}: {problem}")
+
+    while cursor.pos < len(text):
+        cursor.skip_blanks()
+        line = cursor.line
+        char = cursor.peek()
+        if char in ("\n", ""):
+            cursor.take()
             continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if (
-            not sep
-            or not key
-            or key[0] not in _IDENTIFIER_START
-            or not set(key) <= _IDENTIFIER_CHARS | {".", "-"}
-        ):
-            raise ConfigError(field_name, "line %d of %s is not KEY=VALUE" % (number, path))
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        if char == "#":
+            cursor.rest_of_line()
+            continue
+        if text.startswith("export", cursor.pos) and text[cursor.pos + 6 : cursor.pos + 7] in (" ", "\t"):
+            cursor.pos += 6
+            cursor.skip_blanks()
+        start = cursor.pos
+        while cursor.peek() not in ("=", "\n", "") and cursor.peek() not in " \t\r\f\v":
+            cursor.pos += 1
+        key = text[start : cursor.pos]
+        cursor.skip_blanks()
+        if cursor.peek() != "=":
+            if not key:
+                raise fail(line, "expected KEY=VALUE")
+            raise fail(line, "expected KEY=VALUE (write KEY= for an empty value)")
+        cursor.take()
+        problem = user_data_key_problem(key)
+        if problem:
+            raise fail(line, f"the key {problem}")
+        after_equals = cursor.pos
+        cursor.skip_blanks()
+        quote = cursor.peek()
+        if quote in ("'", '"'):
+            cursor.take()
+            value = _quoted_value(cursor, quote)
+            if value is None:
+                raise fail(line, f"the {'single' if quote == chr(39) else 'double'} quote is never closed")
+            after = cursor.rest_of_line().strip()
+            if after and not after.startswith("#"):
+                raise fail(cursor.line, "unexpected text after the closing quote (quote the whole value)")
+        else:
+            blank_before = cursor.pos > after_equals
+            value = cursor.rest_of_line()
+            value = _strip_inline_comment(value, blank_before).rstrip()
+        if "\0" in value:
+            raise fail(line, f"the value of {key} holds a NUL character, which no environment can hold")
         result[key] = value
     return result
 
 
+def _quoted_value(cursor: _EnvLine, quote: str) -> Optional[str]:
+    """The value up to the closing ``quote`` (lines included); None when the quote is never closed."""
+    out: List[str] = []
+    while True:
+        char = cursor.take()
+        if char == "":
+            return None
+        if char == quote:
+            return "".join(out)
+        if char == "\\":
+            following = cursor.peek()
+            if quote == "'" and following in ("'", "\\"):
+                out.append(cursor.take())  # python-dotenv: \' and \\ inside single quotes
+                continue
+            if quote == '"' and following in _DOUBLE_QUOTE_ESCAPES:
+                out.append(_DOUBLE_QUOTE_ESCAPES[cursor.take()])
+                continue
+        out.append(char)
+
+
+def _strip_inline_comment(value: str, blank_before: bool) -> str:
+    """An unquoted value without its `` # comment``: a ``#`` after whitespace starts one."""
+    if value.startswith("#") and blank_before:
+        return ""  # KEY= # comment (the blanks after '=' were skipped); KEY=#1 keeps its '#'
+    for index in range(1, len(value)):
+        if value[index] == "#" and value[index - 1] in " \t":
+            return value[:index]
+    return value
+
+
 def _read_json_object(path: str) -> Dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as config_file:
-            text = config_file.read()
+        with open(path, "rb") as config_file:
+            raw = config_file.read()
     except OSError as exc:
-        raise ConfigError("config file", f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError("config file", f"cannot read {printable(path)}: {exc.strerror}") from None
+    text = _decode_utf8(raw, "config file", path)
+    problem = ""
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError("config file", f"{path} is not valid JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        # Where and what, from the decoder's fields: never the offending text (it may be a secret).
+        problem = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+    except RecursionError:
+        problem = "nested too deeply"
+    if problem:
+        raise ConfigError("config file", f"{printable(path)} is not valid JSON: {problem}")
     if not isinstance(data, dict):
-        raise ConfigError("config file", f"{path} must hold a JSON object")
+        raise ConfigError("config file", f"{printable(path)} must hold a JSON object")
     return data
+
+
+def _kind_of(value: Any) -> str:
+    """What kind of JSON value ``value`` is (for messages that must not show it)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "a " + type(value).__name__
+
+
+def _shown_value(value: Any) -> str:
+    """A value of a non-secret field as a message shows it: scalars as JSON, containers by kind."""
+    if isinstance(value, (dict, list, tuple)):
+        return _kind_of(value)
+    text = json.dumps(value, default=repr)
+    return printable(text if len(text) <= 80 else text[:77] + "...")
+
+
+def user_data_key_problem(key: Any) -> str:
+    """What is wrong with ``key`` as a user-data (environment variable) name, or "" when nothing.
+
+    The platform's rule: letters, digits and underscores, starting with a letter. The description
+    never repeats the key (a mistyped line can put a secret there); callers say where it is.
+    """
+    if not isinstance(key, str):
+        return f"is {_kind_of(key)}, not a name"
+    if not key:
+        return "is empty"
+    if "=" in key:
+        return "contains '=', which cannot be in an environment variable name"
+    if "\0" in key:
+        return "contains a NUL character"
+    if key[0] not in _LETTERS or not set(key) <= _ENV_NAME_CHARS:
+        return (
+            "is not an environment variable name: FunctionGraph accepts letters, digits and "
+            "underscores, starting with a letter"
+        )
+    return ""
+
+
+def check_user_data(user_data: Any, field_name: str = "userData", source: str = "") -> None:
+    """Raise :class:`ConfigError` unless ``user_data`` maps names to strings an environment can hold."""
+    if not isinstance(user_data, dict):
+        raise ConfigError(
+            field_name, f"expected an object of string values, got {_kind_of(user_data)}", source
+        )
+    for number, (key, value) in enumerate(user_data.items(), 1):
+        problem = user_data_key_problem(key)
+        if problem:
+            raise ConfigError(field_name, f"key #{number} {problem}", source)
+        if not isinstance(value, str):
+            raise ConfigError(
+                field_name, f"the value of {key} must be a string, got {_kind_of(value)}", source
+            )
+        if "\0" in value:
+            raise ConfigError(
+                field_name, f"the value of {key} holds a NUL character, which no environment can hold", source
+            )
+
+
+def _check_credentials(credentials: Any, source: str) -> None:
+    if not isinstance(credentials, dict):
+        raise ConfigError("credentials", f"expected an object, got {_kind_of(credentials)}", source)
+    known = ", ".join(CREDENTIAL_ENV)
+    for number, (key, value) in enumerate(credentials.items(), 1):
+        if key not in CREDENTIAL_ENV:
+            raise ConfigError("credentials", f"key #{number} is not one of {known}", source)
+        if not isinstance(value, str):
+            raise ConfigError("credentials", f"{key} must be a string, got {_kind_of(value)}", source)
 
 
 def _validated(config: FunctionConfig, source: str) -> FunctionConfig:
@@ -315,23 +536,20 @@ def _validated(config: FunctionConfig, source: str) -> FunctionConfig:
     if not low <= config.initializer_timeout <= high:
         message = "expected %d-%d seconds, got %r" % (low, high, config.initializer_timeout)
         raise ConfigError("initializerTimeout", message, source)
-    for key, value in config.user_data.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise ConfigError(
-                "userData", f"value of {key!r} must be a string, got {json.dumps(value)}", source
-            )
-    for key, value in config.credentials.items():
-        if key not in CREDENTIAL_ENV or not isinstance(value, str):
-            raise ConfigError(
-                "credentials", "expected string fields {}".format(", ".join(CREDENTIAL_ENV)), source
-            )
+    check_user_data(config.user_data, "userData", source)
+    _check_credentials(config.credentials, source)
     return config
 
 
 def check_entry(entry: str, field_name: str = "handler", source: str = "") -> None:
     """Raise :class:`ConfigError` unless ``entry`` looks like ``file.function`` or ``pkg.file.function``."""
     if not isinstance(entry, str) or not _is_entry(entry):
-        message = f"expected 'file.function' (e.g. 'index.handler'), got {json.dumps(entry)}"
+        if isinstance(entry, str) and "=" in entry:
+            # KEY=VALUE where an entry belongs: user data given without its flag; never echo it.
+            got = "KEY=VALUE text (user data goes in --user-data or userData)"
+        else:
+            got = _shown_value(entry)
+        message = f"expected 'file.function' (e.g. 'index.handler'), got {got}"
         raise ConfigError(field_name, message, source)
 
 
