@@ -3,12 +3,16 @@
 import sys
 from typing import List, Optional
 
-from debug_adapter.debugpy_process import start_debugpy_adapter
+from debug_adapter.debugpy_process import debugpy_missing, start_debugpy_adapter
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Start debugpy's adapter first (it takes longest to load), then serve the editor."""
     args = sys.argv[1:] if argv is None else argv
+    missing = debugpy_missing()
+    if missing is not None:  # installed without the tools extra: say which to install, not a traceback
+        sys.stderr.write(missing + "\n")
+        return 2
     if args[:1] == ["--port"] and len(args) == 2 and args[1].isdigit():
         from debug_adapter.adapter import serve_tcp
 

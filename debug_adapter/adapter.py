@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any, Callable, Dict, Optional
 
+from debug_adapter.debugpy_process import debugpy_missing
 from debug_adapter.launch_config import LaunchError, parse_launch
 from debug_adapter.peer import Peer
 from debug_adapter.results import RESULT_EVENT, output_events
@@ -167,6 +168,10 @@ class Adapter:
             plan = parse_launch(arguments, default_folder=arguments.get("cwd") or os.getcwd())
         except LaunchError as exc:
             self.client.respond(request, error="Cannot launch the function: %s" % exc)
+            return
+        missing = None if plan.no_debug else debugpy_missing()
+        if missing is not None:
+            self.client.respond(request, error=missing)
             return
         if plan.no_debug:
             from debug_adapter.nodebug_run import NoDebugRun

@@ -6,6 +6,16 @@ import importlib.util
 import os
 import subprocess
 import sys
+from typing import Optional
+
+from fglocal.distribution import missing_tools
+
+DEBUGPY_MISSING = missing_tools("The FunctionGraph debug adapter", "debugpy")
+
+
+def debugpy_missing() -> Optional[str]:
+    """The one-line message to show when debugpy cannot be imported here, else None."""
+    return DEBUGPY_MISSING if importlib.util.find_spec("debugpy") is None else None
 
 
 def start_debugpy_adapter() -> subprocess.Popen[bytes]:

@@ -31,15 +31,21 @@ class DAPClient:
     """Talks DAP to a debug adapter process over its stdin/stdout."""
 
     def __init__(
-        self, argv: Optional[List[str]] = None, cwd: Optional[Path] = None, port: Optional[int] = None
+        self,
+        argv: Optional[List[str]] = None,
+        cwd: Optional[Path] = None,
+        port: Optional[int] = None,
+        env: Optional[Dict[str, str]] = None,
     ) -> None:
         """Start ``argv`` (default: the adapter) and talk over its stdio, or connect to 127.0.0.1:``port``
-        (an adapter serving with ``--port``; then there is no process of ours)."""
+        (an adapter serving with ``--port``; then there is no process of ours). ``env`` is the process's
+        environment (default: this one, with the repository on PYTHONPATH)."""
         self.process: Optional[subprocess.Popen[bytes]] = None
         self._socket: Optional[socket.socket] = None
         if port is None:
-            env = dict(os.environ)
-            env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+            if env is None:
+                env = dict(os.environ)
+                env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
             self.process = subprocess.Popen(
                 argv or [sys.executable, "-m", "debug_adapter"],
                 stdin=subprocess.PIPE,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fills bundled/ with the Python side of the extension, so the user's environment is never touched:
 #   bundled/libs  pinned dependencies from requirements.txt (pure-Python wheels, `pip -t`)
-#   bundled/tool  the kit's own packages fglocal, server, debug_adapter (sources only)
+#   bundled/tool  the kit's own packages, exactly as the wheel ships them (pyproject.toml says what
+#                 ships: one list for the wheel and the .vsix)
 # The libs are reinstalled only when requirements.txt changes (a stamp file records it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,10 +25,19 @@ if ! cmp -s "$here/requirements.txt" "$stamp"; then
     cp "$here/requirements.txt" "$stamp"
 fi
 
+# The wheel is built from a copy of the files git would commit (tracked or new, not ignored, not
+# deleted): nothing is written into the checkout, and no stale build/ folder can add a removed module.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/src"
+git -C "$repo" rev-parse --is-inside-work-tree >/dev/null ||
+    { echo "bundle-python.sh: $repo is not a git checkout" >&2; exit 1; }
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' file; do if [ -f "$file" ]; then printf '%s\0' "$file"; fi; done |
+    xargs -0 cp --parents -t "$work/src")
+PIP_ROOT_USER_ACTION=ignore "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
+    --wheel-dir "$work/wheel" "$work/src"
 rm -rf "$tool"
 mkdir -p "$tool"
-for package in fglocal server debug_adapter; do
-    (cd "$repo" && find "$package" -type f \( -name '*.py' -o -name '*.json' -o -name 'py.typed' \) \
-        -not -path '*/__pycache__/*' -not -path '*/node_modules/*' -not -path '*/node-test/*' -print0 |
-        xargs -0 -I{} cp --parents {} "$tool")
-done
+"$python" -m zipfile -e "$work"/wheel/functiongraph_devkit-*.whl "$tool"
+rm -rf "$tool"/*.dist-info

@@ -1,0 +1,280 @@
+"""The distribution as a user gets it: a wheel built from a clean checkout, installed into fresh venvs.
+
+Everything else in the suite runs the editable install, which reads the checkout itself, so a file the
+wheel leaves out goes unnoticed there. These tests build the wheel from ``git archive HEAD`` (untracked
+files cannot hide a missing one; uncommitted edits are not in it), install it into a fresh venv with
+``[tools]`` and without, and run the CLI, the language server and the debug adapter from those venvs,
+from a folder outside the checkout and with no PYTHONPATH, so only the installed copy can be imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+from dap_client import DAPClient
+from debug_helpers import bp
+from lsprotocol import types
+from server_support import close_document, codes, make_client, open_document, position_of, start
+
+from fglocal.distribution import TOOLS_INSTALL
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("fglocal", "server", "debug_adapter")
+# Files under the package folders that are not the kit: its docs, and the DAP test client's npm project.
+NOT_SHIPPED = (".md",)
+NOT_SHIPPED_FOLDERS = ("debug_adapter/node-test/",)
+
+pytestmark = pytest.mark.timeout(900)  # builds a wheel and installs its dependencies (from pip's cache)
+
+
+def run(argv: List[str], cwd: Path, env: Dict[str, str], stdin: str = "") -> subprocess.CompletedProcess:
+    """Run ``argv`` to its end, capturing text output."""
+    return subprocess.run(
+        argv, cwd=str(cwd), env=env, input=stdin, capture_output=True, text=True, timeout=600
+    )
+
+
+def checked(argv: List[str], cwd: Path, env: Dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``argv`` and fail with its output if it fails."""
+    done = run(argv, cwd, env)
+    assert done.returncode == 0, "%s failed (%d):\n%s\n%s" % (argv, done.returncode, done.stdout, done.stderr)
+    return done
+
+
+@pytest.fixture(scope="module")
+def clean_env() -> Dict[str, str]:
+    """This environment without anything that would put the checkout on sys.path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
+    """The committed tree (HEAD) of this repository, unpacked into a temporary folder."""
+    target = tmp_path_factory.mktemp("checkout")
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", "HEAD"], capture_output=True, check=False
+    )
+    assert archive.returncode == 0, "git archive HEAD failed (the suite needs a git checkout): %s" % (
+        archive.stderr.decode(errors="replace")
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def wheel(checkout: Path, tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
+    """The wheel built from the clean checkout (pip, with the build backend pyproject.toml names)."""
+    out = tmp_path_factory.mktemp("wheel")
+    checked(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(checkout)],
+        out,
+        clean_env,
+    )
+    (built,) = out.glob("functiongraph_devkit-*.whl")
+    return built
+
+
+def make_venv(folder: Path, wheel_spec: str, env: Dict[str, str]) -> Path:
+    """A fresh venv at ``folder`` with ``wheel_spec`` installed (by this venv's pip); returns its python."""
+    checked([sys.executable, "-m", "venv", "--without-pip", str(folder)], folder.parent, env)
+    python = folder / "bin" / "python"
+    checked(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", wheel_spec],
+        folder.parent,
+        env,
+    )
+    return python
+
+
+@pytest.fixture(scope="module")
+def tools_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
+    """The python of a fresh venv holding the wheel with the ``tools`` extra."""
+    return make_venv(tmp_path_factory.mktemp("tools") / "venv", "%s[tools]" % wheel, clean_env)
+
+
+@pytest.fixture(scope="module")
+def bare_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
+    """The python of a fresh venv holding the wheel alone (no extras: no dependencies at all)."""
+    return make_venv(tmp_path_factory.mktemp("bare") / "venv", str(wheel), clean_env)
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A working folder outside the checkout (``python -m`` puts the working folder on sys.path)."""
+    return tmp_path
+
+
+def test_wheel_ships_every_file_of_the_packages(wheel: Path, checkout: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    shipped = sorted(n for n in names if not n.startswith("functiongraph_devkit-"))
+    expected = sorted(
+        str(path.relative_to(checkout))
+        for package in PACKAGES
+        for path in (checkout / package).rglob("*")
+        if path.is_file()
+        and not path.name.endswith(NOT_SHIPPED)
+        and not str(path.relative_to(checkout)).startswith(NOT_SHIPPED_FOLDERS)
+    )
+    assert shipped == expected
+    # The ones a regular install once lost, and the data the kit reads at run time.
+    for name in (
+        "server/analysis/completion.py",
+        "fglocal/templates/apig.json",
+        "debug_adapter/launch-schema.json",
+    ):
+        assert name in shipped
+    assert len(names) == len(set(names))
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_installed_copy_is_the_one_imported(
+    tools_python: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    done = checked(
+        [
+            str(tools_python),
+            "-c",
+            "import fglocal, server, debug_adapter, server.analysis as a; print(a.__file__)",
+        ],
+        outside,
+        clean_env,
+    )
+    assert Path(done.stdout.strip()).is_relative_to(tools_python.parent.parent)
+
+
+def test_fglocal_invoke_runs_the_hello_example(
+    tools_python: Path, checkout: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    hello = checkout / "examples" / "hello"
+    fglocal = tools_python.parent / "fglocal"
+    done = checked(
+        [
+            str(fglocal),
+            "invoke",
+            "--code-dir",
+            str(hello),
+            "--event",
+            str(hello / "events" / "hello.json"),
+            "--json",
+        ],
+        outside,
+        clean_env,
+    )
+    result = json.loads(done.stdout)
+    assert result["error"] is None
+    response = json.loads(result["body"])
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"]) == {"message": "Hello, FunctionGraph!"}
+    assert "instance of hello initialized" in result["logs"]
+
+
+async def test_language_server_completes_and_diagnoses(
+    tools_python: Path, checkout: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    root = outside / "projects"
+    subprocess.run(
+        ["cp", "-r", str(checkout / "tests" / "fixtures" / "server" / "projects"), str(root)], check=True
+    )
+    client = make_client()
+    await client.start_io(str(tools_python), "-m", "server", env=clean_env, cwd=str(outside))
+    try:
+        await start(client, root)
+        path = root / "py39" / "index.py"
+        text = "def handler(event, context):\n    context.\n"
+        await open_document(client, path, text)
+        completion = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=position_of(text, "context."),
+            )
+        )
+        await close_document(client, path)
+        assert completion is not None
+        assert "getRequestID" in [item.label for item in completion.items]
+
+        diagnostics = await open_document(client, path, "def handler(event):\n    return 1\n")
+        assert "handler-signature" in codes(diagnostics)
+        await close_document(client, path)
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+
+
+@pytest.fixture
+def tools_dap(tools_python: Path, outside: Path, clean_env: Dict[str, str]) -> Iterator[DAPClient]:
+    client = DAPClient([str(tools_python), "-m", "debug_adapter"], cwd=outside, env=clean_env)
+    yield client
+    client.close()
+
+
+def test_debug_adapter_stops_at_a_breakpoint(tools_dap: DAPClient, checkout: Path) -> None:
+    hello = checkout / "tests" / "fixtures" / "debug" / "hello"
+    index = hello / "index.py"
+    launch = tools_dap.launch(
+        {"codeUri": str(hello), "handler": "index.handler", "event": {"name": "bob"}},
+        {str(index): [bp(index, "handler")]},
+    )
+    assert tools_dap.response(launch)["success"]
+    stopped = tools_dap.stopped()
+    assert stopped["body"]["reason"] == "breakpoint"
+    frame = tools_dap.top_frame(stopped["body"]["threadId"])
+    assert (frame["name"], frame["line"], frame["source"]["path"]) == (
+        "handler",
+        bp(index, "handler"),
+        str(index),
+    )
+    before = len(tools_dap.events)
+    tools_dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    result = tools_dap.wait_for_event("functiongraph/result", after=before)["body"]
+    assert json.loads(result["body"]) == {"greeting": "hello bob", "ready": False}
+
+
+@pytest.mark.parametrize("module", ["server", "debug_adapter"])
+def test_without_tools_extra_names_the_extra(
+    module: str, bare_python: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    done = run([str(bare_python), "-m", module], outside, clean_env)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert TOOLS_INSTALL in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_debug_launch_without_debugpy_names_the_extra(
+    bare_python: Path, checkout: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    # The adapter itself (past the entry point's check), serving a launch where debugpy is missing.
+    serve = "import sys; from debug_adapter.adapter import serve_stdio; sys.exit(serve_stdio())"
+    client = DAPClient([str(bare_python), "-c", serve], cwd=outside, env=clean_env)
+    try:
+        client.initialize()
+        hello = checkout / "tests" / "fixtures" / "debug" / "hello"
+        response = client.response(
+            client.send_request(
+                "launch",
+                {
+                    "type": "functiongraph",
+                    "request": "launch",
+                    "codeUri": str(hello),
+                    "handler": "index.handler",
+                },
+            )
+        )
+        assert response["success"] is False
+        assert TOOLS_INSTALL in response["message"]
+        assert "debugpy" in response["message"]
+        assert "Error" not in response["message"]  # no exception text such as ModuleNotFoundError(...)
+    finally:
+        client.close()
