@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+import unicodedata
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Pattern, Sequence, Tuple
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote
+
+from fglocal.http1 import parse_target, shown
 
 DEFAULT_STAGE = "RELEASE"
 # Status codes of the local gateway's own answers (not the function's).
@@ -20,6 +23,14 @@ BAD_RESPONSE_STATUS = 502  # the function failed or returned something that is n
 TIMEOUT_STATUS = 504  # the function ran out of time
 TOO_LARGE_STATUS = 413  # the request body is over the 6 MB a synchronous call takes
 _RESPONSE_FIELDS = "statusCode, headers, body and isBase64Encoded"
+BODILESS_STATUSES = (204, 304)  # responses HTTP sends without a body (HEAD requests too)
+# Framing and connection headers are the gateway's; a function's own are dropped (with a warning).
+_GATEWAY_HEADERS = ("transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_FILENAME = re.compile(
+    r'(?P<lead>(?:^|;)\s*)filename\s*=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[^;]*))', re.IGNORECASE
+)
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _PARAM = re.compile(r"\{(" + _NAME + r")(\+?)\}")
 
@@ -90,8 +101,7 @@ def build_event(
     port: int = 0,
 ) -> Dict[str, Any]:
     """Build the APIG event for one HTTP request (``target`` is the request line's path and query)."""
-    raw_path, _, query = target.partition("?")
-    path = unquote(raw_path) or "/"
+    _, path, query = parse_target(target.encode("utf-8"))  # HttpError for a target serve would refuse
     merged: Dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
@@ -107,7 +117,7 @@ def build_event(
     merged["x-request-id"] = request_id
     # A repeated query parameter keeps its first value (assumption: APIG passes one string per name).
     query_parameters: Dict[str, str] = {}
-    for key, value in parse_qsl(query, keep_blank_values=True):
+    for key, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict"):
         query_parameters.setdefault(key, value)
     return {
         "body": base64.b64encode(body).decode("ascii"),
@@ -161,7 +171,9 @@ def response_from_result(body: str, error: Optional[Dict[str, Any]], request_id:
     content = result.get("body", "")
     if result.get("isBase64Encoded") is True:
         try:
-            data = base64.b64decode(content, validate=True)
+            # Line breaks are skipped, as the gateway's decoder (Go's encoding/base64) does: Python's
+            # base64.encodebytes() puts one every 76 characters.
+            data = base64.b64decode(re.sub(r"[\r\n]", "", content), validate=True)
         except ValueError:
             return error_response(
                 BAD_RESPONSE_STATUS,
@@ -170,20 +182,105 @@ def response_from_result(body: str, error: Optional[Dict[str, Any]], request_id:
                 request_id,
             )
     else:
-        data = content.encode("utf-8", "surrogatepass")
+        try:
+            data = content.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON): not text UTF-8 can carry
+            data = content.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+            warnings.append("the body has a lone UTF-16 surrogate, sent as U+FFFD")
     headers: List[Tuple[str, str]] = []
     for name, value in (result.get("headers") or {}).items():
-        values = value if isinstance(value, list) else [value]
-        headers += [(str(name), _header_text(v)) for v in values]
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "application/json"))
-    return GatewayResponse(int(result["statusCode"]), headers, data, "", warnings)
+        for item in value if isinstance(value, list) else [value]:
+            text, problem = header_on_wire(name, _header_text(item))
+            if problem:
+                return error_response(
+                    BAD_RESPONSE_STATUS,
+                    "the function's result is not an APIG response: " + problem,
+                    request_id,
+                )
+            headers.append((name, text))
+    status = int(result["statusCode"])
+    kept: List[Tuple[str, str]] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            if value.strip() != str(len(data)) and status not in BODILESS_STATUSES:
+                warnings.append(
+                    f"Content-Length {shown(value, 20)} replaced by the body's length, {len(data)}"
+                )
+        elif lower in _GATEWAY_HEADERS:
+            warnings.append(f"header {name} is the gateway's to set; the function's is dropped")
+        else:
+            kept.append((name, value))
+    if not any(name.lower() == "content-type" for name, _ in kept):
+        kept.append(("Content-Type", "application/json"))
+    if status in BODILESS_STATUSES and data:
+        warnings.append(f"a {status} response has no body; the function's {len(data):,} bytes are dropped")
+        data = b""
+    return GatewayResponse(status, kept, data, "", warnings)
 
 
 def _header_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def header_on_wire(name: str, value: str) -> Tuple[str, str]:
+    """A response header's value as it goes on the wire, or ``("", why it cannot)``.
+
+    Names must be HTTP tokens; values must not hold control characters (CR/LF would split the
+    response: header injection). Values are ASCII on the wire: a non-ASCII ``filename`` in
+    ``Content-Disposition`` is sent as RFC 8187 ``filename*=UTF-8''...`` next to an ASCII
+    ``filename=`` fallback, a non-ASCII ``Location`` is percent-encoded as UTF-8 (RFC 3986), and
+    any other non-ASCII value is refused rather than mangled. The reason never repeats the value.
+    """
+    if not _TOKEN.match(name):
+        return "", (
+            f"header name {shown(name, 40)!r} is not an HTTP header name "
+            "(letters, digits and !#$%&'*+-.^_`|~ only)"
+        )
+    if _CONTROL.search(value):
+        return "", (
+            f"header {name!r} has a control character (CR, LF, NUL...) in its value; "
+            "refused, as it could split the response (header injection)"
+        )
+    value = value.strip(" \t")
+    if value.isascii():
+        return value, ""
+    lower = name.lower()
+    if lower == "content-disposition":
+        encoded = _encode_disposition(value)
+        if encoded:
+            return encoded, ""
+        return "", (
+            f"header {name!r} has non-ASCII text outside a filename parameter; "
+            "encode it as RFC 8187 (filename*=UTF-8''...)"
+        )
+    if lower == "location":
+        return quote(value, safe="".join(chr(c) for c in range(0x21, 0x7F))), ""
+    return "", (
+        f"header {name!r} has non-ASCII text; HTTP header values are ASCII: percent-encode it, or "
+        "use RFC 8187 (name*=UTF-8''...) where the header defines it"
+    )
+
+
+def _encode_disposition(value: str) -> str:
+    """``Content-Disposition`` with a non-ASCII filename as RFC 6266 advises, or "" when it cannot be."""
+    match = _FILENAME.search(value)
+    if match is None or "filename*" in value.lower():
+        return ""
+    raw = match.group("quoted")
+    name = re.sub(r"\\(.)", r"\1", raw) if raw is not None else match.group("token").strip()
+    before, after = value[: match.start()], value[match.end() :]
+    if not (before.isascii() and after.isascii()):
+        return ""
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+        for c in unicodedata.normalize("NFKD", name)
+        if not unicodedata.combining(c)
+    )
+    encoded = quote(name, safe="!#$&+-.^_`|~")
+    return f"{before}{match.group('lead')}filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}{after}"
 
 
 def _json_kind(value: Any) -> str:
@@ -204,8 +301,11 @@ def _check_response(result: Any) -> str:
             return "it is an empty object"
         return f"it has no statusCode (fields: {', '.join(sorted(result))})"
     status = result["statusCode"]
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        return f"statusCode must be an integer HTTP status (100-599), got {json.dumps(status)}"
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        return (
+            "statusCode must be an integer HTTP status from 200 to 599 (1xx are interim answers a "
+            f"function cannot send), got {shown(json.dumps(status), 40)}"
+        )
     if "body" in result and not isinstance(result["body"], str):
         return (
             f"body must be a string (JSON-encode objects with json.dumps), got {_json_kind(result['body'])}"
@@ -217,9 +317,11 @@ def _check_response(result: Any) -> str:
         for name, value in headers.items():
             values = value if isinstance(value, list) else [value]
             if not all(isinstance(v, (str, int, float)) for v in values):
-                return f"header {name!r} must be a string, got {json.dumps(value)}"
-            if any("\n" in str(v) or "\r" in str(v) for v in values) or "\n" in name or ":" in name:
-                return f"header {name!r} has a line break or colon where it cannot"
+                # The value is not shown: it may be a credential.
+                return (
+                    f"header {shown(name, 40)!r} must be a string, a number or a list of them, "
+                    f"got {_json_kind(value) if value is not None else 'null'}"
+                )
     if "isBase64Encoded" in result and not isinstance(result["isBase64Encoded"], bool):
         return f"isBase64Encoded must be true or false, got {json.dumps(result['isBase64Encoded'])}"
     return ""

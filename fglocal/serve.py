@@ -11,22 +11,31 @@ the server and every instance process.
 from __future__ import annotations
 
 import argparse
+import email.utils
 import hashlib
 import os
 import queue
 import signal
+import socket
+import socketserver
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from fglocal import apig
+from fglocal import apig, http1
 from fglocal.result import MAX_BODY_BYTES
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-_DRAIN_LIMIT = 64 * 1024 * 1024
+_DRAIN_LIMIT = 64 * 1024 * 1024  # an oversize body up to this is read (and dropped) before the 413
+SERVER_NAME = "fglocal-apig"
+MAX_CONNECTIONS = 128  # open connections; more get a 503 at once
+IDLE_TIMEOUT = 60.0  # seconds a keep-alive connection may wait for its next request
+HEAD_TIMEOUT = 30.0  # seconds from a request's first byte to the end of its head, else 408
+BODY_TIMEOUT = 120.0  # seconds for the body to arrive (and for a response to be taken), else 408
+LINGER_SECONDS = 2.0  # after an error answer, how long unread input is drained before closing
+APIG_DEDICATED_BODY_BYTES = 4 * 1024 * 1024  # Huawei's dedicated-gateway trigger page: 4 MB per body
 _LOG_MARKERS = (" Start invoke request '", " Finish invoke request '")
 
 
@@ -153,137 +162,212 @@ class CodeWatcher(threading.Thread):
                 self.on_change(changed)
 
 
-class ApigServer(ThreadingHTTPServer):
-    """The HTTP server; holds what request handlers share."""
+class ApigServer(socketserver.ThreadingTCPServer):
+    """The HTTP server: one thread per connection (up to MAX_CONNECTIONS); holds what they share."""
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
 
     pool: InstancePool  # set once the port is known (it names the instances' log folders)
 
     def __init__(self, port: int, api_id: str, routes: Sequence[apig.Route], stage: str, quiet: bool) -> None:
-        super().__init__((HOST, port), ApigRequestHandler)
+        super().__init__((HOST, port), ApigConnection)
         self.api_id = api_id
         self.routes = list(routes)
         self.stage = stage
         self.quiet = quiet
+        self.closing = False
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on a thread of its own, or answer 503 when too many are open."""
+        if not self._slots.acquire(blocking=False):
+            response = apig.error_response(
+                503, f"over {MAX_CONNECTIONS} connections are open; try again", os.urandom(16).hex()
+            )
+            try:
+                request.settimeout(1.0)
+                request.sendall(_response_bytes(response, None, close=True))
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve one connection, then free its slot."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
-class ApigRequestHandler(BaseHTTPRequestHandler):
-    """One HTTP connection: each request is one invocation."""
+def _response_bytes(
+    response: apig.GatewayResponse,
+    command: Optional[str],
+    close: bool,
+    extra: Sequence[Tuple[str, str]] = (),
+) -> bytes:
+    """Status line, headers and body of a response, ready for one write."""
+    status = response.status
+    head = [
+        ("Server", SERVER_NAME),
+        ("Date", email.utils.formatdate(usegmt=True)),
+        *response.headers,
+        *extra,
+    ]
+    if status not in apig.BODILESS_STATUSES:
+        head.append(("Content-Length", str(len(response.body))))
+    if close:
+        head.append(("Connection", "close"))
+    data = http1.response_head(status, head)
+    if command != "HEAD" and status not in apig.BODILESS_STATUSES:
+        data += response.body
+    return data
 
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in two writes: without TCP_NODELAY the second waits for the client's
-    # delayed ACK (~40 ms on Linux) on a keep-alive connection.
-    disable_nagle_algorithm = True
-    server_version = "fglocal-apig"
+
+class ApigConnection(socketserver.BaseRequestHandler):
+    """One HTTP connection: requests in a row (keep-alive), each one invocation."""
+
     server: ApigServer
+    _request_line = ""  # the current request's first line, for the log line of a refused request
 
-    def do_GET(self) -> None:
-        """Serve GET."""
-        self._serve()
+    def handle(self) -> None:
+        """Serve requests until the client closes, asks to close, or sends one that cannot be framed."""
+        sock = self.request
+        try:
+            # Headers and body leave in one write; without TCP_NODELAY a small write may wait for
+            # the client's delayed ACK (~40 ms on Linux) on a keep-alive connection.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        reader = http1.Reader(sock)
+        try:
+            while not self.server.closing:
+                if not reader.wait_for_request(time.monotonic() + IDLE_TIMEOUT):
+                    return
+                if not self._one_request(reader):
+                    self._linger(sock)
+                    return
+        except (http1.ClientGone, OSError):
+            return  # the client left or stopped sending while idle: no one to answer
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence http.server's own access log: each request prints its summary line instead."""
-
-    def _read_body(self) -> Optional[bytes]:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            total = 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                total += size
-                if total > MAX_BODY_BYTES:
-                    self.close_connection = True  # the rest of the body is not read
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            # Read what the client sends before answering, so that it sees the answer rather than a
-            # broken connection (up to a bound; beyond it the connection is closed).
-            left = length if length <= _DRAIN_LIMIT else 0
-            while left > 0:
-                chunk = self.rfile.read(min(left, 1 << 20))
-                if not chunk:
-                    break
-                left -= len(chunk)
-            self.close_connection = length > _DRAIN_LIMIT
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _serve(self) -> None:
+    def _one_request(self, reader: http1.Reader) -> bool:
+        """Read, run and answer one request; True when the connection can carry another."""
         started = time.perf_counter()
-        server = self.server
         request_hex = os.urandom(16).hex()
         # The function's request ID is the gateway's, in UUID form, so the two are easy to match.
         h = request_hex
         function_request_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-        result = None
+        request: Optional[http1.Request] = None
+        self._request_line = ""
         try:
-            body = self._read_body()
-        except ValueError:
-            self.close_connection = True
-            body = b""
-        if body is None:
+            head = reader.read_head(time.monotonic() + HEAD_TIMEOUT)
+            self._request_line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
+            request = http1.parse_head(head)
+            _check_host(request)
+            body = self._read_body(reader, request)
+        except http1.HttpError as exc:
+            response = apig.error_response(exc.status, exc.reason, request_hex)
+            self._send(response, request, request_hex, function_request_id, close=True)
+            self._report(request, response, None, started)
+            return False
+        except socket.timeout:
+            seconds = HEAD_TIMEOUT if request is None else BODY_TIMEOUT
             response = apig.error_response(
-                apig.TOO_LARGE_STATUS,
-                "the request body is over the 6 MB limit of a synchronous call",
-                request_hex,
+                408, f"the request did not arrive in full within {seconds} s", request_hex
             )
-        else:
-            event = apig.build_event(
-                self.command,
-                self.path,
-                self.headers.items(),
-                body,
-                request_id=request_hex,
-                api_id=server.api_id,
-                client_ip=self.client_address[0],
-                stage=server.stage,
-                routes=server.routes,
-                port=server.server_address[1],
-            )
-            try:
-                result = server.pool.invoke(event, function_request_id)
-                response = apig.response_from_result(result.body, result.error, request_hex)
-            except Exception as exc:  # the server is stopping, or the instance could not start
-                response = apig.error_response(503, f"the function could not run: {exc}", request_hex)
-        self._send(response, request_hex, function_request_id)
-        self._report(response, result, (time.perf_counter() - started) * 1000.0)
-
-    def _send(self, response: apig.GatewayResponse, request_hex: str, function_request_id: str) -> None:
-        # Status line, headers and body go out in one write (one TCP segment for small responses).
-        phrase = self.responses.get(response.status, ("",))[0]
-        head = [
-            f"{self.protocol_version} {response.status} {phrase}",
-            f"Server: {self.version_string()}",
-            f"Date: {self.date_time_string()}",
-        ]
-        for name, value in response.headers:
-            if name.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                head.append(f"{name}: {value}")
-        head.append(f"Content-Length: {len(response.body)}")
-        head.append(f"X-Request-Id: {request_hex}")
-        head.append(f"X-Fglocal-Request-Id: {function_request_id}")
-        if self.close_connection:
-            head.append("Connection: close")
-        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace")
-        if self.command != "HEAD":
-            data += response.body
+            self._send(response, request, request_hex, function_request_id, close=True)
+            self._report(request, response, None, started)
+            return False
+        server = self.server
+        result = None
+        event = apig.build_event(
+            request.method,
+            request.target,
+            request.headers,
+            body,
+            request_id=request_hex,
+            api_id=server.api_id,
+            client_ip=self.client_address[0],
+            stage=server.stage,
+            routes=server.routes,
+            port=server.server_address[1],
+        )
         try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+            result = server.pool.invoke(event, function_request_id)
+            response = apig.response_from_result(result.body, result.error, request_hex)
+        except Exception as exc:  # the server is stopping, or the instance could not start
+            response = apig.error_response(503, f"the function could not run: {exc}", request_hex)
+        if len(body) > APIG_DEDICATED_BODY_BYTES:
+            response.warnings.append(
+                f"the request body is {len(body):,} bytes: a dedicated APIG gateway takes at most 4 MB"
+            )
+        close = not request.keep_alive or server.closing
+        self._send(response, request, request_hex, function_request_id, close=close)
+        self._report(request, response, result, started)
+        return not close
 
-    def _report(self, response: apig.GatewayResponse, result: Any, total_ms: float) -> None:
+    def _read_body(self, reader: http1.Reader, request: http1.Request) -> bytes:
+        """The request body; HttpError 413 (nothing runs) when it is over the 6 MB limit."""
+        deadline = time.monotonic() + BODY_TIMEOUT
+        length = request.content_length
+        too_large = http1.HttpError(
+            apig.TOO_LARGE_STATUS,
+            f"the request body is {{}} bytes, over the 6 MB ({MAX_BODY_BYTES:,} bytes) limit of a synchronous call",
+        )
+        if length is not None and length > MAX_BODY_BYTES:
+            too_large.reason = too_large.reason.format(f"{length:,}")
+            # Read what the client sends before answering (up to a bound), so that it sees the answer
+            # rather than a reset connection; a client that waits for 100 Continue sends nothing.
+            if not request.expect_continue and length <= _DRAIN_LIMIT:
+                reader.discard(length, deadline)
+            raise too_large
+        if request.expect_continue and (request.chunked or length):
+            self.request.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if request.chunked:
+            body = reader.read_chunked(MAX_BODY_BYTES, _DRAIN_LIMIT, deadline)
+            if body is None:
+                too_large.reason = too_large.reason.format("over " + f"{MAX_BODY_BYTES:,}")
+                raise too_large
+            return body
+        return reader.read_exact(length, deadline) if length else b""
+
+    def _send(
+        self,
+        response: apig.GatewayResponse,
+        request: Optional[http1.Request],
+        request_hex: str,
+        function_request_id: str,
+        close: bool,
+    ) -> None:
+        extra = [("X-Request-Id", request_hex), ("X-Fglocal-Request-Id", function_request_id)]
+        if not close and request is not None and request.version < (1, 1):
+            extra.append(("Connection", "keep-alive"))
+        data = _response_bytes(response, request.method if request else None, close, extra)
+        try:
+            self.request.settimeout(BODY_TIMEOUT)
+            self.request.sendall(data)
+        except OSError:
+            pass  # the client left: its loss
+
+    def _linger(self, sock: socket.socket) -> None:
+        """Close after an error answer without resetting the connection under the client's read."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_SECONDS
+            while time.monotonic() < deadline:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                if not sock.recv(64 * 1024):
+                    break
+        except OSError:
+            pass
+
+    def _report(
+        self, request: Optional[http1.Request], response: apig.GatewayResponse, result: Any, started: float
+    ) -> None:
+        total_ms = (time.perf_counter() - started) * 1000.0
         lines = []
         if result is not None and not self.server.quiet:
             for line in result.logs.splitlines():
@@ -291,7 +375,11 @@ class ApigRequestHandler(BaseHTTPRequestHandler):
                     lines.append("  " + line)
             if result.logs_truncated:
                 lines.append(f"  (log truncated; full log: {result.log_file})")
-        summary = f"{self.command} {self.path} -> {response.status}  {total_ms:.1f} ms"
+        if request is not None:
+            what = f"{request.method} {http1.shown(request.target, 200)}"
+        else:
+            what = http1.shown(self._request_line, 200) or "(incomplete request)"
+        summary = f"{what} -> {response.status}  {total_ms:.1f} ms"
         if result is not None:
             s = result.summary
             summary += (
@@ -299,10 +387,40 @@ class ApigRequestHandler(BaseHTTPRequestHandler):
                 f"memory {s['maxMemoryUsedMB']:.1f}/{s['memorySizeMB']} MB, request {result.request_id})"
             )
         lines.append(summary)
-        if response.reason:
-            lines.append(f"  gateway: {response.reason}")
-        lines += [f"  warning: {w}" for w in response.warnings]
+        notes = ([f"gateway: {response.reason}"] if response.reason else []) + [
+            f"warning: {w}" for w in response.warnings
+        ]
+        lines += ["  " + note for note in notes]
         _emit("\n".join(lines))
+        if result is not None and result.log_file and notes:
+            # The invocation's own log says why the gateway answered as it did.
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            _append(result.log_file, "".join(f"{stamp} {note}\n" for note in notes))
+
+
+def _check_host(request: http1.Request) -> None:
+    """Serve only requests addressed to a loopback name: a web page must not reach the function through DNS rebinding."""
+    authority = http1.absolute_authority(request.target)
+    host = authority if authority is not None else request.header("host")
+    if host is not None and not http1.is_loopback_host(host):
+        raise http1.HttpError(
+            403,
+            f"Host {http1.shown(host, 80)!r} is not a loopback name or address; fglocal serve answers only "
+            "localhost, *.localhost, 127.0.0.0/8 and [::1] (protection against DNS rebinding)",
+        )
+
+
+def _append(path: str, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError:
+        return
+    try:
+        os.write(fd, text.encode("utf-8", "replace"))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _stop_on_first_signal() -> None:
@@ -417,6 +535,7 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         if watcher is not None:
             watcher.stopped.set()
+        server.closing = True
         server.shutdown()
         server.server_close()
         pool.close()

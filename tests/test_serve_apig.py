@@ -8,6 +8,7 @@ import json
 import pytest
 
 from fglocal import apig
+from fglocal.http1 import HttpError
 
 
 def event(target: str = "/", headers=(), body: bytes = b"", routes=()):
@@ -100,7 +101,23 @@ def test_missing_optional_fields_are_served_with_a_warning():
         ({"statusCode": 200, "body": {"a": 1}}, "body must be a string"),
         ({"statusCode": 200, "headers": [], "body": ""}, "headers must be an object"),
         ({"statusCode": 200, "headers": {"A": {"b": 1}}, "body": ""}, "header 'A' must be a string"),
-        ({"statusCode": 200, "headers": {"A": "x\r\nInjected: 1"}, "body": ""}, "line break"),
+        ({"statusCode": 200, "headers": {"A": "x\r\nInjected: 1"}, "body": ""}, "header injection"),
+        ({"statusCode": 200, "headers": {"A": "x\x00y"}, "body": ""}, "control character"),
+        ({"statusCode": 200, "headers": {"A": ["ok", "x\ny"]}, "body": ""}, "control character"),
+        (
+            {"statusCode": 200, "headers": {"X-Bad\r\nInjected": "1"}, "body": ""},
+            "is not an HTTP header name",
+        ),
+        ({"statusCode": 200, "headers": {"X Bad": "1"}, "body": ""}, "is not an HTTP header name"),
+        ({"statusCode": 200, "headers": {"": "1"}, "body": ""}, "is not an HTTP header name"),
+        ({"statusCode": 200, "headers": {"X-Name": "报告"}, "body": ""}, "non-ASCII text"),
+        ({"statusCode": 200, "headers": {"A": None}, "body": ""}, "got null"),
+        ({"statusCode": 200, "headers": {"A": [["x"]]}, "body": ""}, "a string, a number or a list"),
+        ({"statusCode": 100, "body": ""}, "from 200 to 599"),
+        ({"statusCode": 199, "body": ""}, "1xx are interim"),
+        ({"statusCode": 600, "body": ""}, "from 200 to 599"),
+        ({"statusCode": 200.0, "body": ""}, "statusCode must be an integer"),
+        ({"statusCode": None, "body": ""}, "statusCode must be an integer"),
         (
             {"statusCode": 200, "body": "", "isBase64Encoded": "false"},
             "isBase64Encoded must be true or false",
@@ -129,3 +146,65 @@ def test_function_errors():
     assert r.status == 502 and json.loads(r.body)["function_error"] == failed
     timed_out = dict(failed, errorType="FunctionTimeout", errorMessage="invocation timeout")
     assert apig.response_from_result("", timed_out, "r1").status == 504
+
+
+def test_reasons_never_repeat_a_header_value():
+    secret = "Bearer s3cr3t-token"
+    for value in (secret + "\r\nX: 1", secret + " 报", {"nested": secret}):
+        r = response({"statusCode": 200, "headers": {"Authorization": value}, "body": ""})
+        assert r.status == 502 and "s3cr3t" not in r.reason and b"s3cr3t" not in r.body
+
+
+def test_non_ascii_filename_is_sent_as_rfc_8187_with_an_ascii_fallback():
+    def disposition(value):
+        r = response({"statusCode": 200, "headers": {"Content-Disposition": value}, "body": ""})
+        assert r.status == 200, r.reason
+        return dict(r.headers)["Content-Disposition"]
+
+    assert disposition('attachment; filename="报告.pdf"') == (
+        "attachment; filename=\"__.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf"
+    )
+    assert disposition("inline; filename=José.txt; size=3") == (
+        "inline; filename=\"Jose.txt\"; filename*=UTF-8''Jos%C3%A9.txt; size=3"
+    )
+    assert disposition('attachment; filename="plain.txt"') == 'attachment; filename="plain.txt"'
+    # Non-ASCII outside the filename, or beside a filename* of the function's own: refused.
+    for value in ("attachment; name=报; filename=a", "attachment; filename=é; filename*=UTF-8''x"):
+        r = response({"statusCode": 200, "headers": {"Content-Disposition": value}, "body": ""})
+        assert r.status == 502 and "RFC 8187" in r.reason
+
+
+def test_non_ascii_location_is_percent_encoded():
+    r = response({"statusCode": 302, "headers": {"Location": "/报告?q=é&x=1"}, "body": ""})
+    assert dict(r.headers)["Location"] == "/%E6%8A%A5%E5%91%8A?q=%C3%A9&x=1"
+
+
+def test_bodiless_statuses_and_gateway_headers():
+    r = response({"statusCode": 204, "headers": {"Content-Length": "5"}, "body": "hello"})
+    assert r.status == 204 and r.body == b""
+    assert any("no body" in w for w in r.warnings)
+    assert all(name.lower() != "content-length" for name, _ in r.headers)
+    r = response(
+        {"statusCode": 200, "headers": {"Content-Length": "99", "Transfer-Encoding": "chunked"}, "body": "ok"}
+    )
+    assert r.body == b"ok"
+    assert {name.lower() for name, _ in r.headers} == {"content-type"}
+    assert any("replaced by the body's length, 2" in w for w in r.warnings)
+    assert any("Transfer-Encoding is the gateway's" in w for w in r.warnings)
+
+
+def test_base64_body_with_line_breaks_is_decoded_as_the_gateway_does():
+    data = bytes(range(256)) * 3
+    r = response(
+        {"statusCode": 200, "headers": {}, "body": base64.encodebytes(data).decode(), "isBase64Encoded": True}
+    )
+    assert r.status == 200 and r.body == data
+
+
+def test_invalid_request_targets_are_refused():
+    for target in ("/a%zz", "/a%4", "/%ff", "/a?x=%ff", "/a%00b"):
+        with pytest.raises(HttpError) as raised:
+            event(target)
+        assert raised.value.status == 400
+    e = event("/%E6%8A%A5?q=%E4%B8%AD+x")
+    assert e["path"] == "/报" and e["queryStringParameters"] == {"q": "中 x"}
