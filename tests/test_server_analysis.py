@@ -9,13 +9,13 @@ import pytest
 
 from fglocal.catalog import CONTEXT_METHODS
 from server.analysis import sdk
-from server.analysis.completion import complete, in_string_or_comment
+from server.analysis.completion import complete
 from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex, parse_header
 from server.analysis.diagnostics import CODES, analyze
 from server.analysis.model import ModuleContext, Roles, Span
 from server.analysis.parsing import parse_module
 from server.analysis.signature_help import signature_help
-from server.analysis.text import char_column, split_lines
+from server.analysis.text import char_column, code_scan, split_lines
 from server.project import find_project, list_folder
 from server.settings import Settings, parse_settings
 
@@ -97,7 +97,7 @@ def test_completion_without_snippet_support_inserts_names():
     ],
 )
 def test_in_string_or_comment(prefix, inside):
-    assert in_string_or_comment(prefix) is inside
+    assert code_scan(prefix)[1] is inside
 
 
 def test_signature_help_ignores_nested_brackets_and_strings():
@@ -277,3 +277,24 @@ def test_project_without_config_is_the_folder_of_the_handler_module(tmp_path: Pa
     assert project.module_context(tmp_path / "fn_a" / "pkg" / "util.py").module_name == "pkg.util"
     assert ("json.py", False) in project.folder_entries
     assert find_project(tmp_path / "other.py", [tmp_path], Settings()).folder == tmp_path.resolve()
+
+
+def test_snippets_are_defined_once():
+    # The extension contributes no snippets of its own (VS Code would offer both, with different bodies).
+    package = json.loads(
+        (Path(__file__).resolve().parents[1] / "vscode-extension" / "package.json").read_text()
+    )
+    assert "snippets" not in package["contributes"]
+
+
+def test_value_before_follows_the_catalog_return_types():
+    from fglocal.catalog import context_method
+    from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex, value_before
+
+    assert context_method("getLogger").returns == "Logger"  # the fact value_before relies on
+    lines = split_lines("def handler(event, ctx):\n    ctx.getLogger().inf\n    ctx.getRequestID().x\n")
+    index = ScopeIndex(lines)
+    assert value_before("    ctx.getLogger().inf", 1, index) == (LOGGER, "inf", 20)
+    assert value_before("    ctx . ", 1, index) == (CONTEXT, "", 10)
+    assert value_before("    ctx.getRequestID().", 2, index) is None  # returns str: not ours
+    assert value_before("    'ctx.", 1, index) is None

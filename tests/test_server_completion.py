@@ -132,7 +132,16 @@ async def test_new_file_snippets(client: LanguageClient):
     apig = result.items[2]
     assert apig.kind == types.CompletionItemKind.Snippet
     assert '"statusCode": ${3:200}' in apig.insert_text
-    assert "json.dumps(body)" in apig.insert_text
+    assert "base64.b64decode(body)" in apig.insert_text and "json.dumps(result)" in apig.insert_text
+
+
+async def test_snippets_inside_a_handler_use_its_context_name(client: LanguageClient):
+    text = "def handler(evt, ctx):\n    fg\n"
+    result = await complete_at(client, text, "    fg")
+    assert labels(result) == ["fg-apig-response", "fg-logger", "fg-userdata"]
+    assert result.items[1].insert_text.startswith("logger = ctx.getLogger()")
+    # Not offered for another word, and the top-level ones not inside a function.
+    assert labels(await complete_at(client, "def handler(event, context):\n    ret\n", "    ret")) == []
 
 
 async def hover_at(client: LanguageClient, text: str, marker: str, offset: int = -1):

@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from server.analysis.model import NO_ROLES, Roles
-from server.analysis.text import indentation, is_code_line
+from server.analysis import sdk
+from server.analysis.model import CONTEXT, LOGGER, NO_ROLES, Roles
+from server.analysis.text import code_scan, indentation, is_code_line
 
-CONTEXT = "context"
-LOGGER = "logger"
+__all__ = ["CONTEXT", "LOGGER", "ScopeIndex", "value_before"]
 EVENT_NAMES = frozenset({"event", "evt", "_event"})
 
 _DEF_RE = re.compile(r"^[ \t]*(async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
@@ -30,7 +30,12 @@ _ASSIGN_RE = re.compile(
     r"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[ \t]*([^=]+?))?[ \t]*(?:=[ \t]*([^=].*?))?[ \t]*(?:#.*)?$"
 )
 _GLOBAL_RE = re.compile(r"^[ \t]*global[ \t]+([A-Za-z_][A-Za-z0-9_, \t]*)")
-_GET_LOGGER_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*\.[ \t]*getLogger[ \t]*\([ \t]*\)$")
+# An expression ending in `.` or `.member` whose value the server may know: a name, then calls of
+# methods without arguments (`context.getLogger()`), then the member typed so far.
+_CHAIN = r"([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]*\.[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\([ \t]*\))*)"
+_BEFORE_MEMBER_RE = re.compile(r"(?<![\w.])" + _CHAIN + r"[ \t]*\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)?$")
+_VALUE_RE = re.compile("^" + _CHAIN + "$")
+_CALLED_RE = re.compile(r"\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -426,7 +431,32 @@ def classify_assignment(text: str, known: Dict[str, str]) -> Optional[Tuple[str,
     value = value.strip()
     if value in known:
         return name, known[value]
-    logger = _GET_LOGGER_RE.match(value)
-    if logger and known.get(logger.group(1)) == CONTEXT:
-        return name, LOGGER
-    return None
+    chain = _VALUE_RE.match(value)
+    kind = chain_kind(known.get(chain.group(1)), chain.group(2)) if chain and chain.group(2) else None
+    return (name, kind) if kind else None
+
+
+def chain_kind(kind: Optional[str], calls: str) -> Optional[str]:
+    """The kind of ``<a kind value><calls>``, e.g. ``.getLogger()`` on the Context gives ``LOGGER``."""
+    for method in _CALLED_RE.findall(calls):
+        kind = sdk.returned_kind(kind, method)
+    return kind
+
+
+def value_before(text: str, line: int, index: ScopeIndex) -> Optional[Tuple[str, str, int]]:
+    """What precedes a member being typed or pointed at: ``(kind, member so far, member start)``.
+
+    ``text`` is the line up to the cursor (or up to the end of the member); the value is a name the
+    :class:`ScopeIndex` knows on ``line``, then calls the catalog types (``context.getLogger().``).
+    None when the text does not end so, or the value is not the Context or a logger.
+    """
+    if "." not in text or code_scan(text)[1]:
+        return None
+    match = _BEFORE_MEMBER_RE.search(text)
+    if not match:
+        return None
+    kind = chain_kind(index.kind_of(match.group(1), line), match.group(2))
+    if kind is None:
+        return None
+    member = match.group(3) or ""
+    return kind, member, len(text) - len(member)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Optional, Sequence, Tuple
 
 from server.analysis import sdk
-from server.analysis.completion import in_string_or_comment
-from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
+from server.analysis.context_inference import ScopeIndex, value_before
 from server.analysis.model import NO_ROLES, Roles, Span
-from server.analysis.text import line_at, word_around
-
-_BEFORE_METHOD_RE = re.compile(
-    r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]*\.[ \t]*getLogger[ \t]*\([ \t]*\))?)[ \t]*\.[ \t]*$"
-)
+from server.analysis.text import code_scan, line_at, word_around
 
 
 def hover(
@@ -22,21 +16,14 @@ def hover(
     """Markdown and the word's span for the symbol at (line, col), or None."""
     text = line_at(lines, line)
     start, end = word_around(text, col)
-    if start == end or in_string_or_comment(text[:start]):
+    if start == end or code_scan(text[:start])[1]:
         return None
     word = text[start:end]
     index = index or ScopeIndex(lines, roles)
     span = Span(line, start, line, end)
-    before = _BEFORE_METHOD_RE.search(text[:start])
-    if before:
-        kind = index.kind_of(before.group(1), line)
-        if kind == CONTEXT and before.group(2):
-            kind = LOGGER
-        elif before.group(2):
-            kind = None
-        info = sdk.method(kind, word) if kind else None
-        return (sdk.method_markdown(kind, info), span) if kind and info else None
     if text[:start].rstrip().endswith("."):
-        return None
+        before = value_before(text[:end], line, index)
+        info = sdk.method(before[0], word) if before else None
+        return (sdk.method_markdown(before[0], info), span) if before and info else None
     kind = index.kind_of(word, line)
     return (sdk.type_markdown(kind, word), span) if kind else None

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+# The kinds of value the server knows: the FunctionGraph Context and its logger.
+CONTEXT = "context"
+LOGGER = "logger"
+
 ERROR = "error"
 WARNING = "warning"
 INFORMATION = "information"
@@ -100,3 +104,18 @@ class ModuleContext:
         if role in self.entry_roles and configured and configured.rpartition(".")[2] == name:
             return configured
         return "%s.%s" % (self.module_name, name) if self.module_name else configured or name
+
+
+@dataclass(frozen=True)
+class CompletionData:
+    """One completion item in plain data."""
+
+    label: str
+    kind: str  # "method" or "snippet"
+    detail: str
+    documentation: str  # Markdown
+    insert_text: str
+    is_snippet: bool
+    sort_text: str
+    deprecated: bool = False
+    filter_text: Optional[str] = None

@@ -6,11 +6,12 @@ import difflib
 from typing import Dict, List, Optional, Tuple
 
 from fglocal.catalog import CONTEXT_DOC, CONTEXT_METHODS, LOGGER_DOC, LOGGER_METHODS, MethodInfo
-from server.analysis.context_inference import CONTEXT, LOGGER
+from server.analysis.model import CONTEXT, LOGGER
 
 _BY_KIND: Dict[str, Tuple[MethodInfo, ...]] = {CONTEXT: CONTEXT_METHODS, LOGGER: LOGGER_METHODS}
 _TYPE_NAME = {CONTEXT: "Context", LOGGER: "Logger"}
 _TYPE_DOC = {CONTEXT: CONTEXT_DOC, LOGGER: LOGGER_DOC}
+_KIND_OF_TYPE = {name: kind for kind, name in _TYPE_NAME.items()}
 
 
 def methods(kind: str) -> Tuple[MethodInfo, ...]:
@@ -24,6 +25,15 @@ def method(kind: str, name: str) -> Optional[MethodInfo]:
         if info.name == name:
             return info
     return None
+
+
+def returned_kind(kind: Optional[str], name: str) -> Optional[str]:
+    """The kind of value a call of method ``name`` on a ``kind`` value returns, from the catalog.
+
+    ``returned_kind(CONTEXT, "getLogger") == LOGGER`` because ``Context.getLogger`` returns ``Logger``.
+    """
+    info = method(kind, name) if kind else None
+    return _KIND_OF_TYPE.get(info.returns) if info else None
 
 
 def type_name(kind: str) -> str:

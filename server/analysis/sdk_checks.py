@@ -41,13 +41,8 @@ class SdkChecker:
         """``CONTEXT``/``LOGGER`` when ``node`` evaluates to the Context or a logger."""
         if isinstance(node, ast.Name):
             return self.index.kind_of(node.id, node.lineno - 1)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "getLogger"
-            and self.receiver_kind(node.func.value) == CONTEXT
-        ):
-            return LOGGER
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
+            return sdk.returned_kind(self.receiver_kind(node.func.value), node.func.attr)
         return None
 
     def _attr_span(self, node: ast.Attribute) -> Span:

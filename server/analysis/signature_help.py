@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from server.analysis import sdk
-from server.analysis.completion import in_string_or_comment
-from server.analysis.context_inference import CONTEXT, LOGGER, ScopeIndex
+from server.analysis.context_inference import ScopeIndex, value_before
 from server.analysis.model import NO_ROLES, Roles
 from server.analysis.text import code_scan
 
-_CALLEE_RE = re.compile(
-    r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]*\.[ \t]*getLogger[ \t]*\([ \t]*\))?)"
-    r"[ \t]*\.[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*$"
-)
 _MAX_LINES_BACK = 10
 
 
@@ -41,20 +35,14 @@ def signature_help(
         return None
     before = text[:open_at]
     callee_line = first + before.count("\n")
-    last_line = before.rsplit("\n", 1)[-1]
-    if in_string_or_comment(last_line):
-        return None
-    match = _CALLEE_RE.search(last_line)
-    if not match:
-        return None
+    last_line = before.rsplit("\n", 1)[-1].rstrip(" \t")
     index = index or ScopeIndex(lines, roles)
-    kind = index.kind_of(match.group(1), callee_line)
-    if kind == CONTEXT and match.group(2):
-        kind = LOGGER
-    elif match.group(2):
-        kind = None
-    info = sdk.method(kind, match.group(3)) if kind else None
-    if info is None or kind is None:
+    callee = value_before(last_line, callee_line, index)
+    if callee is None:
+        return None
+    kind, name, _start = callee
+    info = sdk.method(kind, name)
+    if info is None:
         return None
     prefix = "%s(" % info.name
     label = info.signature
