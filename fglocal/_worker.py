@@ -24,10 +24,18 @@ TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every 
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, Optional
 
-# The shared clock: two doubles, the deadline (time.monotonic) and, while a debugger holds the
-# invocation, the milliseconds that were left when it paused (-1 when running). The supervisor
-# writes it; the worker's Context reads it, so paused time does not count against the timeout.
-CLOCK_SIZE = 16  # two native doubles, read and written through memoryview.cast("d") (no struct import)
+# The shared clock: three doubles, the deadline (time.monotonic), while a debugger holds the
+# invocation the milliseconds that were left when it paused (-1 when running), and the instance's
+# state (STATE_*; written by the worker). The supervisor writes the first two; the worker's Context
+# reads them, so paused time does not count against the timeout. The mapping outlives anything the
+# function does to file descriptors, so the worker can still say why it stopped when its pipes are gone.
+CLOCK_SIZE = 24  # three native doubles, read and written through memoryview.cast("d") (no struct import)
+STATE_OK = 0.0
+STATE_PIPE_LOST = 1.0  # the function closed or replaced the worker's pipes to the supervisor
+PR_SET_CHILD_SUBREAPER = 36
+# Under this recursion limit the runtime's own work (encoding the reply, formatting a traceback) can
+# fail; a function that lowers it gets its own value back before each of its calls.
+RUNTIME_RECURSION_LIMIT = 1000
 
 
 class SharedClock:
@@ -59,6 +67,47 @@ class SharedClock:
         if paused >= 0:
             return int(paused)
         return max(0, int((deadline - time.monotonic()) * 1000))
+
+    def set_state(self, state):  # type: (float) -> None
+        """Record the instance's state (STATE_*) for the supervisor."""
+        self._doubles[2] = state
+
+    def state(self):  # type: () -> float
+        """The instance's state (STATE_*)."""
+        return self._doubles[2]
+
+
+def set_child_subreaper():  # type: () -> bool
+    """Make this process adopt its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    Then a descendant whose parent exits (a double fork, ``setsid`` and fork) is re-parented to
+    this process instead of init, so the whole tree stays findable under it. Uses ``_ctypes``
+    (the C half of ctypes, a fifth of its import cost) so that the cold start stays short.
+    Returns False where it is not available.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import _ctypes
+
+        class _Libc:
+            _handle = _ctypes.dlopen(None, 2)  # type: ignore[arg-type] # RTLD_NOW; the process's own symbols (libc)
+
+        class _CInt(_ctypes._SimpleCData):
+            _type_ = "i"
+
+        class _CULong(_ctypes._SimpleCData):
+            _type_ = "L"
+
+        class _Function(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL
+            _restype_ = _CInt
+
+        prctl = _Function(("prctl", _Libc()))  # type: ignore[arg-type]
+        prctl.argtypes = (_CULong,) * 5
+        return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except Exception:  # no libc symbol, no _ctypes: the supervisor falls back to what it can find
+        return False
 
 
 def _peak_memory_mb() -> float:
@@ -95,7 +144,7 @@ def _reset_peak_memory() -> None:
 class Worker:
     """State of one instance: its configuration, loaded functions and the log it writes to."""
 
-    def __init__(self, setup: Dict[str, Any]) -> None:
+    def __init__(self, setup: Dict[str, Any], pipes: tuple = ()) -> None:
         self.setup = setup
         self.code_root: str = setup["codeRoot"]
         self.clock = SharedClock(setup["clockFile"])
@@ -104,6 +153,13 @@ class Worker:
         self.credentials = Credentials(**setup.get("credentials", {}))
         self.log_path = ""
         self.call_thread: Optional[CallThread] = None
+        # What the runtime needs intact between calls, whatever the function does to it:
+        self.pipes = [(fd, _identity(fd)) for fd in pipes]  # its two pipes to the supervisor
+        self.runtime_path = list(sys.path)  # for the runtime's own lazy imports (traceback)
+        self.stdout = sys.stdout  # the capture streams on fds 1 and 2 (see restore_streams)
+        self.stderr = sys.stderr
+        self.children_cpu = _children_cpu()
+        self.children_peak_kb = 0
 
     def _context(self, request_id: str) -> Context:
         s = self.setup
@@ -121,17 +177,91 @@ class Worker:
             remaining_ms=self.clock.remaining_ms,
         )
 
-    def redirect_output(self, log_path: str) -> None:
-        """Point fds 1 and 2 (and so print, logging, C code and child processes) at ``log_path``."""
-        if log_path == self.log_path:
-            return
-        sys.stdout.flush()
-        sys.stderr.flush()
+    def redirect_output(self, log_path):  # type: (str) -> None
+        """Point fds 1 and 2 (and so print, logging, C code and child processes) at ``log_path``.
+
+        Done for every request, whatever the previous call did: closed fds 0-2, another file
+        dup2'ed onto them, a closed or replaced ``sys.stdout``/``sys.stderr``.
+        """
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # closed, or replaced by something without a working flush
+                pass
+        try:
+            os.fstat(0)
+        except OSError:  # the function closed stdin: give it /dev/null again (and keep fd 0 off the log)
+            os.open(os.devnull, os.O_RDONLY)
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
+        # With fd 1 or 2 closed, the log itself may have been given one of them.
+        if fd != 1:
+            os.dup2(fd, 1)
+        if fd != 2:
+            os.dup2(fd, 2)
+        if fd > 2:
+            os.close(fd)
         self.log_path = log_path
+        self.restore_streams()
+
+    def restore_streams(self):  # type: () -> None
+        """Give ``sys.stdout``/``sys.stderr`` back their capture streams if the function replaced or closed them."""
+        if sys.stdout is not self.stdout or self.stdout.closed:
+            if self.stdout.closed:
+                self.stdout = _capture_stream(1)
+            sys.stdout = self.stdout
+        if sys.stderr is not self.stderr or self.stderr.closed:
+            if self.stderr.closed:
+                self.stderr = _capture_stream(2)
+            sys.stderr = self.stderr
+
+    def check_pipes(self):  # type: () -> None
+        """Stop the instance, saying why, if the function closed or replaced its pipes to the supervisor.
+
+        A handler that runs ``os.closerange(3, 1000)`` (or dup2s a file onto fd 3) takes the runtime's
+        connection away; reading or writing that fd would hang or talk to the wrong file. The state
+        goes to the shared clock (a memory mapping, which closing fds does not touch) and the
+        supervisor reports it; a line in the log says the same.
+        """
+        for fd, identity in self.pipes:
+            if _identity(fd) != identity:
+                self.clock.set_state(STATE_PIPE_LOST)
+                try:
+                    log = os.open(self.log_path, os.O_WRONLY | os.O_APPEND)
+                    os.write(
+                        log,
+                        (
+                            "fglocal: the function closed or replaced file descriptor %d, the runtime's pipe "
+                            "to its supervisor (e.g. with os.closerange); this instance cannot continue\n"
+                            % fd
+                        ).encode("utf-8"),
+                    )
+                    os.close(log)
+                except OSError:
+                    pass
+                os._exit(71)
+
+    def stack_trace(self, exc):  # type: (BaseException) -> list
+        """The user frames of ``exc``, imported with the runtime's ``sys.path`` (the function may have emptied it)."""
+        user_path = sys.path
+        sys.path = self.runtime_path
+        try:
+            return user_stack_trace(exc.__traceback__, self.code_root)
+        finally:
+            sys.path = user_path
+
+    def children_peak_mb(self):  # type: () -> float
+        """Peak memory of a child process that ended during the last call (0 when none did), in MB."""
+        cpu = _children_cpu()
+        if cpu == self.children_cpu:
+            return 0.0  # no child was reaped (none used CPU): skip importing resource
+        self.children_cpu = cpu
+        import resource
+
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if peak_kb <= self.children_peak_kb:
+            return 0.0
+        self.children_peak_kb = peak_kb
+        return peak_kb / 1024.0
 
     def load(self) -> Dict[str, Any]:
         """Import the handler and initializer modules."""
@@ -151,9 +281,7 @@ class Worker:
         if outcome["exception"] is not None:
             exc = outcome["exception"]
             message = f"{INITIALIZATION_ERROR}{_describe(exc)}"
-            error = error_object(
-                message, type(exc).__name__, user_stack_trace(exc.__traceback__, self.code_root)
-            )
+            error = error_object(message, type(exc).__name__, self.stack_trace(exc))
             return {"error": error, "durationMs": outcome["durationMs"]}
         return {"error": None, "durationMs": outcome["durationMs"]}
 
@@ -167,9 +295,7 @@ class Worker:
         if exc is not None:
             message = f"{INVOCATION_ERROR}{_describe(exc)}"
             body, content_type = "", None
-            error = error_object(
-                message, type(exc).__name__, user_stack_trace(exc.__traceback__, self.code_root)
-            )
+            error = error_object(message, type(exc).__name__, self.stack_trace(exc))
         else:
             body, content_type, error = encode_return_value(outcome["value"])
         return {
@@ -178,17 +304,20 @@ class Worker:
             "error": error,
             "durationMs": outcome["durationMs"],
             "maxMemoryUsedMB": _peak_memory_mb(),
+            # A child that ended during the call: the supervisor adds it to the tree's peak.
+            "childPeakMB": self.children_peak_mb(),
         }
 
     def _call(self, func: Callable[..., Any], args: tuple) -> Dict[str, Any]:
         if self.call_thread is None:
             self.call_thread = CallThread()
         outcome = self.call_thread.call(func, args)
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # the function closed or replaced it: restored before the next call
+                pass
+        self.check_pipes()
         return outcome
 
 
@@ -207,6 +336,8 @@ class CallThread:
         self._done.acquire()
         self._job: Any = None
         self._outcome: Dict[str, Any] = {}
+        self._pid = os.getpid()
+        self._user_recursion_limit = sys.getrecursionlimit()
         threading.Thread(target=self._serve, name="fg-invoke", daemon=True).start()
 
     def call(self, func: Callable[..., Any], args: tuple) -> Dict[str, Any]:
@@ -221,12 +352,23 @@ class CallThread:
             self._start.acquire()
             func, args = self._job
             outcome: Dict[str, Any] = {"value": None, "exception": None}
+            _set_recursion_limit(self._user_recursion_limit)  # the function's own, if it set one
             start = time.perf_counter()
             try:
                 outcome["value"] = func(*args)
             except BaseException as exc:  # SystemExit and KeyboardInterrupt are failures too
                 outcome["exception"] = exc
             outcome["durationMs"] = (time.perf_counter() - start) * 1000.0
+            # The runtime's own work after the call (encoding the reply, formatting the traceback)
+            # needs the ordinary limit; set here, where this thread's stack is shallow.
+            self._user_recursion_limit = sys.getrecursionlimit()
+            if self._user_recursion_limit < RUNTIME_RECURSION_LIMIT:
+                _set_recursion_limit(RUNTIME_RECURSION_LIMIT)
+            if os.getpid() != self._pid:
+                # A child the function forked (os.fork) returned from it: it is not the instance
+                # and must not answer the supervisor. Its main thread is gone, so it would wait
+                # here forever; it ends instead, without running the parent's exit handlers.
+                os._exit(1 if outcome["exception"] is not None else 0)
             self._outcome = outcome
             self._job = None
             self._done.release()
@@ -237,6 +379,34 @@ def _describe(exc: BaseException) -> str:
         return f"the function called sys.exit({exc.code!r})"
     text = str(exc)
     return text if text else type(exc).__name__
+
+
+def _set_recursion_limit(limit):  # type: (int) -> None
+    if sys.getrecursionlimit() != limit:
+        try:
+            sys.setrecursionlimit(limit)
+        except (RuntimeError, ValueError):  # lower than the current depth: leave it
+            pass
+
+
+def _identity(fd):  # type: (int) -> tuple
+    """What file ``fd`` is (device, inode), or () when it is closed."""
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return ()
+    return (st.st_dev, st.st_ino)
+
+
+def _children_cpu():  # type: () -> tuple
+    """CPU time of the ended (waited-for) children: changes when a child that ran has been reaped."""
+    times = os.times()
+    return (times[2], times[3])
+
+
+def _capture_stream(fd):  # type: (int) -> Any
+    """A text stream on fd 1 or 2 for the function's output; line-buffered so that prints and the log stay in order."""
+    return open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
 def _prepare_process(setup: Dict[str, Any]) -> None:
@@ -261,8 +431,8 @@ def _prepare_process(setup: Dict[str, Any]) -> None:
     # Fresh streams on fds 1 and 2: the supervisor's sys.stdout may be anything (pytest's capture,
     # a notebook's widget) and the function's output must reach the invocation's log. Line
     # buffering keeps print(), stderr writes and the logger in order in the shared log file.
-    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
-    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.stdout = _capture_stream(1)
+    sys.stderr = _capture_stream(2)
 
 
 def write_line(fd: int, text: str) -> None:
@@ -272,28 +442,63 @@ def write_line(fd: int, text: str) -> None:
         view = view[os.write(fd, view) :]
 
 
+# Bound once: a function that monkeypatches json.dumps/json.loads changes what it gets, not the
+# runtime's own messages.
+_dumps = json.dumps
+_loads = json.loads
+
+
+def _failed_reply(message, error_type):  # type: (str, str) -> Dict[str, Any]
+    """A reply for a request the runtime itself could not carry out (every kind of request reads "error")."""
+    return {
+        "error": error_object(message, error_type),
+        "body": "",
+        "contentType": None,
+        "durationMs": 0.0,
+        "maxMemoryUsedMB": _peak_memory_mb(),
+        "childPeakMB": 0.0,
+    }
+
+
+def _answer(worker, line, pipes):  # type: (Optional[Worker], bytes, tuple) -> tuple
+    """Carry out one request line; returns the worker (created by ``setup``) and the reply."""
+    try:
+        request = _loads(line)
+    except RecursionError:
+        message = (
+            "the event is nested too deeply for the runtime's JSON decoder (about %d levels at most)"
+            % (RUNTIME_RECURSION_LIMIT - 50)
+        )
+        return worker, _failed_reply(INVOCATION_ERROR + message, "InvalidEvent")
+    op = request["op"]
+    if op == "setup":  # the first request: become the instance and import the user's code
+        _prepare_process(request["setup"])
+        worker = Worker(request["setup"], pipes)
+        worker.redirect_output(request["logFile"])
+        return worker, worker.load()
+    assert worker is not None, "setup must come first"
+    worker.redirect_output(request["logFile"])
+    if op == "init":
+        return worker, worker.initialize(request["requestId"])
+    return worker, worker.invoke(request["requestId"], request["event"])
+
+
 def serve(read_fd: int, write_fd: int) -> None:
     """Answer the supervisor's requests until it closes the pipe."""
+    if sys.platform.startswith("linux"):
+        set_child_subreaper()  # orphans of the function's processes stay in this instance's tree
     # Buffered: a raw readline() would read the pipe one byte per system call.
     reader = os.fdopen(read_fd, "rb")
     requests = iter(reader.readline, b"")
     worker: Optional[Worker] = None
+    pipes = (read_fd, write_fd)
     for line in requests:
-        request = json.loads(line)
-        op = request["op"]
-        if op == "setup":  # the first request: become the instance and import the user's code
-            _prepare_process(request["setup"])
-            worker = Worker(request["setup"])
-            worker.redirect_output(request["logFile"])
-            reply: Dict[str, Any] = worker.load()
-        else:
-            assert worker is not None, "setup must come first"
-            worker.redirect_output(request["logFile"])
-            if op == "init":
-                reply = worker.initialize(request["requestId"])
-            else:
-                reply = worker.invoke(request["requestId"], request["event"])
-        write_line(write_fd, json.dumps(reply))
+        try:
+            worker, reply = _answer(worker, line, pipes)
+        except Exception as exc:  # a failure of the runtime itself (the function's are in the reply)
+            message = "the runtime could not carry out the request: %s: %s" % (type(exc).__name__, exc)
+            reply = _failed_reply(INVOCATION_ERROR + message, "RuntimeError")
+        write_line(write_fd, _dumps(reply))
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - other Python implementations
 import sys
 import time
 
-from fglocal._worker import SharedClock, write_line
+from fglocal._worker import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
 from fglocal.context import cpu_millicores
 from fglocal.result import (
     INITIALIZATION_ERROR,
@@ -176,7 +176,8 @@ class Instance:
         start_method: Optional[str] = None,
     ) -> None:
         self.config = config
-        self.log_dir = log_dir or default_log_dir()
+        # Absolute: the instance changes its cwd to the code folder (and the function may change it again).
+        self.log_dir = os.path.abspath(log_dir or default_log_dir())
         self.enforce_timeout = enforce_timeout
         self.start_method = (
             start_method
@@ -260,6 +261,8 @@ class Instance:
         if not self._clock_file:
             self._clock_file = os.path.join(self.log_dir, "clock-%s" % os.urandom(8).hex())
             self._clock = _Clock(SharedClock(self._clock_file, create=True))
+        assert self._clock is not None
+        self._clock.shared.set_state(STATE_OK)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         if self.start_method == "fork":
@@ -345,22 +348,41 @@ class Instance:
                     return self._fail("exited", peak_mb)
                 self._buffer += chunk
                 continue
+            exited = self._exited()
+            if exited is not None:
+                # Gone without closing the pipe: a process it started still holds the pipe's write end.
+                return self._fail("exited", peak_mb, exited)
             if poll_memory:
                 used = self._memory_mb()
                 peak_mb = max(peak_mb, used)
                 if used > limit_mb:
                     return self._fail("memory", peak_mb)
 
-    def _fail(self, failure: str, peak_mb: float) -> _Outcome:
+    def _exited(self) -> Optional[int]:
+        """The instance process's wait status if it has ended (it is then reaped), else None."""
+        try:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        return status if pid else None
+
+    def _fail(self, failure: str, peak_mb: float, status: Optional[int] = None) -> _Outcome:
         outcome = _Outcome(failure=failure, memory_mb=peak_mb)
         if failure == "exited":
             pid = self._pid
-            try:
-                _, status = os.waitpid(pid, 0)
-            except OSError:
-                status = 0
+            if status is None:
+                try:
+                    _, status = os.waitpid(pid, 0)
+                except OSError:
+                    status = 0
             self._pid = 0
             outcome.detail = _describe_exit(status)
+            if self._clock is not None and self._clock.shared.state() == STATE_PIPE_LOST:
+                outcome.detail = (
+                    "stopped: the function closed or replaced the file descriptors of the runtime's pipe to "
+                    "its supervisor (e.g. with os.closerange(3, ...) or os.dup2); leave fds other than 0-2 "
+                    "that it did not open alone"
+                )
             try:
                 os.killpg(pid, signal.SIGKILL)  # background children of the dead instance
             except OSError:
