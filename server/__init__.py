@@ -4,4 +4,6 @@ Start it with ``python -m server`` (LSP over stdio). The analysis lives in :mod:
 (pure functions over text); :mod:`server.server` wires it to LSP messages.
 """
 
-__version__ = "0.1.0"
+from fglocal import __version__
+
+__all__ = ["__version__"]

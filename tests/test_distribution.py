@@ -23,7 +23,13 @@ from debug_helpers import bp
 from lsprotocol import types
 from server_support import close_document, codes, make_client, open_document, position_of, start
 
+import fglocal
 from fglocal.distribution import TOOLS_INSTALL
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: pip's own copy of the same parser
+    from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("fglocal", "server", "debug_adapter")
@@ -83,12 +89,12 @@ def wheel(checkout: Path, tmp_path_factory: pytest.TempPathFactory, clean_env: D
     return built
 
 
-def make_venv(folder: Path, wheel_spec: str, env: Dict[str, str]) -> Path:
-    """A fresh venv at ``folder`` with ``wheel_spec`` installed (by this venv's pip); returns its python."""
+def make_venv(folder: Path, specs: List[str], env: Dict[str, str]) -> Path:
+    """A fresh venv at ``folder`` with ``specs`` installed (by this venv's pip); returns its python."""
     checked([sys.executable, "-m", "venv", "--without-pip", str(folder)], folder.parent, env)
     python = folder / "bin" / "python"
     checked(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", wheel_spec],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", *specs],
         folder.parent,
         env,
     )
@@ -98,13 +104,13 @@ def make_venv(folder: Path, wheel_spec: str, env: Dict[str, str]) -> Path:
 @pytest.fixture(scope="module")
 def tools_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
     """The python of a fresh venv holding the wheel with the ``tools`` extra."""
-    return make_venv(tmp_path_factory.mktemp("tools") / "venv", "%s[tools]" % wheel, clean_env)
+    return make_venv(tmp_path_factory.mktemp("tools") / "venv", ["%s[tools]" % wheel], clean_env)
 
 
 @pytest.fixture(scope="module")
 def bare_python(wheel: Path, tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
     """The python of a fresh venv holding the wheel alone (no extras: no dependencies at all)."""
-    return make_venv(tmp_path_factory.mktemp("bare") / "venv", str(wheel), clean_env)
+    return make_venv(tmp_path_factory.mktemp("bare") / "venv", [str(wheel)], clean_env)
 
 
 @pytest.fixture
@@ -113,10 +119,16 @@ def outside(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def wheel_names(path: Path) -> List[str]:
+    """The file names in the wheel at ``path``, without its .dist-info metadata."""
+    with zipfile.ZipFile(path) as archive:
+        return sorted(n for n in archive.namelist() if ".dist-info/" not in n)
+
+
 def test_wheel_ships_every_file_of_the_packages(wheel: Path, checkout: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    shipped = sorted(n for n in names if not n.startswith("functiongraph_devkit-"))
+    shipped = wheel_names(wheel)
     expected = sorted(
         str(path.relative_to(checkout))
         for package in PACKAGES
@@ -135,6 +147,43 @@ def test_wheel_ships_every_file_of_the_packages(wheel: Path, checkout: Path) -> 
         assert name in shipped
     assert len(names) == len(set(names))
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def test_wheel_built_from_the_sdist_ships_the_same(
+    wheel: Path, checkout: Path, tmp_path: Path, clean_env: Dict[str, str]
+) -> None:
+    # pip builds a wheel from the sdist wherever no wheel is published: nothing may get lost on the way.
+    with open(checkout / "pyproject.toml", "rb") as source:
+        requires = tomllib.load(source)["build-system"]["requires"]
+    backend = make_venv(tmp_path / "backend", requires, clean_env)
+    sdist = checked(
+        [
+            str(backend),
+            "-c",
+            "from setuptools import build_meta as b; print(b.build_sdist(%r))" % str(tmp_path),
+        ],
+        checkout,
+        clean_env,
+    ).stdout.split()[-1]
+    out = tmp_path / "from-sdist"
+    checked(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(tmp_path / sdist)],
+        tmp_path,
+        clean_env,
+    )
+    (rebuilt,) = out.glob("functiongraph_devkit-*.whl")
+    assert wheel_names(rebuilt) == wheel_names(wheel)
+
+
+def test_every_part_reports_the_version_of_the_distribution(
+    wheel: Path, tools_python: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    version = wheel.name.split("-")[1]
+    assert version == fglocal.__version__
+    fglocal_cli = checked([str(tools_python.parent / "fglocal"), "--version"], outside, clean_env)
+    assert fglocal_cli.stdout.split() == ["fglocal", version]
+    server = checked([str(tools_python), "-m", "server", "--version"], outside, clean_env)
+    assert server.stdout.split() == ["functiongraph-language-server", version]
 
 
 def test_installed_copy_is_the_one_imported(
@@ -239,11 +288,15 @@ def test_debug_adapter_stops_at_a_breakpoint(tools_dap: DAPClient, checkout: Pat
     assert json.loads(result["body"]) == {"greeting": "hello bob", "ready": False}
 
 
-@pytest.mark.parametrize("module", ["server", "debug_adapter"])
+@pytest.mark.parametrize(
+    "argv",
+    [["server"], ["debug_adapter"], ["debug_adapter", "--port", "0"]],
+    ids=["server", "adapter", "port"],
+)
 def test_without_tools_extra_names_the_extra(
-    module: str, bare_python: Path, outside: Path, clean_env: Dict[str, str]
+    argv: List[str], bare_python: Path, outside: Path, clean_env: Dict[str, str]
 ) -> None:
-    done = run([str(bare_python), "-m", module], outside, clean_env)
+    done = run([str(bare_python), "-m", *argv], outside, clean_env)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.splitlines()
