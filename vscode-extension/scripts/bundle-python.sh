@@ -3,6 +3,8 @@
 #   bundled/libs  pinned dependencies from requirements.txt (pure-Python wheels, `pip -t`)
 #   bundled/tool  the kit's own packages, exactly as the wheel ships them (pyproject.toml says what
 #                 ships: one list for the wheel and the .vsix)
+#   bundled/debugpy-1.5.1  debugpy 1.5.1 for debugging Python 2.7/3.6 functions, in a folder of its own
+#                 (not on PYTHONPATH: the adapter hands it to those debuggees; debug_adapter/debugpy_releases.py)
 # The libs are reinstalled only when requirements.txt changes (a stamp file records it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,15 @@ if ! cmp -s "$here/requirements.txt" "$stamp"; then
     # debugpy ships attach-to-process helpers for Windows and macOS (16 MB); launching never uses them.
     find "$libs/debugpy" \( -name '*.dll' -o -name '*.exe' -o -name '*.pdb' -o -name '*.dylib' \) -delete
     cp "$here/requirements.txt" "$stamp"
+fi
+
+legacy=$here/bundled/debugpy-1.5.1
+if [ ! -f "$legacy/debugpy/_version.py" ]; then
+    rm -rf "$legacy"
+    PIP_ROOT_USER_ACTION=ignore "$python" -m pip install --quiet --disable-pip-version-check --no-compile \
+        --no-deps --only-binary=:all: --target "$legacy" debugpy==1.5.1
+    rm -rf "$legacy"/bin
+    find "$legacy/debugpy" \( -name '*.dll' -o -name '*.exe' -o -name '*.pdb' -o -name '*.dylib' \) -delete
 fi
 
 # The wheel is built from a copy of the files git would commit (tracked or new, not ignored, not
