@@ -19,8 +19,9 @@ import ipaddress
 import re
 import socket
 import time
+import unicodedata
 from http import HTTPStatus
-from typing import List, NamedTuple, Optional, Tuple
+from typing import Callable, List, NamedTuple, Optional, Tuple
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 # The local gateway's limits on a request's head (our own choices, in the range of common gateways).
@@ -36,6 +37,9 @@ _TARGET_FORBIDDEN = re.compile(rb"[\x00-\x20\x7f#]")
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}\Z")
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)\Z")
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class HttpError(Exception):
@@ -102,7 +106,7 @@ def parse_target(raw: bytes) -> Tuple[str, str, str]:
             400, "the request target has an invalid percent-encoding ('%' not followed by two hex digits)"
         )
     path = _decode(unquote_to_bytes(raw_path), "the percent-decoded path")
-    if any(not c.isprintable() for c in path):
+    if any(unicodedata.category(c) == "Cc" for c in path):
         raise HttpError(400, "the percent-decoded path has a control character")
     query = raw_query.decode("utf-8")  # ASCII or UTF-8: the whole target decoded above
     try:
@@ -324,6 +328,34 @@ class Reader:
                 raise HttpError(400, "a chunked body has a line that is too long")
             self._fill(deadline)
 
+    def read_body(
+        self,
+        request: Request,
+        limit: int,
+        drain_limit: int,
+        deadline: float,
+        send_continue: Callable[[], None],
+    ) -> bytes:
+        """The request's body; HttpError 413 when it is over ``limit`` bytes (so that nothing runs).
+
+        An oversize body is read and dropped up to ``drain_limit`` before the answer, so that the
+        client sees the 413 rather than a reset connection; one that waits for ``100 Continue``
+        gets the 413 without sending it. ``send_continue`` sends the interim answer.
+        """
+        length = request.content_length
+        if length is not None and length > limit:
+            if not request.expect_continue and length <= drain_limit:
+                self.discard(length, deadline)
+            raise HttpError(413, _too_large(f"{length:,}", limit))
+        if request.expect_continue and (request.chunked or length):
+            send_continue()
+        if request.chunked:
+            body = self.read_chunked(limit, drain_limit, deadline)
+            if body is None:
+                raise HttpError(413, _too_large(f"over {limit:,}", limit))
+            return body
+        return self.read_exact(length, deadline) if length else b""
+
     def read_chunked(self, limit: int, drain_limit: int, deadline: float) -> Optional[bytes]:
         """Read a chunked body; None when it is over ``limit`` (read on and dropped up to ``drain_limit``)."""
         chunks: List[bytes] = []
@@ -338,7 +370,7 @@ class Reader:
                 break
             total += size
             if total > drain_limit:
-                raise HttpError(413, f"the request body is over {limit:,} bytes (chunked)")
+                raise HttpError(413, _too_large(f"over {drain_limit:,}", limit))
             if total > limit:
                 self.discard(size, deadline)
             else:
@@ -351,6 +383,10 @@ class Reader:
             if trailers > MAX_HEADERS:
                 raise HttpError(431, f"the chunked body has over {MAX_HEADERS} trailer lines")
         return b"".join(chunks) if total <= limit else None
+
+
+def _too_large(size: str, limit: int) -> str:
+    return f"the request body is {size} bytes, over the 6 MB ({limit:,} bytes) limit of a synchronous call"
 
 
 def status_phrase(status: int) -> str:

@@ -267,7 +267,9 @@ class ApigConnection(socketserver.BaseRequestHandler):
             self._request_line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
             request = http1.parse_head(head)
             _check_host(request)
-            body = self._read_body(reader, request)
+            body = reader.read_body(
+                request, MAX_BODY_BYTES, _DRAIN_LIMIT, time.monotonic() + BODY_TIMEOUT, self._send_continue
+            )
         except http1.HttpError as exc:
             response = apig.error_response(exc.status, exc.reason, request_hex)
             self._send(response, request, request_hex, function_request_id, close=True)
@@ -309,31 +311,6 @@ class ApigConnection(socketserver.BaseRequestHandler):
         self._report(request, response, result, started)
         return not close
 
-    def _read_body(self, reader: http1.Reader, request: http1.Request) -> bytes:
-        """The request body; HttpError 413 (nothing runs) when it is over the 6 MB limit."""
-        deadline = time.monotonic() + BODY_TIMEOUT
-        length = request.content_length
-        too_large = http1.HttpError(
-            apig.TOO_LARGE_STATUS,
-            f"the request body is {{}} bytes, over the 6 MB ({MAX_BODY_BYTES:,} bytes) limit of a synchronous call",
-        )
-        if length is not None and length > MAX_BODY_BYTES:
-            too_large.reason = too_large.reason.format(f"{length:,}")
-            # Read what the client sends before answering (up to a bound), so that it sees the answer
-            # rather than a reset connection; a client that waits for 100 Continue sends nothing.
-            if not request.expect_continue and length <= _DRAIN_LIMIT:
-                reader.discard(length, deadline)
-            raise too_large
-        if request.expect_continue and (request.chunked or length):
-            self.request.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-        if request.chunked:
-            body = reader.read_chunked(MAX_BODY_BYTES, _DRAIN_LIMIT, deadline)
-            if body is None:
-                too_large.reason = too_large.reason.format("over " + f"{MAX_BODY_BYTES:,}")
-                raise too_large
-            return body
-        return reader.read_exact(length, deadline) if length else b""
-
     def _send(
         self,
         response: apig.GatewayResponse,
@@ -351,6 +328,10 @@ class ApigConnection(socketserver.BaseRequestHandler):
             self.request.sendall(data)
         except OSError:
             pass  # the client left: its loss
+
+    def _send_continue(self) -> None:
+        self.request.settimeout(BODY_TIMEOUT)
+        self.request.sendall(http1.CONTINUE)
 
     def _linger(self, sock: socket.socket) -> None:
         """Close after an error answer without resetting the connection under the client's read."""
