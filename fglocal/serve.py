@@ -6,6 +6,10 @@ as on the platform: with ``--instances 1`` (the default) concurrent requests wai
 more, up to N run at once, each instance started (with its initializer) when first needed. A
 failing or timed-out handler gets the gateway's error answer and the server goes on. Ctrl+C stops
 the server and every instance process.
+
+HTTP itself is read by :mod:`fglocal.http1` (strict framing, UTF-8 decoding, deadlines); requests
+are served only when their ``Host`` is a loopback name (DNS rebinding), one thread per connection,
+at most ``MAX_CONNECTIONS`` at once. Limits and refusals are listed in ``fglocal/TRIGGERS.md``.
 """
 
 from __future__ import annotations
@@ -171,8 +175,17 @@ class ApigServer(socketserver.ThreadingTCPServer):
 
     pool: InstancePool  # set once the port is known (it names the instances' log folders)
 
-    def __init__(self, port: int, api_id: str, routes: Sequence[apig.Route], stage: str, quiet: bool) -> None:
+    def __init__(
+        self,
+        port: int,
+        api_id: str,
+        routes: Sequence[apig.Route],
+        stage: str,
+        quiet: bool,
+        head_timeout: float = HEAD_TIMEOUT,
+    ) -> None:
         super().__init__((HOST, port), ApigConnection)
+        self.head_timeout = head_timeout
         self.api_id = api_id
         self.routes = list(routes)
         self.stage = stage
@@ -263,7 +276,7 @@ class ApigConnection(socketserver.BaseRequestHandler):
         request: Optional[http1.Request] = None
         self._request_line = ""
         try:
-            head = reader.read_head(time.monotonic() + HEAD_TIMEOUT)
+            head = reader.read_head(time.monotonic() + self.server.head_timeout)
             self._request_line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
             request = http1.parse_head(head)
             _check_host(request)
@@ -276,9 +289,9 @@ class ApigConnection(socketserver.BaseRequestHandler):
             self._report(request, response, None, started)
             return False
         except socket.timeout:
-            seconds = HEAD_TIMEOUT if request is None else BODY_TIMEOUT
+            seconds = self.server.head_timeout if request is None else BODY_TIMEOUT
             response = apig.error_response(
-                408, f"the request did not arrive in full within {seconds} s", request_hex
+                408, f"the request did not arrive in full within {seconds:g} s", request_hex
             )
             self._send(response, request, request_hex, function_request_id, close=True)
             self._report(request, response, None, started)
@@ -456,6 +469,13 @@ def register(subparsers: Any) -> None:
         metavar="TEMPLATE",
         help="API path with parameters, e.g. /users/{id} or /files/{path+}, for pathParameters (repeatable)",
     )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=HEAD_TIMEOUT,
+        metavar="S",
+        help="seconds a request's head may take to arrive, else 408 (default 30)",
+    )
     parser.add_argument("--stage", default=apig.DEFAULT_STAGE, help="requestContext.stage (default RELEASE)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each request")
     parser.add_argument(
@@ -474,13 +494,22 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError("--instances must be at least 1")
     if not 0 <= args.port <= 65535:
         raise UsageError("--port must be 0-65535")
+    if not 0 < args.request_timeout <= 3600:
+        raise UsageError("--request-timeout must be more than 0 and at most 3600 seconds")
     try:
         routes = [apig.compile_route(t) for t in args.route]
     except apig.RouteError as exc:
         raise UsageError(str(exc)) from None
     config = load_function_config(args, args.entry)
     try:
-        server = ApigServer(args.port, api_id_for(str(config.code_root)), routes, args.stage, args.quiet)
+        server = ApigServer(
+            args.port,
+            api_id_for(str(config.code_root)),
+            routes,
+            args.stage,
+            args.quiet,
+            head_timeout=args.request_timeout,
+        )
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {HOST}:{args.port}: {exc.strerror} (choose another --port; 0 picks a free one)"

@@ -568,3 +568,38 @@ def test_too_many_connections_get_a_503_and_the_server_recovers():
         for sock in idle:
             sock.close()
         assert serve.stop() == 0
+
+
+def test_a_request_head_that_never_completes_gets_a_408():
+    serve = Serve("--request-timeout", "0.5")
+    try:
+        with socket.create_connection(("127.0.0.1", serve.port), timeout=60) as sock:
+            sock.sendall(b"GET /echo HTTP/1.1\r\nHost: localhost\r\n")  # and nothing more
+            received = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        (response,) = parse_responses(received)
+        assert response.status == 408
+        assert "did not arrive in full within 0.5 s" in json.loads(response.body)["error_msg"]
+        assert one(serve.port, request("GET", "/echo", port=serve.port)).status == 200
+    finally:
+        assert serve.stop() == 0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc"])
+def test_bad_request_timeout_is_a_usage_error(value: str):
+    import subprocess
+    import sys
+
+    from test_serve import WEB
+
+    done = subprocess.run(
+        [sys.executable, "-m", "fglocal", "serve", "--code-dir", str(WEB), "--request-timeout", value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--request-timeout" in done.stderr
