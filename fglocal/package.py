@@ -18,7 +18,6 @@ import argparse
 import fnmatch
 import json
 import os
-import re
 import shutil
 import stat
 import struct
@@ -27,10 +26,22 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Collection, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Collection, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
-from fglocal.contract import entry_files
+from fglocal.contract import CONFIG_FILE_NAME, entry_files
+from fglocal.printable import printable
+from fglocal.py2source import python2_message, undeclared_non_ascii
+from fglocal.secret_files import (
+    HEAD_BYTES,
+    KEPT_EXAMPLES,
+    PRIVATE_KEY,
+    config_file_reason,
+    holds_private_key,
+    secret_dir_reason,
+    secret_file_reason,
+)
 from fglocal.stdlib import find_shadowing_modules
+from fglocal.zip_names import arcname_problem, collision_kind, collisions, name_problem, windows_warning
 
 MB = 1024 * 1024
 # The platform's limits on code packages (Huawei Cloud FunctionGraph "Notes and constraints").
@@ -68,23 +79,7 @@ EXCLUDED_FILE_PATTERNS = (
     ("*.pyo", "cache"),
     (".DS_Store", "cache"),
     ("Thumbs.db", "cache"),
-    (".env", "secret"),
-    (".env.*", "secret"),
-    ("*.pem", "secret"),
-    ("*.key", "secret"),
-    ("*.p12", "secret"),
-    ("*.pfx", "secret"),
-    ("*.jks", "secret"),
-    ("id_rsa*", "secret"),
-    ("id_dsa*", "secret"),
-    ("id_ecdsa*", "secret"),
-    ("id_ed25519*", "secret"),
-    (".netrc", "secret"),
-    (".pypirc", "secret"),
-    (".npmrc", "secret"),
 )
-# Example files of secrets are documentation, not secrets.
-KEPT_SECRET_EXAMPLES = (".env.example", ".env.sample", ".env.template")
 # Native extension files by the platform they were built for.
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 _ELF_MACHINES = {3: "x86 (32-bit)", 40: "ARM (32-bit)", 62: "x86_64", 183: "aarch64"}
@@ -115,21 +110,27 @@ class PackageError(Exception):
 # ------------------------------------------------------------------------------------- collecting
 
 
-def _excluded_reason(rel: str, name: str, is_dir: bool, at_root: bool) -> Optional[str]:
+def _excluded_reason(name: str, is_dir: bool, at_root: bool) -> Optional[str]:
     if is_dir:
         if name in EXCLUDED_DIR_NAMES:
             return EXCLUDED_DIR_NAMES[name]
+        secret = secret_dir_reason(name)
+        if secret:
+            return secret
         if name.endswith(".egg-info"):
             return "build metadata"
         if at_root and name.startswith("."):
             return "hidden"
         return None
-    if name in KEPT_SECRET_EXAMPLES:
-        return None
+    if name == CONFIG_FILE_NAME:
+        return "local config"  # refined by plan_package (does it hold credentials?)
+    secret = secret_file_reason(name)
+    if secret:
+        return secret
     for pattern, reason in EXCLUDED_FILE_PATTERNS:
         if fnmatch.fnmatchcase(name, pattern):
             return reason
-    if at_root and name.startswith("."):
+    if at_root and name.startswith(".") and name not in KEPT_EXAMPLES:
         return "hidden"
     return None
 
@@ -140,16 +141,16 @@ def _inside(path: str, root: str) -> bool:
 
 def collect_files(
     code_root: os.PathLike[str] | str,
-    skip: Sequence[str] = (),
+    skip: Optional[Mapping[str, str]] = None,
 ) -> Tuple[List[FileEntry], List[Tuple[str, str]], List[str]]:
     """Walk ``code_root``: the files to package, what was left out (and why), and refusals.
 
-    ``skip`` holds absolute paths left out as "local tooling" (the config, the output zip...).
+    ``skip`` maps absolute paths to the reason they are left out (the env files, the output zip...).
     Symlinks inside the folder are followed (their target's bytes are stored); one pointing outside
-    the folder, or nowhere, is a refusal.
+    the folder, or nowhere, is a refusal, as is a name that cannot be zipped safely (see zip_names).
     """
     root = os.path.realpath(str(code_root))
-    skipped = {os.path.realpath(p) for p in skip}
+    skipped = {os.path.realpath(p): reason for p, reason in (skip or {}).items()}
     files: List[FileEntry] = []
     excluded: List[Tuple[str, str]] = []
     problems: List[str] = []
@@ -159,7 +160,7 @@ def collect_files(
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            problems.append(f"cannot read folder {prefix or '.'}: {exc.strerror}")
+            problems.append(f"cannot read folder {printable(prefix or '.')}: {exc.strerror}")
             return
         for entry in entries:
             rel = prefix + entry.name
@@ -169,36 +170,46 @@ def collect_files(
                 target = os.path.realpath(path)
                 if not _inside(target, root):
                     problems.append(
-                        f"symlink {rel} points outside the function folder (to {target}): "
+                        f"symlink {printable(rel)} points outside the function folder (to {printable(target)}): "
                         "the platform gets a broken link; copy the file in instead"
                     )
                     continue
                 if not os.path.exists(target):
-                    problems.append(f"symlink {rel} points to {target}, which does not exist")
+                    problems.append(
+                        f"symlink {printable(rel)} points to {printable(target)}, which does not exist"
+                    )
                     continue
             else:
                 target = path
-            if target in skipped or os.path.realpath(path) in skipped:
-                excluded.append((rel, "local tooling"))
+            skip_reason = skipped.get(target) or skipped.get(os.path.realpath(path))
+            if skip_reason:
+                excluded.append((rel, skip_reason))
                 continue
             is_dir = os.path.isdir(target)
-            reason = _excluded_reason(rel, entry.name, is_dir, at_root=not prefix)
+            reason = _excluded_reason(entry.name, is_dir, at_root=not prefix)
             if reason is None and is_dir and os.path.isfile(os.path.join(target, "pyvenv.cfg")):
                 reason = "virtualenv"
+            if reason is None and not is_dir and _holds_private_key(target, entry.name):
+                reason = PRIVATE_KEY
             if reason is not None:
                 excluded.append((rel + ("/" if is_dir else ""), reason))
+                continue
+            problem = name_problem(entry.name)
+            if problem:
+                kind = "folder" if is_dir else "file"
+                problems.append(f"{kind} {printable(rel)}: {problem}; rename it")
                 continue
             if is_dir:
                 real = os.path.realpath(target)
                 if real in chain:
-                    problems.append(f"symlink {rel} makes a loop (back to {real})")
+                    problems.append(f"symlink {printable(rel)} makes a loop (back to {printable(real)})")
                     continue
                 walk(target, rel + "/", chain | {real})
                 continue
             try:
                 info = os.stat(target)
             except OSError as exc:
-                problems.append(f"cannot read {rel}: {exc.strerror}")
+                problems.append(f"cannot read {printable(rel)}: {exc.strerror}")
                 continue
             if not stat.S_ISREG(info.st_mode):
                 excluded.append((rel, "not a regular file"))
@@ -207,6 +218,17 @@ def collect_files(
 
     walk(root, "", {root})
     return files, excluded, problems
+
+
+def _holds_private_key(path: str, name: str) -> bool:
+    """A private key under a name that does not say so (a .py module holding one is warned about)."""
+    if name.endswith((".py", ".pyi")):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return holds_private_key(f.read(HEAD_BYTES))
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------- checks
@@ -279,21 +301,28 @@ def native_warning(arcname: str, head: bytes, runtime: Tuple[int, int]) -> Optio
     return None
 
 
-_CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-
-
-def needs_coding_declaration(path: str) -> bool:
-    """Tell whether a Python 2 source file has non-ASCII bytes and no PEP 263 coding line."""
+def _source_warnings(f: FileEntry, runtime: Tuple[int, int]) -> List[str]:
+    """Warnings about a Python module of the package: Python 2 encoding, a private key inside."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        with open(f.source, "rb") as source:
+            data = source.read()
     except OSError:
-        return False
-    if data.isascii():
-        return False
-    if data.startswith(b"\xef\xbb\xbf"):
-        return False  # a UTF-8 BOM declares the encoding too
-    return not any(_CODING_RE.match(line) for line in data.splitlines()[:2])
+        return []
+    warnings = []
+    if runtime[0] == 2:
+        found = undeclared_non_ascii(data)
+        if found:
+            byte, line = found
+            warnings.append(
+                f"{printable(f.arcname)}: Python 2.7 refuses to import it (SyntaxError: "
+                f"{python2_message(f.arcname, byte, line)}); add '# -*- coding: utf-8 -*-' as its first line"
+            )
+    if holds_private_key(data):
+        warnings.append(
+            f"{printable(f.arcname)} holds a private key: it is packaged (a module is needed), but the key "
+            "belongs in an encrypted environment variable or a secret store"
+        )
+    return warnings
 
 
 def _read_head(path: str) -> bytes:
@@ -320,14 +349,29 @@ def plan_package(
     function_dir: os.PathLike[str] | str,
     out: Optional[Path] = None,
     deps_dir: Optional[str] = None,
+    env_files: Sequence[str] = (),
 ) -> PackagePlan:
-    """Decide the package's contents for ``config`` (a FunctionConfig) and check them."""
+    """Decide the package's contents for ``config`` (a FunctionConfig) and check them.
+
+    ``env_files`` are the env files named on the command line (``--env-file``): never packaged.
+    """
     code_root = Path(config.code_root)
-    skip = [str(p) for p in (config.config_file, out) if p]
-    env_file = _env_file_of(config)
-    if env_file:
-        skip.append(env_file)
+    skip: Dict[str, str] = {}
+    for env_file in env_files:
+        skip[os.path.abspath(env_file)] = "env file named by --env-file"
+    config_env_file = _env_file_of(config)
+    if config_env_file:
+        skip[config_env_file] = f"env file named by envFile in {CONFIG_FILE_NAME}"
+    if config.config_file:
+        skip[str(config.config_file)] = config_file_reason(str(config.config_file))
+    if out:
+        skip[str(out)] = "the zip being written"
     files, excluded, problems = collect_files(code_root, skip)
+    # Every fglocal.json is local configuration; say which of them hold credentials.
+    excluded = [
+        (rel, config_file_reason(str(code_root / rel)) if reason == "local config" else reason)
+        for rel, reason in excluded
+    ]
     warnings: List[str] = []
     # Test events live in the function folder's events/; left out when that folder is in the package.
     kept = []
@@ -342,7 +386,8 @@ def plan_package(
     dependency_tops: Set[str] = set()
     if deps_dir:
         own_tops = {f.arcname.split("/", 1)[0] for f in files}
-        files, shadowed = _merge_dependencies(files, deps_dir)
+        files, shadowed, deps_problems = _merge_dependencies(files, deps_dir)
+        problems += deps_problems
         dependency_tops = {f.arcname.split("/", 1)[0] for f in files} - own_tops
         warnings += [f"your {p} replaces the one of the same name from requirements.txt" for p in shadowed]
 
@@ -353,21 +398,24 @@ def plan_package(
             if problem:
                 problems.append(problem)
     problems += shadowing_problems(sorted(arcnames), dependency_tops)
+    for first, second in collisions(arcnames):
+        problems.append(
+            f"{printable(first)} and {printable(second)} differ only in {collision_kind(first, second)}: "
+            "unzipped on Windows or macOS one overwrites the other; rename one"
+        )
 
     runtime = config.runtime_python
     for f in files:
         name = f.arcname.rsplit("/", 1)[-1]
+        windows = windows_warning(f.arcname)
+        if windows:
+            warnings.append(f"{printable(f.arcname)}: {windows} (fine on the platform)")
         if name.endswith(NATIVE_SUFFIXES) or ".so." in name:
             warning = native_warning(f.arcname, _read_head(f.source), runtime)
             if warning:
                 warnings.append(warning)
-        elif runtime[0] == 2 and name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
-            if needs_coding_declaration(f.source):
-                warnings.append(
-                    f"{f.arcname} has non-ASCII text but no '# -*- coding: utf-8 -*-' line: "
-                    "Python 2.7 refuses to import it (SyntaxError: Non-ASCII character)"
-                )
-
+        elif name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
+            warnings += _source_warnings(f, runtime)
     requirements = code_root / "requirements.txt"
     if not deps_dir and requirements.is_file() and _requirement_count(requirements):
         warnings.append(
@@ -399,14 +447,16 @@ def _env_file_of(config: Any) -> Optional[str]:
     return str(Path(config_file).parent / env_file) if isinstance(env_file, str) else None
 
 
-def _merge_dependencies(files: List[FileEntry], deps_dir: str) -> Tuple[List[FileEntry], List[str]]:
-    deps, _, _ = collect_files(deps_dir)
+def _merge_dependencies(
+    files: List[FileEntry], deps_dir: str
+) -> Tuple[List[FileEntry], List[str], List[str]]:
+    deps, _, problems = collect_files(deps_dir)
     # pip's console scripts carry this machine's interpreter path: useless on the platform.
     deps = [d for d in deps if not d.arcname.startswith("bin/")]
     own_tops = {f.arcname.split("/", 1)[0] for f in files}
     shadowed = sorted({d.arcname.split("/", 1)[0] for d in deps} & own_tops)
     merged = files + [d for d in deps if d.arcname.split("/", 1)[0] not in own_tops]
-    return merged, shadowed
+    return merged, shadowed, [f"from requirements.txt: {p}" for p in problems]
 
 
 def install_dependencies(
@@ -456,6 +506,9 @@ def write_zip(files: Sequence[FileEntry], out: Path) -> int:
     try:
         with zipfile.ZipFile(tmp, "w") as archive:
             for f in sorted(files):
+                problem = arcname_problem(f.arcname)
+                if problem:
+                    raise PackageError(f"{printable(f.arcname)}: {problem}")
                 info = zipfile.ZipInfo(f.arcname, date_time=ZIP_DATE)
                 info.create_system = 3  # Unix, so the permission bits below are honoured
                 info.external_attr = ((0o100755 if f.executable else 0o100644) & 0xFFFF) << 16
@@ -553,7 +606,7 @@ def run_package(args: argparse.Namespace) -> int:
                 install_dependencies(requirements, staging, config.runtime_python, args.pip_arg)
             except PackageError as exc:
                 return _report(args, None, out, [str(exc)], 0)
-        plan = plan_package(config, args.code_dir, out, staging)
+        plan = plan_package(config, args.code_dir, out, staging, [args.env_file] if args.env_file else [])
         if plan.problems or args.dry_run:
             return _report(args, plan, out, plan.problems, 0)
         try:
@@ -591,11 +644,11 @@ def _report(
         return 1 if problems else 0
     if plan:
         for f in plan.files:
-            print(f"{_human(f.size):>10}  {f.arcname}")
+            print(f"{_human(f.size):>10}  {printable(f.arcname)}")
         if plan.excluded:
             reasons: Dict[str, List[str]] = {}
             for path, reason in plan.excluded:
-                reasons.setdefault(reason, []).append(path)
+                reasons.setdefault(reason, []).append(printable(path))
             print("left out:")
             for reason, paths in sorted(reasons.items()):
                 shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")

@@ -92,7 +92,12 @@ def test_zip_holds_the_code_and_nothing_else(function_dir: Path, capsys):
         assert data == (function_dir / name).read_bytes(), name
     report = capsys.readouterr().out
     assert "index.py" in report and "limits:" in report and "40 MB" in report
-    assert "secret:" in report and "test event" in report and "virtualenv" in report
+    assert (
+        "env file:" in report
+        and "private key:" in report
+        and "test event" in report
+        and "virtualenv" in report
+    )
     assert "hunter2" not in report and "secret-from-env-file" not in report
 
 
@@ -242,8 +247,10 @@ def test_json_report(function_dir: Path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert sorted(f["path"] for f in report["files"]) == sorted(EXPECTED)
     assert report["zip"] == str(out) and report["zipSize"] == out.stat().st_size
-    assert {"path": ".env", "reason": "secret"} in report["excluded"]
-    assert {"path": "local.env", "reason": "local tooling"} in report["excluded"]
+    assert {"path": ".env", "reason": "env file"} in report["excluded"]
+    assert {"path": "local.env", "reason": "env file named by envFile in fglocal.json"} in report["excluded"]
+    assert {"path": "fglocal.json", "reason": "local config"} in report["excluded"]
+    assert {"path": "deploy.key", "reason": "private key"} in report["excluded"]
     assert report["problems"] == []
 
 
@@ -360,8 +367,12 @@ def test_python27_non_ascii_without_coding_line_warns(tmp_path: Path, capsys):
     )
     assert run_cli(["--code-dir", str(tmp_path), "--runtime", "python2.7", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "util.py has non-ASCII text but no '# -*- coding: utf-8 -*-' line" in out
-    assert "index.py has" not in out and "plain.py has" not in out
+    assert (
+        "warning: util.py: Python 2.7 refuses to import it (SyntaxError: Non-ASCII character '\\xe4' in file "
+        "util.py on line 1, but no encoding declared" in out
+    )
+    assert "add '# -*- coding: utf-8 -*-' as its first line" in out
+    assert "index.py:" not in out and "plain.py:" not in out
     assert run_cli(["--code-dir", str(tmp_path), "--runtime", "python3.9", "--dry-run"]) == 0
     assert "non-ASCII" not in capsys.readouterr().out
 

@@ -1,0 +1,113 @@
+"""Which files of a function folder carry credentials or user data: ``fglocal package`` leaves them out.
+
+By name (env files, private keys, credential files of the common tools and of Huawei Cloud's), by
+folder (``.ssh``, ``.aws``, ``.huaweicloud``...) and by content (a PEM or PuTTY private key under any
+name). Each answer is the reason the package report shows. Python modules are never left out by name
+(the function would not import); one that holds a private key is warned about instead.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Optional
+
+ENV_FILE = "env file"
+PRIVATE_KEY = "private key"
+CREDENTIALS = "credentials file"
+
+# Folders of credentials, wherever they appear in the tree.
+SECRET_DIR_NAMES = {
+    ".ssh": "SSH keys folder",
+    ".gnupg": "GnuPG keys folder",
+    ".aws": "credentials folder (AWS)",
+    ".azure": "credentials folder (Azure)",
+    ".huaweicloud": "credentials folder (Huawei Cloud SDK)",
+    ".hcloud": "credentials folder (Huawei Cloud KooCLI)",
+    ".docker": "credentials folder (Docker)",
+    ".kube": "credentials folder (Kubernetes)",
+}
+# Files by name (fnmatch, case-sensitive), wherever they appear.
+SECRET_FILE_PATTERNS = (
+    (".env", ENV_FILE),
+    (".env.*", ENV_FILE),
+    (".envrc", ENV_FILE),  # direnv
+    ("*.env", ENV_FILE),  # local.env, prod.env: docker compose's env_file
+    ("*.pem", PRIVATE_KEY),
+    ("*.key", PRIVATE_KEY),
+    ("*.p12", PRIVATE_KEY),
+    ("*.pfx", PRIVATE_KEY),
+    ("*.jks", PRIVATE_KEY),
+    ("*.keystore", PRIVATE_KEY),
+    ("*.ppk", PRIVATE_KEY),  # PuTTY
+    ("id_rsa*", PRIVATE_KEY),
+    ("id_dsa*", PRIVATE_KEY),
+    ("id_ecdsa*", PRIVATE_KEY),
+    ("id_ed25519*", PRIVATE_KEY),
+    (".netrc", CREDENTIALS),
+    ("_netrc", CREDENTIALS),
+    (".pypirc", CREDENTIALS),
+    (".npmrc", CREDENTIALS),
+    (".git-credentials", CREDENTIALS),
+    (".pgpass", CREDENTIALS),
+    (".my.cnf", CREDENTIALS),
+    (".s3cfg", CREDENTIALS),
+    (".boto", CREDENTIALS),
+    (".dockercfg", CREDENTIALS),
+    (".obsutilconfig", CREDENTIALS),  # Huawei Cloud obsutil keeps its AK/SK there
+    ("credentials", CREDENTIALS),  # ~/.aws/credentials, ~/.huaweicloud/credentials
+    ("credentials.json", CREDENTIALS),
+    ("credentials.ini", CREDENTIALS),
+    ("credentials.csv", CREDENTIALS),  # the access key file the Huawei Cloud console downloads
+    ("credentials.yaml", CREDENTIALS),
+    ("credentials.yml", CREDENTIALS),
+    ("credentials.toml", CREDENTIALS),
+    ("*_credentials.json", CREDENTIALS),  # application_default_credentials.json...
+    ("*_credentials.csv", CREDENTIALS),
+    ("*accessKeys.csv", CREDENTIALS),  # AWS console download
+    ("rootkey.csv", CREDENTIALS),
+    ("client_secret*.json", CREDENTIALS),  # OAuth client secrets
+    ("secrets.json", CREDENTIALS),
+    ("secrets.yaml", CREDENTIALS),
+    ("secrets.yml", CREDENTIALS),
+    ("secrets.toml", CREDENTIALS),
+    ("secrets.ini", CREDENTIALS),
+    ("secrets.txt", CREDENTIALS),
+)
+# Example files of secrets are documentation, not secrets.
+KEPT_EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env", "sample.env")
+# Bytes that start a private key, whatever the file is called.
+_PRIVATE_KEY_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File-")
+HEAD_BYTES = 4096  # how much of each file is read to look for a private key
+
+
+def secret_dir_reason(name: str) -> Optional[str]:
+    """Why a folder called ``name`` is left out, or None."""
+    return SECRET_DIR_NAMES.get(name)
+
+
+def secret_file_reason(name: str) -> Optional[str]:
+    """Why a file called ``name`` is left out for its name, or None (never for a ``.py`` module)."""
+    if name in KEPT_EXAMPLES or name.endswith((".py", ".pyi")):
+        return None
+    for pattern, reason in SECRET_FILE_PATTERNS:
+        if fnmatch.fnmatchcase(name, pattern):
+            return reason
+    return None
+
+
+def holds_private_key(head: bytes) -> bool:
+    """Tell whether the first bytes of a file (up to HEAD_BYTES) hold a private key."""
+    return any(marker in head for marker in _PRIVATE_KEY_MARKERS)
+
+
+def config_file_reason(path: str) -> str:
+    """Why an ``fglocal.json`` is left out: it is local configuration, perhaps with credentials."""
+    try:
+        with open(path, "rb") as config_file:
+            data = json.loads(config_file.read().decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return "local config"
+    if isinstance(data, dict) and data.get("credentials"):
+        return "local config (holds credentials)"
+    return "local config"
