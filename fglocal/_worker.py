@@ -18,6 +18,7 @@ import time
 
 from fglocal.context import Context, Credentials
 from fglocal.loader import LoadError, check_code_root, load_entry, user_stack_trace
+from fglocal.py2source import install_import_check
 from fglocal.result import INITIALIZATION_ERROR, INVOCATION_ERROR, encode_return_value, error_object
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
@@ -267,6 +268,8 @@ class Worker:
         """Import the handler and initializer modules."""
         try:
             check_code_root(self.code_root)
+            # Under python2.7 on a Python 3 interpreter, the code folder's imports fail as Python 2's do.
+            install_import_check(self.code_root, self.setup.get("runtime", ""))
             self.handler = load_entry(self.setup["handler"], self.code_root, "handler")
             if self.setup.get("initializer"):
                 self.initializer = load_entry(self.setup["initializer"], self.code_root, "initializer")

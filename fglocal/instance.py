@@ -236,6 +236,7 @@ class Instance:
         return {
             "codeRoot": c.code_dir,
             "handler": c.handler,
+            "runtime": c.runtime,
             "initializer": c.initializer,
             "functionName": c.function_name,
             "version": c.version,

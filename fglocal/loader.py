@@ -49,6 +49,8 @@ def user_stack_trace(tb: Any, code_root: str) -> List[str]:
     for frame in traceback.extract_tb(tb):
         if os.path.abspath(frame.filename).startswith(FGLOCAL_DIR + os.sep):
             continue
+        if frame.filename.startswith("<frozen importlib"):
+            continue  # the import system's own frames (Python 2's import is C code and shows none)
         lines.append(
             f'File "{display_path(frame.filename, code_root)}", line {frame.lineno}, in {frame.name}'
         )

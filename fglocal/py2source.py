@@ -17,8 +17,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional, Tuple  # noqa: F401 (used in type comments)
 
-_CODING_RE = re.compile(b"^[ \t\f]*#.*?coding[:=][ \t]*[-\\w.]+")
-_BLANK_OR_COMMENT_RE = re.compile(b"^[ \t\f]*(#|\r?$)")
+# PEP 263's declaration, and the lines after which line 2 may still declare it (compiled when needed:
+# the instance imports this module on every cold start).
+_CODING = b"^[ \t\f]*#.*?coding[:=][ \t]*[-\\w.]+"
+_BLANK_OR_COMMENT = b"^[ \t\f]*(#|\r?$)"
 PYTHON2_RUNTIME = "python2.7"
 
 
@@ -35,10 +37,10 @@ def undeclared_non_ascii(data):
     line = data.count(b"\n", 0, position) + 1
     first_lines = data.split(b"\n", 2)[:2]
     declared_on = 0
-    if first_lines and _CODING_RE.match(first_lines[0]):
+    if first_lines and re.match(_CODING, first_lines[0]):
         declared_on = 1
-    elif len(first_lines) > 1 and _BLANK_OR_COMMENT_RE.match(first_lines[0]):
-        if _CODING_RE.match(first_lines[1]):
+    elif len(first_lines) > 1 and re.match(_BLANK_OR_COMMENT, first_lines[0]):
+        if re.match(_CODING, first_lines[1]):
             declared_on = 2
     if declared_on and line >= declared_on:
         return None

@@ -29,9 +29,7 @@ SECRET_DIR_NAMES = {
 }
 # Files by name (fnmatch, case-sensitive), wherever they appear.
 SECRET_FILE_PATTERNS = (
-    (".env", ENV_FILE),
-    (".env.*", ENV_FILE),
-    (".envrc", ENV_FILE),  # direnv
+    (".env*", ENV_FILE),  # .env, .env.local, .envrc (direnv)...
     ("*.env", ENV_FILE),  # local.env, prod.env: docker compose's env_file
     ("*.pem", PRIVATE_KEY),
     ("*.key", PRIVATE_KEY),
