@@ -105,7 +105,9 @@ def build_event(
     merged: Dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
-        merged[key] = merged[key] + "," + value if key in merged else value
+        # Repeated headers are joined as HTTP lists are; Cookie headers as one cookie string (RFC 6265).
+        separator = "; " if key == "cookie" else ","
+        merged[key] = merged[key] + separator + value if key in merged else value
     forwarded = merged.get("x-forwarded-for")
     merged["x-forwarded-for"] = forwarded + ", " + client_ip if forwarded else client_ip
     merged.setdefault("x-real-ip", client_ip)

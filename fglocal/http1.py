@@ -216,12 +216,15 @@ def _framed(
     if version >= (1, 1) and not hosts and absolute_authority(target) is None:
         raise HttpError(400, "an HTTP/1.1 request must have a Host header")
     lengths = values("content-length")
-    codings = [c.strip().lower() for v in values("transfer-encoding") for c in v.split(",")]
-    if codings and lengths:
+    encodings = values("transfer-encoding")
+    codings = [
+        c.strip().lower() for v in encodings for c in v.split(",") if c.strip()
+    ]  # empty list items skipped
+    if encodings and lengths:
         raise HttpError(400, "the request has both Transfer-Encoding and Content-Length")
     chunked = False
     content_length: Optional[int] = None
-    if codings:
+    if encodings:
         if version < (1, 1):
             raise HttpError(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request")
         if codings != ["chunked"]:
@@ -399,6 +402,6 @@ def status_phrase(status: int) -> str:
 
 def response_head(status: int, headers: List[Tuple[str, str]]) -> bytes:
     """The status line and header lines of a response (values already checked to be ASCII)."""
-    lines = [f"HTTP/1.1 {status} {status_phrase(status)}".rstrip()]
+    lines = [f"HTTP/1.1 {status} {status_phrase(status)}"]  # the space before an empty phrase is required
     lines += [f"{name}: {value}" for name, value in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")

@@ -200,8 +200,9 @@ class ApigServer(socketserver.ThreadingTCPServer):
                 503, f"over {MAX_CONNECTIONS} connections are open; try again", os.urandom(16).hex()
             )
             try:
-                request.settimeout(1.0)
-                request.sendall(_response_bytes(response, None, close=True))
+                # One non-blocking send (the answer fits an empty socket buffer): the accept loop never waits.
+                request.setblocking(False)
+                request.send(_response_bytes(response, None, close=True))
             except OSError:
                 pass
             self.shutdown_request(request)
@@ -224,12 +225,13 @@ def _response_bytes(
 ) -> bytes:
     """Status line, headers and body of a response, ready for one write."""
     status = response.status
-    head = [
-        ("Server", SERVER_NAME),
-        ("Date", email.utils.formatdate(usegmt=True)),
-        *response.headers,
-        *extra,
-    ]
+    own = {name.lower() for name, _ in response.headers}
+    head: List[Tuple[str, str]] = []
+    if "server" not in own:  # the function's Server and Date win over the gateway's
+        head.append(("Server", SERVER_NAME))
+    if "date" not in own:
+        head.append(("Date", email.utils.formatdate(usegmt=True)))
+    head += [*response.headers, *extra]
     if status not in apig.BODILESS_STATUSES:
         head.append(("Content-Length", str(len(response.body))))
     if close:

@@ -208,3 +208,7 @@ def test_invalid_request_targets_are_refused():
         assert raised.value.status == 400
     e = event("/%E6%8A%A5?q=%E4%B8%AD+x")
     assert e["path"] == "/报" and e["queryStringParameters"] == {"q": "中 x"}
+
+
+def test_repeated_cookie_headers_join_as_one_cookie_string():
+    assert event(headers=[("Cookie", "a=1"), ("cookie", "b=2")])["headers"]["cookie"] == "a=1; b=2"

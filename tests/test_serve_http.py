@@ -603,3 +603,20 @@ def test_bad_request_timeout_is_a_usage_error(value: str):
         timeout=60,
     )
     assert done.returncode == 2 and "--request-timeout" in done.stderr
+
+
+def test_status_line_and_gateway_headers_on_the_wire(server: Serve):
+    _, raw = respond(
+        server, {"statusCode": 599, "headers": {"Server": "mine"}, "body": "", "isBase64Encoded": False}
+    )
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.startswith(b"HTTP/1.1 599 \r\n")  # the space before an empty reason phrase is required
+    assert head.count(b"\r\nServer:") == 1 and b"\r\nServer: mine" in head
+    assert head.count(b"\r\nDate:") == 1
+
+
+def test_transfer_encoding_list_with_empty_items_is_chunked(server: Serve):
+    data = request(
+        "POST", "/echo", ("Transfer-Encoding: , chunked ,",), b"3\r\nabc\r\n0\r\n\r\n", port=server.port
+    )
+    assert one(server.port, data).body == b"abc"
