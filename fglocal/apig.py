@@ -293,6 +293,13 @@ def _json_kind(value: Any) -> str:
     return "an array" if isinstance(value, list) else "an object" if isinstance(value, dict) else "a string"
 
 
+def _shown_status(status: Any) -> str:
+    """A bad statusCode as the reason shows it: a number as it is, anything else by its kind only."""
+    if isinstance(status, (int, float)) and not isinstance(status, bool):
+        return shown(json.dumps(status), 40)
+    return "null" if status is None else _json_kind(status)
+
+
 def _check_response(result: Any) -> str:
     """Why ``result`` is not an APIG response ("" when it is one)."""
     if not isinstance(result, dict):
@@ -306,7 +313,7 @@ def _check_response(result: Any) -> str:
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
         return (
             "statusCode must be an integer HTTP status from 200 to 599 (1xx are interim answers a "
-            f"function cannot send), got {shown(json.dumps(status), 40)}"
+            f"function cannot send), got {_shown_status(status)}"
         )
     if "body" in result and not isinstance(result["body"], str):
         return (
@@ -315,7 +322,7 @@ def _check_response(result: Any) -> str:
     if "headers" in result and result["headers"] is not None:
         headers = result["headers"]
         if not isinstance(headers, dict):
-            return f"headers must be an object of strings, got {json.dumps(headers)}"
+            return f"headers must be an object of strings, got {_json_kind(headers)}"
         for name, value in headers.items():
             values = value if isinstance(value, list) else [value]
             if not all(isinstance(v, (str, int, float)) for v in values):
@@ -325,5 +332,5 @@ def _check_response(result: Any) -> str:
                     f"got {_json_kind(value) if value is not None else 'null'}"
                 )
     if "isBase64Encoded" in result and not isinstance(result["isBase64Encoded"], bool):
-        return f"isBase64Encoded must be true or false, got {json.dumps(result['isBase64Encoded'])}"
+        return f"isBase64Encoded must be true or false, got {_json_kind(result['isBase64Encoded'])}"
     return ""

@@ -148,10 +148,17 @@ def test_function_errors():
     assert apig.response_from_result("", timed_out, "r1").status == 504
 
 
-def test_reasons_never_repeat_a_header_value():
+def test_reasons_never_repeat_a_value():
     secret = "Bearer s3cr3t-token"
     for value in (secret + "\r\nX: 1", secret + " 报", {"nested": secret}):
         r = response({"statusCode": 200, "headers": {"Authorization": value}, "body": ""})
+        assert r.status == 502 and "s3cr3t" not in r.reason and b"s3cr3t" not in r.body
+    for result in (
+        {"statusCode": secret, "body": ""},
+        {"statusCode": 200, "headers": [secret], "body": ""},
+        {"statusCode": 200, "body": "", "isBase64Encoded": secret},
+    ):
+        r = response(result)
         assert r.status == 502 and "s3cr3t" not in r.reason and b"s3cr3t" not in r.body
 
 

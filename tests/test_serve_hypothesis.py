@@ -176,3 +176,28 @@ def test_valid_requests_round_trip_into_the_event(
     for name, value in headers.items():
         assert event["headers"][name.lower()] == value
     assert base64.b64decode(event["body"]) == body
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"[a-z0-9.\[\]:]{0,20}(localhost|127\.0\.0\.1|::1)?(:\d{0,6})?", fullmatch=True),
+    )
+)
+def test_host_check_takes_any_text(host: str):
+    loopback = http1.is_loopback_host(host)  # never raises
+    if loopback:  # only loopback names and addresses pass
+        assert host.isascii() and ("localhost" in host.lower() or host.startswith(("127.", "[")))
+        assert not any(c in host for c in "/@?# ")
+
+
+@SETTINGS
+@given(st.binary(max_size=60))
+def test_targets_are_decoded_or_refused_with_a_400(raw: bytes):
+    try:
+        target, path, _ = http1.parse_target(b"/" + raw)
+    except http1.HttpError as exc:
+        assert exc.status == 400
+    else:
+        assert path.startswith("/") and target.encode() == b"/" + raw
