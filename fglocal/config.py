@@ -433,6 +433,8 @@ def _read_json_object(path: str) -> Dict[str, Any]:
         problem = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
     except RecursionError:
         problem = "nested too deeply"
+    except ValueError:  # an integer of more digits than int() accepts (Python 3.11+)
+        problem = "a number in it is too long"
     if problem:
         raise ConfigError("config file", f"{printable(path)} is not valid JSON: {problem}")
     if not isinstance(data, dict):
@@ -505,6 +507,14 @@ def check_user_data(user_data: Any, field_name: str = "userData", source: str = 
             raise ConfigError(
                 field_name, f"the value of {key} holds a NUL character, which no environment can hold", source
             )
+        try:
+            os.fsencode(value)  # what os.environ does with it
+        except UnicodeError:
+            raise ConfigError(
+                field_name,
+                f"the value of {key} holds a lone surrogate (\\ud800-\\udfff), which is not text",
+                source,
+            ) from None
 
 
 def _check_credentials(credentials: Any, source: str) -> None:
@@ -523,12 +533,14 @@ def _validated(config: FunctionConfig, source: str) -> FunctionConfig:
     if config.initializer is not None:
         check_entry(config.initializer, "initializer", source)
     if config.runtime not in RUNTIMES:
+        runtimes = ", ".join(RUNTIMES)
         raise ConfigError(
-            "runtime", "expected one of {}, got {!r}".format(", ".join(RUNTIMES), config.runtime), source
+            "runtime", f"expected one of {runtimes}, got {_shown_value(config.runtime)}", source
         )
     if config.memory_size not in MEMORY_SIZES:
         sizes = ", ".join(map(str, MEMORY_SIZES))
-        raise ConfigError("memorySize", f"expected one of {sizes} (MB), got {config.memory_size!r}", source)
+        got = _shown_value(config.memory_size)
+        raise ConfigError("memorySize", f"expected one of {sizes} (MB), got {got}", source)
     low, high = TIMEOUT_RANGE
     if not low <= config.timeout <= high:
         raise ConfigError("timeout", "expected %d-%d seconds, got %r" % (low, high, config.timeout), source)

@@ -416,6 +416,8 @@ def plan_package(
                 warnings.append(warning)
         elif name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
             warnings += _source_warnings(f, runtime)
+    secret_sources = [path for path in (*env_files, config_env_file) if path]
+    warnings += _copied_secret_warnings(files, dependency_tops, _secret_values(config, secret_sources))
     requirements = code_root / "requirements.txt"
     if not deps_dir and requirements.is_file() and _requirement_count(requirements):
         warnings.append(
@@ -433,6 +435,53 @@ def plan_package(
             f"the code is {total / MB:.1f} MB unzipped, over the platform's {UNZIPPED_LIMIT // MB} MB limit"
         )
     return PackagePlan(sorted(files), sorted(excluded), problems, warnings)
+
+
+# Values shorter than this, or plain words, are too common to tell a copy from a coincidence.
+MIN_SECRET_LENGTH = 8
+SCANNED_FILE_LIMIT = 8 * MB
+
+
+def _secret_values(config: Any, env_files: Sequence[str]) -> Dict[str, str]:
+    """The values of the env files and credentials, each with what to call it (never the value)."""
+    from fglocal.config import ConfigError, read_env_file
+
+    found: Dict[str, str] = {}
+    for path in env_files:
+        try:
+            values = read_env_file(path)
+        except ConfigError:
+            continue
+        for key, value in values.items():
+            found.setdefault(value, f"{key} from {printable(os.path.basename(path))}")
+    for key, value in getattr(config, "credentials", {}).items():
+        found.setdefault(value, f"the credentials' {key}")
+    return {v: label for v, label in found.items() if len(v) >= MIN_SECRET_LENGTH and not v.isalpha()}
+
+
+def _copied_secret_warnings(
+    files: Sequence[FileEntry], dependency_tops: Set[str], secrets: Mapping[str, str]
+) -> List[str]:
+    """Warnings for the package's own files that hold a secret value (a copy of an env file's, a key)."""
+    if not secrets:
+        return []
+    needles = [(value.encode("utf-8", "surrogateescape"), label) for value, label in secrets.items()]
+    warnings = []
+    for f in files:
+        if f.arcname.split("/", 1)[0] in dependency_tops or f.size > SCANNED_FILE_LIMIT:
+            continue
+        try:
+            with open(f.source, "rb") as source:
+                data = source.read()
+        except OSError:
+            continue
+        labels = sorted({label for needle, label in needles if needle in data})
+        if labels:
+            warnings.append(
+                f"{printable(f.arcname)} holds the value of {', '.join(labels)}: it would be uploaded with the "
+                "code; read it with context.getUserData() (an encrypted variable on the platform) instead"
+            )
+    return warnings
 
 
 def _env_file_of(config: Any) -> Optional[str]:

@@ -99,6 +99,7 @@ def test_the_config_object_never_shows_secrets(fn):
         pytest.param({"A": True}, ["got a boolean"], id="bool"),
         pytest.param({"A": None}, ["got null"], id="null"),
         pytest.param({"A": SECRET + "\u0000x"}, ["the value of A holds a NUL character"], id="nul-value"),
+        pytest.param({"A": "\ud800" + SECRET}, ["the value of A holds a lone surrogate"], id="surrogate"),
         pytest.param({"OK": "1", "A=" + SECRET: "x"}, ["key #2 contains '='"], id="equals-key"),
         pytest.param({"": SECRET}, ["key #1 is empty"], id="empty-key"),
         pytest.param({"A\u0000" + SECRET: "x"}, ["key #1 contains a NUL character"], id="nul-key"),
@@ -135,6 +136,7 @@ def test_user_data_keys_checked_through_the_python_api(fn):
         pytest.param('{"userData": {"A": "%s"} "x": 1}' % SECRET, id="missing-comma"),
         pytest.param('{"userData": {"A": "%s"}}}' % SECRET, id="extra-data"),
         pytest.param("[" * 100_000 + SECRET, id="deep"),
+        pytest.param('{"memorySize": %s, "userData": {"A": "%s"}}' % ("9" * 5000, SECRET), id="huge-int"),
     ],
 )
 def test_invalid_json_says_where_never_what(fn, text):

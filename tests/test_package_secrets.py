@@ -269,3 +269,32 @@ def test_excluded_names_are_escaped_in_the_text_report(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert "env file: .env\\x1b]0;pwned\\x07" in proc.stdout
     assert "\x1b" not in proc.stdout
+
+
+def test_files_holding_a_copy_of_a_secret_value_are_warned_about(tmp_path: Path):
+    root = tmp_path / "fn"
+    write(
+        root,
+        {
+            "index.py": HANDLER,
+            "settings.py": "TOKEN = %r\nSTAGE = 'production'\n" % SECRET,
+            "client.py": "SK = 'sk-%s-2'\n" % SECRET,
+            "notes.md": "stage: production, other: %s-flag\n" % SECRET,
+            "fglocal.json": json.dumps(
+                {"envFile": "local.env", "credentials": {"secretKey": "sk-%s-2" % SECRET}}
+            ),
+            "local.env": "STAGE=production\nTOKEN=%s\n" % SECRET,
+        },
+    )
+    (tmp_path / "flag.env").write_text("OTHER=%s-flag\n" % SECRET)
+    report, _, proc = package(root, "--env-file", str(tmp_path / "flag.env"))
+    assert proc.returncode == 0, proc.stderr
+    copies = sorted(w for w in report["warnings"] if "holds the value of" in w)
+    assert len(copies) == 3, copies
+    assert copies[0].startswith(
+        "client.py holds the value of TOKEN from local.env, the credentials' secretKey:"
+    )
+    assert copies[1].startswith("notes.md holds the value of OTHER from flag.env, TOKEN from local.env:")
+    assert copies[2].startswith("settings.py holds the value of TOKEN from local.env:")
+    assert SECRET not in proc.stdout + proc.stderr  # named, never shown
+    assert "STAGE" not in proc.stdout  # a plain word is too common to be told from a coincidence
