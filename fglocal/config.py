@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from fglocal.contract import (
     CONFIG_FILE_NAME,
@@ -20,6 +21,7 @@ from fglocal.contract import (
     MEMORY_SIZES,
     RUNTIMES,
     TIMEOUT_RANGE,
+    USER_DATA_KEY_PATTERN,
     runtime_version,
 )
 from fglocal.printable import printable
@@ -55,10 +57,8 @@ CREDENTIAL_ENV = {
     "securityToken": "FGLOCAL_SECURITY_TOKEN",
     "token": "FGLOCAL_TOKEN",
 }
-_LETTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_IDENTIFIER_START = _LETTERS | {"_"}
+_IDENTIFIER_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _IDENTIFIER_CHARS = _IDENTIFIER_START | set("0123456789")
-_ENV_NAME_CHARS = _IDENTIFIER_CHARS  # user-data keys: the platform's rule (letters, digits, _)
 
 
 class ConfigError(ValueError):
@@ -481,7 +481,7 @@ def user_data_key_problem(key: Any) -> str:
         return "contains '=', which cannot be in an environment variable name"
     if "\0" in key:
         return "contains a NUL character"
-    if key[0] not in _LETTERS or not set(key) <= _ENV_NAME_CHARS:
+    if not re.fullmatch(USER_DATA_KEY_PATTERN, key):  # fullmatch: '$' would let a final newline in
         return (
             "is not an environment variable name: FunctionGraph accepts letters, digits and "
             "underscores, starting with a letter"

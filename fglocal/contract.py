@@ -34,6 +34,8 @@ INITIALIZER_TIMEOUT_RANGE = (1, 300)
 DEFAULT_INITIALIZER_TIMEOUT = 3
 # `file.function` or `pkg.sub.file.function`: dotted Python identifiers, at least two.
 ENTRY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+# User-data keys, the console's rule: letters, digits and underscores, starting with a letter.
+USER_DATA_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 CREDENTIAL_FIELDS = ("accessKey", "secretKey", "securityToken", "token")
 # Fields that describe the local machine only: never packaged, never deployed.
 LOCAL_ONLY_FIELDS = ("python",)
@@ -130,7 +132,9 @@ FIELDS: Dict[str, Dict[str, Any]] = {
         {
             "type": "object",
             "additionalProperties": {"type": "string"},
-            "markdownDescription": "User data (environment variables) returned by `context.getUserData(key)`.",
+            "propertyNames": {"pattern": USER_DATA_KEY_PATTERN},
+            "markdownDescription": "User data (environment variables) returned by `context.getUserData(key)`; "
+            "keys are letters, digits and underscores, starting with a letter.",
         },
         "an object of string values",
     ),
@@ -138,7 +142,8 @@ FIELDS: Dict[str, Dict[str, Any]] = {
         None,
         {
             "type": "string",
-            "markdownDescription": "A `KEY=VALUE` file whose entries are added to the user data.",
+            "markdownDescription": "A dotenv file (`KEY=VALUE` lines, `#` comments, quotes, `export`) whose "
+            "entries are added to the user data; never packaged.",
         },
         "a file path",
     ),
