@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
@@ -102,13 +102,29 @@ def quick_fixes(uri: str, diagnostics: List[types.Diagnostic]) -> List[types.Cod
     return actions
 
 
-def to_completion_item(item: CompletionData) -> types.CompletionItem:
-    """A completion item in LSP form."""
+_ITEM_KINDS = {
+    "method": types.CompletionItemKind.Method,
+    "field": types.CompletionItemKind.Field,
+    "snippet": types.CompletionItemKind.Snippet,
+}
+
+
+def to_completion_item(
+    item: CompletionData, document: Optional[TextDocument] = None, cursor: Optional[Tuple[int, int]] = None
+) -> types.CompletionItem:
+    """A completion item in LSP form; one with ``replace_start`` replaces up to ``cursor`` (line, column)."""
+    text_edit = None
+    if item.replace_start is not None and document is not None and cursor is not None:
+        line, col = cursor
+        text_edit = types.TextEdit(
+            range=to_range(document, Span(line, item.replace_start, line, col)), new_text=item.insert_text
+        )
     return types.CompletionItem(
         label=item.label,
-        kind=types.CompletionItemKind.Method if item.kind == "method" else types.CompletionItemKind.Snippet,
+        kind=_ITEM_KINDS.get(item.kind, types.CompletionItemKind.Snippet),
         detail=item.detail,
         documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=item.documentation),
+        text_edit=text_edit,
         insert_text=item.insert_text,
         insert_text_format=types.InsertTextFormat.Snippet
         if item.is_snippet

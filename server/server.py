@@ -8,19 +8,23 @@ bug in one check never takes the server down. State lives in
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import traceback
-from typing import List, Optional
+from typing import Any, Awaitable, Callable, List, Optional, TypeVar
 
 from lsprotocol import types
 
 from fglocal.config import CONFIG_FILE_NAME
 from server import __version__
-from server.analysis import codelens, completion, entries, hover, signature_help
+from server.analysis import codelens, completion, entries, event_keys, hover, signature_help
+from server.analysis.event_keys import NO_EVENTS, FunctionEvents
 from server.entry_edit import config_edit
+from server.event_store import EventStore
 from server.language_server import FunctionGraphLanguageServer, guarded
 from server.lsp_convert import quick_fixes, to_completion_item, to_range
+from server.project import Project
 from server.settings import SECTION
 from server.warmup import warm_up
 
@@ -28,6 +32,8 @@ RUN_COMMAND = "functiongraph.runHandler"
 DEBUG_COMMAND = "functiongraph.debugHandler"
 
 SERVER = FunctionGraphLanguageServer()
+EVENTS = EventStore()
+_T = TypeVar("_T")
 
 
 @SERVER.feature(types.INITIALIZE)
@@ -65,6 +71,8 @@ def did_change(ls: FunctionGraphLanguageServer, params: types.DidChangeTextDocum
 def did_save(ls: FunctionGraphLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
     """Publish diagnostics at once on save (the folder may have changed too)."""
     ls.cancel_pending(params.text_document.uri)
+    if params.text_document.uri.endswith(".json"):
+        EVENTS.clear()  # a test event may have been saved
     ls.invalidate_projects()
     ls.publish_diagnostics(params.text_document.uri)
 
@@ -104,29 +112,63 @@ async def did_change_configuration(
 def did_change_watched_files(
     ls: FunctionGraphLanguageServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
-    """Files were created, changed or deleted: config and file lists may differ now."""
+    """Files were created, changed or deleted: config, file lists and test events may differ now."""
+    EVENTS.clear()
     ls.invalidate_projects()
     ls.republish_all()
 
 
-@SERVER.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
-@guarded(None)
-def complete(
+def guarded_async(
+    handler: Callable[[FunctionGraphLanguageServer, Any], Awaitable[_T]],
+) -> Callable[[FunctionGraphLanguageServer, Any], Awaitable[Optional[_T]]]:
+    """Like :func:`guarded` (answer None on an error, logged) for a coroutine feature handler."""
+
+    @functools.wraps(handler)
+    async def run(ls: FunctionGraphLanguageServer, params: Any) -> Optional[_T]:
+        try:
+            return await handler(ls, params)
+        except Exception:
+            ls.log(
+                "functiongraph: %s failed:\n%s" % (handler.__name__, traceback.format_exc()),
+                types.MessageType.Error,
+            )
+            return None
+
+    return run
+
+
+async def _test_events(ls: FunctionGraphLanguageServer, project: Optional[Project]) -> FunctionEvents:
+    """The function's test events and the selected one (read on a worker thread, then cached)."""
+    if project is None:
+        return NO_EVENTS
+    return await EVENTS.events(project.folder, ls.settings.test_events)
+
+
+@SERVER.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", '"', "'"]))
+@guarded_async
+async def complete(
     ls: FunctionGraphLanguageServer, params: types.CompletionParams
 ) -> Optional[types.CompletionList]:
-    """Context / logger methods after ``context.``; handler snippets in an empty file."""
+    """Context / logger methods after ``context.``; event keys after ``event["``; snippets."""
     document = ls.open_document(params.text_document.uri)
     if document is None:
         return None
     position = document.position_from_client_units(params.position)
-    _project, module = ls.module_of(document.uri)
+    project, module = ls.module_of(document.uri)
     snippets = _client_snippets(ls)
     lines = ls.lines_of(document)
     index = ls.scope_index(document, module.roles)
-    items = completion.complete(lines, position.line, position.character, module.roles, snippets, index)
+    events = NO_EVENTS
+    line, col = position.line, position.character
+    if event_keys.open_access(lines[line][:col] if line < len(lines) else "") is not None:
+        events = await _test_events(ls, project)
+        if ls.open_document(params.text_document.uri) is not document:
+            return None  # closed while the events were read
+    items = completion.complete(lines, line, col, module.roles, snippets, index, events)
     if not items:
         return None
-    return types.CompletionList(is_incomplete=False, items=[to_completion_item(i) for i in items])
+    converted = [to_completion_item(i, document, (line, col)) for i in items]
+    return types.CompletionList(is_incomplete=False, items=converted)
 
 
 def _client_snippets(ls: FunctionGraphLanguageServer) -> bool:
@@ -136,16 +178,21 @@ def _client_snippets(ls: FunctionGraphLanguageServer) -> bool:
 
 
 @SERVER.feature(types.TEXT_DOCUMENT_HOVER)
-@guarded(None)
-def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
-    """Signature and docs of a Context/logger method, or of the Context type."""
+@guarded_async
+async def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
+    """Signature and docs of a Context/logger method, of the Context type, or an event key's value."""
     document = ls.open_document(params.text_document.uri)
     if document is None:
         return None
     position = document.position_from_client_units(params.position)
-    _project, module = ls.module_of(document.uri)
+    project, module = ls.module_of(document.uri)
     index = ls.scope_index(document, module.roles)
-    found = hover.hover(ls.lines_of(document), position.line, position.character, module.roles, index)
+    lines = ls.lines_of(document)
+    text = lines[position.line] if position.line < len(lines) else ""
+    events = NO_EVENTS
+    if event_keys.access_at(text, position.character) is not None:
+        events = await _test_events(ls, project)
+    found = hover.hover(lines, position.line, position.character, module.roles, index, events)
     if found is None:
         return None
     markdown, span = found

@@ -1,7 +1,7 @@
 """Client settings: ``initializationOptions`` and ``workspace/didChangeConfiguration``.
 
 camelCase on the wire (``runtime``, ``handler``, ``initializer``, ``diagnostics.enabled``,
-``diagnostics.disabledCodes``, ``diagnostics.debounceMs``), typed here. A value that makes no sense
+``diagnostics.disabledCodes``, ``diagnostics.debounceMs``, ``testEvents``), typed here. A value that makes no sense
 is ignored with a warning the server sends to the client's log, so a typo never silently changes
 behaviour.
 """
@@ -39,6 +39,8 @@ class Settings:
     handler: Optional[str] = None
     initializer: Optional[str] = None
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+    # The selected test event of each function folder: (folder, event file), absolute paths.
+    test_events: Tuple[Tuple[str, str], ...] = ()
 
 
 def parse_settings(raw: Any) -> Tuple[Settings, List[str]]:
@@ -76,9 +78,25 @@ def parse_settings(raw: Any) -> Tuple[Settings, List[str]]:
             entries["handler"],
             entries["initializer"],
             _diagnostics(raw.get("diagnostics"), warnings),
+            _test_events(raw.get("testEvents"), warnings),
         ),
         warnings,
     )
+
+
+def _test_events(raw: Any, warnings: List[str]) -> Tuple[Tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        warnings.append("testEvents must map function folders to event files; ignored")
+        return ()
+    pairs = []
+    for folder, file in raw.items():
+        if isinstance(folder, str) and isinstance(file, str) and file:
+            pairs.append((folder, file))
+        else:
+            warnings.append("testEvents: %r -> %r is not a folder and a file path; ignored" % (folder, file))
+    return tuple(sorted(pairs))
 
 
 def _diagnostics(raw: Any, warnings: List[str]) -> DiagnosticsSettings:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from typing import List, Optional, Sequence, Tuple
 
-from server.analysis import sdk
+from server.analysis import event_keys, sdk
 from server.analysis.context_inference import ScopeIndex, value_before
+from server.analysis.event_keys import NO_EVENTS, FunctionEvents
 from server.analysis.model import NO_ROLES, CompletionData, Roles
 from server.analysis.snippets import snippets_at
 from server.analysis.text import line_at
@@ -21,15 +22,20 @@ def complete(
     roles: Roles = NO_ROLES,
     snippets: bool = True,
     index: Optional[ScopeIndex] = None,
+    events: FunctionEvents = NO_EVENTS,
 ) -> List[CompletionData]:
     """Completion items at (line, col); an empty list when there is nothing FunctionGraph-specific.
 
-    ``index`` may be a :class:`ScopeIndex` of the same lines kept from an earlier request.
+    ``index`` may be a :class:`ScopeIndex` of the same lines kept from an earlier request; ``events``
+    are the function's test events (for the keys after ``event["``).
     """
     index = index or ScopeIndex(lines, roles)
     found = value_before(line_at(lines, line)[:col], line, index)
     if found:
         return list(method_items(found[0], snippets))
+    keys = event_keys.key_items(lines, line, col, roles, index, events)
+    if keys is not None:
+        return keys
     return snippets_at(lines, line, col, roles, index)
 
 

@@ -7,6 +7,7 @@ from typing import Collection, List, Optional
 
 from server.analysis import entry_checks, runtime_checks
 from server.analysis.context_inference import ScopeIndex, handler_shaped
+from server.analysis.event_keys import check_event_keys
 from server.analysis.model import Finding, ModuleContext
 from server.analysis.parsing import parse_module
 from server.analysis.return_checks import check_handler_returns
@@ -34,6 +35,7 @@ CODES = (
     "return-not-json",
     "apig-response",
     "stdlib-shadowing",
+    "unknown-event-key",
 )
 MAX_FINDINGS = 500
 
@@ -54,6 +56,7 @@ def analyze(text: str, module: ModuleContext, enabled: Optional[Collection[str]]
         findings += check_sdk_use(nodes, lines, index)
         findings += _entry_findings(tree, lines, module, complete=not parsed.repaired)
         findings += _return_findings(nodes, lines, module)
+        findings += check_event_keys(nodes.functions, lines, module.roles)
     findings += check_shadowing(
         imports, lines, module.module_name, module.folder_entries, module.is_entry_module
     )

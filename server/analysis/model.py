@@ -111,7 +111,7 @@ class CompletionData:
     """One completion item in plain data."""
 
     label: str
-    kind: str  # "method" or "snippet"
+    kind: str  # "method", "field" or "snippet"
     detail: str
     documentation: str  # Markdown
     insert_text: str
@@ -119,3 +119,4 @@ class CompletionData:
     sort_text: str
     deprecated: bool = False
     filter_text: Optional[str] = None
+    replace_start: Optional[int] = None  # column where the text the item replaces starts (to the cursor)

@@ -43,7 +43,11 @@ def type_name(kind: str) -> str:
 
 def suggestions(kind: str, name: str, limit: int = 3) -> List[str]:
     """Known method names close to a misspelt ``name`` (case differences first)."""
-    names = [m.name for m in methods(kind)]
+    return close_matches(name, [m.name for m in methods(kind)], limit)
+
+
+def close_matches(name: str, names: List[str], limit: int = 3) -> List[str]:
+    """The ``names`` close to a misspelt ``name``, for "did you mean" (case differences first)."""
     same_case = [n for n in names if n.lower() == name.lower()]
     close = difflib.get_close_matches(name, names, n=limit, cutoff=0.6)
     lowered = {n.lower(): n for n in names}

@@ -1,0 +1,83 @@
+"""A function's test events (``<function folder>/events/*.json``), read off the request loop and cached.
+
+Only regular files, at most ``MAX_FILES`` of at most ``MAX_BYTES`` each; a file that is not JSON is
+skipped. The cache is dropped when watched files change (``workspace/didChangeWatchedFiles``) or a
+JSON document is saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+from server.analysis.event_keys import FunctionEvents
+
+EVENTS_DIR = "events"
+MAX_FILES = 100
+MAX_BYTES = 1_000_000
+
+
+def read_events(folder: Path) -> Tuple[Tuple[str, str, Any], ...]:
+    """``(absolute path, label, parsed value)`` of each test event of the function at ``folder``."""
+    directory = folder / EVENTS_DIR
+    try:
+        with os.scandir(directory) as it:
+            names = sorted(
+                e.name for e in it if e.name.endswith(".json") and e.is_file(follow_symlinks=False)
+            )
+    except OSError:
+        return ()
+    found = []
+    for name in names[:MAX_FILES]:
+        path = directory / name
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                continue
+            value = json.loads(data.decode("utf-8"))
+        except (OSError, ValueError):
+            continue
+        found.append((os.path.realpath(path), "%s/%s" % (EVENTS_DIR, name), value))
+    return tuple(found)
+
+
+class EventStore:
+    """Test events per function folder, loaded on a worker thread the first time they are needed."""
+
+    def __init__(self) -> None:
+        self._cache: Dict[Path, Tuple[Tuple[str, str, Any], ...]] = {}
+        self._loading: Dict[Path, asyncio.Future[Tuple[Tuple[str, str, Any], ...]]] = {}
+
+    def clear(self) -> None:
+        """Forget every folder's events (files changed)."""
+        self._cache.clear()
+
+    async def events(self, folder: Path, selections: Sequence[Tuple[str, str]]) -> FunctionEvents:
+        """The events of ``folder`` and the selected one among them (from the client's ``testEvents``)."""
+        files = self._cache.get(folder)
+        if files is None:
+            pending = self._loading.get(folder)
+            if pending is None:
+                loop = asyncio.get_running_loop()
+                pending = self._loading[folder] = loop.run_in_executor(None, read_events, folder)
+            try:
+                files = await asyncio.shield(pending)
+            finally:
+                self._loading.pop(folder, None)
+            self._cache[folder] = files
+        return FunctionEvents(
+            tuple((label, value) for _, label, value in files), _selected(files, selections)
+        )
+
+
+def _selected(files: Sequence[Tuple[str, str, Any]], selections: Sequence[Tuple[str, str]]) -> Optional[str]:
+    by_path = {path: label for path, label, _ in files}
+    for _folder, file in selections:
+        label = by_path.get(os.path.realpath(file))
+        if label is not None:
+            return label
+    return None
