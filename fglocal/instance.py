@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - other Python implementations
 import sys
 import time
 
+from fglocal import proctree
 from fglocal._worker import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
 from fglocal.context import cpu_millicores
 from fglocal.result import (
@@ -193,6 +194,9 @@ class Instance:
         self._clock: Optional[_Clock] = None
         self._clock_file = ""
         self._log_fd = -1
+        self._tree: Optional[proctree.TreeWatch] = None
+        self._started = 0  # the instance process's start time (clock ticks since boot)
+        self._sampled_mb = 0.0  # the largest memory sample of the tree during the last request
         self.invocations = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -264,6 +268,8 @@ class Instance:
             self._clock = _Clock(SharedClock(self._clock_file, create=True))
         assert self._clock is not None
         self._clock.shared.set_state(STATE_OK)
+        if proctree.LINUX:
+            proctree.become_subreaper()  # what a crashed instance leaves behind comes here
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         if self.start_method == "fork":
@@ -286,6 +292,11 @@ class Instance:
             self._popen = proc
         os.close(to_worker_r)
         os.close(from_worker_w)
+        if proctree.LINUX:
+            self._tree = proctree.TreeWatch(self._pid)
+            info = proctree.stat(self._pid)
+            self._started = info[2] if info else 0
+            proctree.LIVE_INSTANCES[self._pid] = self._started
         self._to_worker, self._from_worker = to_worker_w, from_worker_r
         self._buffer = b""
         self._init_error = None
@@ -302,22 +313,48 @@ class Instance:
         if not self._pid:
             return
         self._close_pipes()
+        pid, self._pid = self._pid, 0
+        if self._tree is not None:
+            # Everything the instance started, in any session, ends with it; then reap the lot.
+            killed = proctree.end_tree(pid)
+            _wait_for(pid)
+            proctree.reap(killed[1:])
+            proctree.LIVE_INSTANCES.pop(pid, None)
+            self._tree = None
+            return
         try:
-            os.killpg(self._pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
         except OSError:
             try:
-                os.kill(self._pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        try:
-            os.waitpid(self._pid, 0)
-        except OSError:
-            pass
-        self._pid = 0
+        _wait_for(pid)
+
+    def _end_leftovers(self, pid: int) -> None:
+        """End what an instance that died on its own left behind (re-parented to this supervisor)."""
+        proctree.LIVE_INSTANCES.pop(pid, None)
+        if self._tree is None:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # background children of the dead instance
+            except OSError:
+                pass
+            return
+        last_seen = self._tree.last
+        self._tree = None
+        for _ in range(20):  # leftovers that are not subreapers pass their own orphans up to here
+            found = proctree.leftovers(pid, self._started, last_seen)
+            if not found:
+                return
+            proctree.reap(proctree.end_tree(found[0], found[1:]))
+            last_seen = set()
 
     # -- talking to the instance -----------------------------------------------------------------
 
     def _memory_mb(self) -> float:
+        """Memory of the instance's whole process tree (every descendant, in any session)."""
+        if self._tree is not None:
+            return self._tree.memory_mb()
         try:
             with open("/proc/%d/statm" % self._pid, "rb") as statm:
                 return int(statm.read().split()[1]) * _PAGE_MB
@@ -378,16 +415,13 @@ class Instance:
                     status = 0
             self._pid = 0
             outcome.detail = _describe_exit(status)
+            self._end_leftovers(pid)
             if self._clock is not None and self._clock.shared.state() == STATE_PIPE_LOST:
                 outcome.detail = (
                     "stopped: the function closed or replaced the file descriptors of the runtime's pipe to "
                     "its supervisor (e.g. with os.closerange(3, ...) or os.dup2); leave fds other than 0-2 "
                     "that it did not open alone"
                 )
-            try:
-                os.killpg(pid, signal.SIGKILL)  # background children of the dead instance
-            except OSError:
-                pass
             self._close_pipes()
         else:
             self._stop_process()
@@ -465,9 +499,15 @@ class Instance:
         reply = self._request(message, config.timeout, request_id, log_file)
         if isinstance(reply, InvocationResult):
             return reply
-        return self._finish(
-            request_id, log_file, reply, reply["error"], reply["durationMs"], reply["maxMemoryUsedMB"]
-        )
+        # The tree's peak: the instance's own (plus a child that ended during the call, which the
+        # samples may have missed), or the largest sample of the whole tree.
+        memory_mb = max(reply["maxMemoryUsedMB"] + reply.get("childPeakMB", 0.0), self._sampled_mb)
+        if memory_mb > config.memory_size:
+            # Over the limit between two samples: the platform's container would have been killed.
+            self._stop_process()
+            error = self._limit_error(_Outcome(failure="memory", memory_mb=memory_mb), 0, False)
+            return self._finish(request_id, log_file, None, error, reply["durationMs"], memory_mb)
+        return self._finish(request_id, log_file, reply, reply["error"], reply["durationMs"], memory_mb)
 
     def _request(
         self,
@@ -487,6 +527,7 @@ class Instance:
             pass  # the instance died; _wait reports how
         started = time.perf_counter()
         outcome = self._wait()
+        self._sampled_mb = outcome.memory_mb
         if outcome.reply is not None:
             paused_ms = self._clock.paused_seconds() * 1000.0
             if paused_ms and "durationMs" in outcome.reply:
@@ -584,6 +625,13 @@ def _describe_exit(status: int) -> str:
         return f"was killed by {name}{extra}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return "exited with code %d (os._exit, or the interpreter aborted)" % code
+
+
+def _wait_for(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
 
 
 def _write_all(fd: int, text: str) -> None:

@@ -1,0 +1,246 @@
+"""An instance's whole process tree on Linux (from /proc): find every descendant, measure it, end it.
+
+The platform runs an instance in a container: everything the function starts (a subprocess, a
+daemon in a new session, a double fork) lives and dies with the instance and counts against its
+memory. Locally the instance process is a child subreaper (``PR_SET_CHILD_SUBREAPER``), so orphans
+of its descendants are re-parented to it and the tree under it stays complete while it lives; the
+supervisor is one too, so that what a crashed instance leaves behind comes to the supervisor
+rather than to init, where it is found and ended. A cgroup would do the same, but creating one
+needs privileges a developer's machine rarely grants, so /proc it is.
+"""
+
+from __future__ import annotations
+
+import os
+
+try:
+    import _signal as signal
+except ImportError:  # pragma: no cover - other Python implementations
+    import signal  # type: ignore[no-redef]
+import sys
+import time
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+LINUX = sys.platform.startswith("linux")
+_PAGE_KB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) // 1024
+_subreaper: Optional[bool] = None
+# Instance processes alive in this supervisor (pid -> start time), never taken for a crashed one's leftovers.
+LIVE_INSTANCES: Dict[int, int] = {}
+
+
+def become_subreaper() -> bool:
+    """Make this (the supervisor's) process adopt orphaned descendants, once; False where it cannot."""
+    global _subreaper
+    if _subreaper is None:
+        from fglocal._worker import set_child_subreaper
+
+        _subreaper = LINUX and set_child_subreaper()
+    return _subreaper
+
+
+def _read(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
+
+
+def stat(pid: int) -> Optional[Tuple[int, int, int, str]]:
+    """(ppid, session id, start time in clock ticks, state letter) of ``pid``; None when it is gone."""
+    try:
+        data = _read("/proc/%d/stat" % pid)
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")".
+    fields = data[data.rindex(b")") + 2 :].split()
+    try:
+        return int(fields[1]), int(fields[3]), int(fields[19]), fields[0].decode("ascii", "replace")
+    except (IndexError, ValueError):
+        return None
+
+
+def _all_pids() -> List[int]:
+    try:
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+
+
+def _parents() -> Dict[int, Tuple[int, int, int, str]]:
+    """Every process's stat (a full scan; used when ending a tree, not on the hot path)."""
+    table = {}
+    for pid in _all_pids():
+        info = stat(pid)
+        if info is not None:
+            table[pid] = info
+    return table
+
+
+def descendants(root: int, table: Optional[Dict[int, Tuple[int, int, int, str]]] = None) -> List[int]:
+    """Every process below ``root`` (a full scan of /proc unless ``table`` is given)."""
+    table = _parents() if table is None else table
+    children: Dict[int, List[int]] = {}
+    for pid, info in table.items():
+        children.setdefault(info[0], []).append(pid)
+    found: List[int] = []
+    stack = list(children.get(root, ()))
+    while stack:
+        pid = stack.pop()
+        if pid == root or pid in found:
+            continue
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def memory_kb(pid: int, proportional: bool) -> int:
+    """Resident memory of ``pid`` in kB: its proportional share (PSS) of shared pages when asked."""
+    if proportional:
+        try:
+            rollup = _read("/proc/%d/smaps_rollup" % pid)
+            start = rollup.index(b"\nPss:") + 5
+            return int(rollup[start : rollup.index(b"kB", start)])
+        except (OSError, ValueError):
+            pass  # no smaps_rollup (Linux < 4.14): resident size
+    try:
+        return int(_read("/proc/%d/statm" % pid).split()[1]) * _PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class TreeWatch:
+    """The descendants of one instance process, kept up to date cheaply enough to sample every few ms.
+
+    Each :meth:`members` call lists /proc and reads the stat of processes it has not seen before
+    only; a process once found in the tree stays in it (re-parenting never leaves the tree: orphans
+    go to the instance, a subreaper).
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self._known: Dict[int, bool] = {}  # pid -> in the tree
+        self.last: Set[int] = set()  # the members found by the last call, for a crash's leftovers
+
+    def members(self) -> List[int]:
+        """Processes below the root now (zombies included)."""
+        pids = _all_pids()
+        known = self._known
+        fresh = {}
+        for pid in pids:
+            if pid not in known:
+                info = stat(pid)
+                if info is not None:
+                    fresh[pid] = info[0]
+        if len(known) > len(pids):  # forget processes that are gone (their pids may be reused)
+            alive = set(pids)
+            for pid in [p for p in known if p not in alive]:
+                del known[pid]
+
+        def resolve(pid: int, depth: int = 0) -> bool:
+            if pid in known:
+                return known[pid]
+            parent = fresh.get(pid)
+            inside = parent is not None and depth < 64 and (parent == self.root or resolve(parent, depth + 1))
+            known[pid] = inside
+            return inside
+
+        for pid in fresh:
+            resolve(pid)
+        self.last = {pid for pid, inside in known.items() if inside}
+        return list(self.last)
+
+    def memory_mb(self) -> float:
+        """Memory of the whole tree (root included) in MB: the root's RSS alone when it has no descendants."""
+        members = self.members()
+        if not members:
+            return memory_kb(self.root, False) / 1024.0
+        # Forked children share pages with their parent: proportional shares count each page once.
+        return sum(memory_kb(pid, True) for pid in [self.root, *members]) / 1024.0
+
+
+def _signal_all(pids: Iterable[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+def end_tree(root: int, also: Iterable[int] = ()) -> List[int]:
+    """SIGKILL ``root`` and every process below it (and below the pids in ``also``); returns what it killed.
+
+    The root (a subreaper) is stopped first, so that everything orphaned meanwhile is re-parented
+    to it and found by the next scan; the members are killed round after round until none is left
+    alive, then the root. The caller reaps the root; :func:`reap` waits for the rest.
+    """
+    killed: List[int] = []
+    roots = [pid for pid in (root, *also) if pid > 0]
+    _signal_all(roots, signal.SIGSTOP)
+    for _ in range(200):  # each round kills everything found; a fork race adds a round, never more
+        table = _parents()
+        alive = []
+        for top in roots:
+            for pid in descendants(top, table):
+                if table[pid][3] not in ("Z", "X") and pid not in roots:
+                    alive.append(pid)
+                if pid not in killed:
+                    killed.append(pid)
+        if not alive:
+            break
+        _signal_all(alive, signal.SIGKILL)
+    _signal_all(roots, signal.SIGKILL)
+    return roots + [pid for pid in killed if pid not in roots]
+
+
+def reap(pids: Iterable[int], seconds: float = 2.0) -> None:
+    """Wait for killed processes that have become this process's children (zombies), up to ``seconds``."""
+    pending = [pid for pid in pids if pid > 0]
+    deadline = time.monotonic() + seconds
+    me = os.getpid()
+    while pending:
+        left = []
+        for pid in pending:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                info = stat(pid)
+                # Not our child: gone, or someone else's zombie (no subreaper here): nothing to wait for.
+                if info is not None and info[3] != "Z" and info[0] != me:
+                    left.append(pid)  # still being re-parented after its parent died
+                elif info is not None and info[0] == me:
+                    left.append(pid)
+                continue
+            if not done:
+                left.append(pid)
+        pending = left
+        if not pending or time.monotonic() > deadline:
+            return
+        time.sleep(0.002)
+
+
+def leftovers(root: int, root_started: int, last_seen: Iterable[int]) -> List[int]:
+    """Processes a crashed instance left behind (its orphans, re-parented to this subreaper).
+
+    Those seen in its tree, and this process's children started after it in another session than
+    this process's (a daemon it started, the usual escape) that are not live instances. Assumption
+    for the Python API: the host program's own children in new sessions started while an instance
+    ran could be taken for the instance's; the CLI and serve start no such children.
+    """
+    me = os.getpid()
+    own = stat(me)
+    my_session = own[1] if own else -1
+    seen = set(last_seen)
+    found = []
+    for pid in _all_pids():
+        if pid == root or pid in LIVE_INSTANCES:
+            continue
+        info = stat(pid)
+        if info is None or info[2] < root_started:  # gone, or older than the instance (a reused pid)
+            continue
+        if pid in seen or (info[0] == me and info[1] != my_session and info[3] not in ("Z", "X")):
+            found.append(pid)
+    return found
