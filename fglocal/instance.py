@@ -270,6 +270,7 @@ class Instance:
         self._clock.shared.set_state(STATE_OK)
         if proctree.LINUX:
             proctree.become_subreaper()  # what a crashed instance leaves behind comes here
+            self._tree = proctree.TreeWatch()  # before the fork: every process now is outside the tree
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         if self.start_method == "fork":
@@ -292,8 +293,8 @@ class Instance:
             self._popen = proc
         os.close(to_worker_r)
         os.close(from_worker_w)
-        if proctree.LINUX:
-            self._tree = proctree.TreeWatch(self._pid)
+        if self._tree is not None:
+            self._tree.root = self._pid
             info = proctree.stat(self._pid)
             self._started = info[2] if info else 0
             proctree.LIVE_INSTANCES[self._pid] = self._started
@@ -312,16 +313,21 @@ class Instance:
     def _stop_process(self) -> None:
         if not self._pid:
             return
-        self._close_pipes()
         pid, self._pid = self._pid, 0
         if self._tree is not None:
-            # Everything the instance started, in any session, ends with it; then reap the lot.
-            killed = proctree.end_tree(pid)
+            # Stopped before its pipes close (at EOF it would exit, and its children would leave its
+            # tree): everything the instance started, in any session, ends with it; then reap the lot.
+            killed, was_alive = proctree.end_tree(pid, watch=self._tree)
+            self._close_pipes()
             _wait_for(pid)
             proctree.reap(killed[1:])
-            proctree.LIVE_INSTANCES.pop(pid, None)
-            self._tree = None
+            if was_alive:
+                proctree.LIVE_INSTANCES.pop(pid, None)
+                self._tree = None
+            else:
+                self._end_leftovers(pid)
             return
+        self._close_pipes()
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
@@ -346,8 +352,8 @@ class Instance:
             found = proctree.leftovers(pid, self._started, last_seen)
             if not found:
                 return
-            proctree.reap(proctree.end_tree(found[0], found[1:]))
-            last_seen = set()
+            proctree.reap(proctree.end_tree(found[0], found[1:])[0])
+            last_seen = {}
 
     # -- talking to the instance -----------------------------------------------------------------
 

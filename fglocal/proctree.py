@@ -22,7 +22,7 @@ import time
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Optional, Set, Tuple
+    from typing import Dict, Iterable, List, Optional, Tuple
 
 LINUX = sys.platform.startswith("linux")
 _PAGE_KB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) // 1024
@@ -70,8 +70,16 @@ def _all_pids() -> List[int]:
         return []
 
 
+def _newest_pid() -> int:
+    """The most recently handed-out pid (/proc/loadavg's last field); -1 when unknown."""
+    try:
+        return int(_read("/proc/loadavg").split()[-1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
 def _parents() -> Dict[int, Tuple[int, int, int, str]]:
-    """Every process's stat (a full scan; used when ending a tree, not on the hot path)."""
+    """The stat of every process (a full scan: for a crashed instance's leftovers, off the hot path)."""
     table = {}
     for pid in _all_pids():
         info = stat(pid)
@@ -115,43 +123,64 @@ def memory_kb(pid: int, proportional: bool) -> int:
 class TreeWatch:
     """The descendants of one instance process, kept up to date cheaply enough to sample every few ms.
 
-    Each :meth:`members` call lists /proc and reads the stat of processes it has not seen before
-    only; a process once found in the tree stays in it (re-parenting never leaves the tree: orphans
-    go to the instance, a subreaper).
+    Created before the instance process is: every pid that exists then is outside its tree, so a
+    scan reads the stat of processes it has not seen before only (a listdir of /proc, not a stat
+    per process). A process once found in the tree stays in it (re-parenting never leaves the tree:
+    orphans go to the instance, a subreaper). A pid can be reused only after the pid counter wraps:
+    when it did (the newest pid went down) or may have (a second passed since the last scan), the
+    processes outside the tree are looked at again.
     """
 
-    def __init__(self, root: int) -> None:
-        self.root = root
-        self._known: Dict[int, bool] = {}  # pid -> in the tree
-        self.last: Set[int] = set()  # the members found by the last call, for a crash's leftovers
+    STALE_SECONDS = 1.0
 
-    def members(self) -> List[int]:
-        """Processes below the root now (zombies included)."""
+    def __init__(self) -> None:
+        self.root = 0
+        self._outside = set(_all_pids())
+        self._inside: Dict[int, int] = {}  # pid -> start time
+        self._newest = _newest_pid()
+        self._scanned = time.monotonic()
+
+    @property
+    def last(self) -> Dict[int, int]:
+        """Members (pid -> start time) found by the last scan, for a crash's leftovers."""
+        return self._inside
+
+    def members(self) -> Dict[int, int]:
+        """Processes below the root now, zombies included (pid -> start time)."""
         pids = _all_pids()
-        known = self._known
+        newest = _newest_pid()
+        now = time.monotonic()
+        if newest < self._newest or now - self._scanned > self.STALE_SECONDS:
+            self._outside = set()  # the pid counter may have wrapped: look at every process again
+        self._newest, self._scanned = newest, now
+        present = set(pids)
+        outside, inside = self._outside, self._inside
+        for pid in [p for p in inside if p not in present]:
+            del inside[pid]
+        outside &= present
         fresh = {}
         for pid in pids:
-            if pid not in known:
+            if pid not in outside and pid not in inside and pid != self.root:
                 info = stat(pid)
                 if info is not None:
-                    fresh[pid] = info[0]
-        if len(known) > len(pids):  # forget processes that are gone (their pids may be reused)
-            alive = set(pids)
-            for pid in [p for p in known if p not in alive]:
-                del known[pid]
+                    fresh[pid] = info
 
         def resolve(pid: int, depth: int = 0) -> bool:
-            if pid in known:
-                return known[pid]
-            parent = fresh.get(pid)
-            inside = parent is not None and depth < 64 and (parent == self.root or resolve(parent, depth + 1))
-            known[pid] = inside
-            return inside
+            if pid in inside:
+                return True
+            if pid in outside or pid not in fresh:
+                return False
+            parent = fresh[pid][0]
+            member = depth < 64 and (parent == self.root or resolve(parent, depth + 1))
+            if member:
+                inside[pid] = fresh[pid][2]
+            else:
+                outside.add(pid)
+            return member
 
         for pid in fresh:
             resolve(pid)
-        self.last = {pid for pid, inside in known.items() if inside}
-        return list(self.last)
+        return inside
 
     def memory_mb(self) -> float:
         """Memory of the whole tree (root included) in MB: the root's RSS alone when it has no descendants."""
@@ -170,30 +199,46 @@ def _signal_all(pids: Iterable[int], sig: int) -> None:
             pass
 
 
-def end_tree(root: int, also: Iterable[int] = ()) -> List[int]:
-    """SIGKILL ``root`` and every process below it (and below the pids in ``also``); returns what it killed.
+def end_tree(
+    root: int, also: Iterable[int] = (), watch: Optional[TreeWatch] = None
+) -> Tuple[List[int], bool]:
+    """SIGKILL ``root`` and every process below it (and below the pids in ``also``).
 
-    The root (a subreaper) is stopped first, so that everything orphaned meanwhile is re-parented
-    to it and found by the next scan; the members are killed round after round until none is left
-    alive, then the root. The caller reaps the root; :func:`reap` waits for the rest.
+    Returns what it killed and whether the root was still alive (if not, its orphans have gone to
+    the nearest subreaper: see :func:`leftovers`). The root (a subreaper) is stopped first, so that
+    everything orphaned meanwhile is re-parented to it and found by the next scan; the members are
+    killed round after round until none is left alive, then the root. ``watch`` (the root's
+    :class:`TreeWatch`) saves a full scan of /proc. The caller reaps the root; :func:`reap` waits
+    for the rest.
     """
     killed: List[int] = []
     roots = [pid for pid in (root, *also) if pid > 0]
     _signal_all(roots, signal.SIGSTOP)
+    info = stat(root)
+    root_alive = info is not None and info[3] not in ("Z", "X")
     for _ in range(200):  # each round kills everything found; a fork race adds a round, never more
-        table = _parents()
         alive = []
-        for top in roots:
-            for pid in descendants(top, table):
-                if table[pid][3] not in ("Z", "X") and pid not in roots:
-                    alive.append(pid)
-                if pid not in killed:
-                    killed.append(pid)
+        if watch is not None and not also:
+            for pid, started in list(watch.members().items()):
+                info = stat(pid)
+                if info is not None and info[2] == started:  # not a reused pid
+                    if info[3] not in ("Z", "X"):
+                        alive.append(pid)
+                    if pid not in killed:
+                        killed.append(pid)
+        else:
+            table = _parents()
+            for top in roots:
+                for pid in descendants(top, table):
+                    if table[pid][3] not in ("Z", "X") and pid not in roots:
+                        alive.append(pid)
+                    if pid not in killed:
+                        killed.append(pid)
         if not alive:
             break
         _signal_all(alive, signal.SIGKILL)
     _signal_all(roots, signal.SIGKILL)
-    return roots + [pid for pid in killed if pid not in roots]
+    return roots + [pid for pid in killed if pid not in roots], root_alive
 
 
 def reap(pids: Iterable[int], seconds: float = 2.0) -> None:
@@ -222,7 +267,7 @@ def reap(pids: Iterable[int], seconds: float = 2.0) -> None:
         time.sleep(0.002)
 
 
-def leftovers(root: int, root_started: int, last_seen: Iterable[int]) -> List[int]:
+def leftovers(root: int, root_started: int, last_seen: Dict[int, int]) -> List[int]:
     """Processes a crashed instance left behind (its orphans, re-parented to this subreaper).
 
     Those seen in its tree, and this process's children started after it in another session than
@@ -233,7 +278,6 @@ def leftovers(root: int, root_started: int, last_seen: Iterable[int]) -> List[in
     me = os.getpid()
     own = stat(me)
     my_session = own[1] if own else -1
-    seen = set(last_seen)
     found = []
     for pid in _all_pids():
         if pid == root or pid in LIVE_INSTANCES:
@@ -241,6 +285,8 @@ def leftovers(root: int, root_started: int, last_seen: Iterable[int]) -> List[in
         info = stat(pid)
         if info is None or info[2] < root_started:  # gone, or older than the instance (a reused pid)
             continue
-        if pid in seen or (info[0] == me and info[1] != my_session and info[3] not in ("Z", "X")):
+        if last_seen.get(pid) == info[2] or (
+            info[0] == me and info[1] != my_session and info[3] not in ("Z", "X")
+        ):
             found.append(pid)
     return found
