@@ -8,14 +8,17 @@ import subprocess
 import sys
 from typing import Optional
 
-from fglocal.distribution import missing_tools
+from fglocal.distribution import missing_tools, python_too_old
 
-DEBUGPY_MISSING = missing_tools("The FunctionGraph debug adapter", "debugpy")
+TOOL = "The FunctionGraph debug adapter"
 
 
 def debugpy_missing() -> Optional[str]:
-    """The one-line message to show when debugpy cannot be imported here, else None."""
-    return DEBUGPY_MISSING if importlib.util.find_spec("debugpy") is None else None
+    """The one-line message when this Python cannot run debugpy's adapter (too old, no debugpy), else None."""
+    too_old = python_too_old(TOOL)
+    if too_old is not None or importlib.util.find_spec("debugpy") is not None:
+        return too_old
+    return missing_tools(TOOL, "debugpy")
 
 
 def start_debugpy_adapter() -> subprocess.Popen[bytes]:

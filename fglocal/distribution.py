@@ -1,6 +1,8 @@
-"""The kit's distribution: its name, and the one-line answer when an optional dependency is missing."""
+"""The kit's distribution: its name, and the one-line answer when the tools cannot run here."""
 
 from __future__ import annotations
+
+import sys
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: fglocal modules avoid importing typing
 if TYPE_CHECKING:
@@ -9,13 +11,30 @@ if TYPE_CHECKING:
 DISTRIBUTION = "functiongraph-devkit"
 TOOLS_EXTRA = "tools"  # pyproject.toml: pygls, lsprotocol, parso (the server) and debugpy (the adapter)
 TOOLS_INSTALL = "pip install '%s[%s]'" % (DISTRIBUTION, TOOLS_EXTRA)
+# The tools extra's dependencies are marked python_version >= '3.10' in pyproject.toml (a test checks).
+MIN_TOOLS_PYTHON = (3, 10)
 # The kit's own packages: one of them missing is a broken install, not a missing extra.
 OWN_PACKAGES = ("fglocal", "server", "debug_adapter")
 
 
+def python_too_old(tool: str) -> Optional[str]:
+    """The message for ``tool`` (e.g. 'The language server') on a Python older than the tools need."""
+    if sys.version_info[:2] >= MIN_TOOLS_PYTHON:
+        return None
+    needed = "%d.%d" % MIN_TOOLS_PYTHON
+    return "%s needs Python %s or newer (this is %d.%d): %s in a Python %s+ environment" % (
+        tool,
+        needed,
+        sys.version_info[0],
+        sys.version_info[1],
+        TOOLS_INSTALL,
+        needed,
+    )
+
+
 def missing_tools(tool: str, module: str) -> str:
-    """The message for ``tool`` (e.g. 'the language server') when ``module`` cannot be imported."""
-    return "%s needs the Python package %r, which the %r extra installs: %s" % (
+    """The message for ``tool`` when ``module`` (a dependency of the tools extra) cannot be imported."""
+    return python_too_old(tool) or "%s needs the Python package %r, which the %r extra installs: %s" % (
         tool,
         module,
         TOOLS_EXTRA,

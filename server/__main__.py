@@ -2,21 +2,26 @@
 
 import sys
 
-from fglocal.distribution import missing_dependency
+from fglocal.distribution import missing_dependency, python_too_old
+
+TOOL = "The FunctionGraph language server"
 
 
 def run() -> int:
-    """Start the server; without the ``tools`` extra, say which to install (one line, exit 2)."""
-    try:
-        from server.server import main
-    except ImportError as error:
-        message = missing_dependency("The FunctionGraph language server", error)
-        if message is None:
-            raise
-        sys.stderr.write(message + "\n")
-        return 2
-    main()
-    return 0
+    """Start the server; without the ``tools`` extra (or Python 3.10), say what to install (one line, exit 2)."""
+    message = python_too_old(TOOL)  # before importing the server, whose modules need 3.10
+    if message is None:
+        try:
+            from server.server import main
+        except ImportError as error:
+            message = missing_dependency(TOOL, error)
+            if message is None:
+                raise
+        else:
+            main()
+            return 0
+    sys.stderr.write(message + "\n")
+    return 2
 
 
 if __name__ == "__main__":

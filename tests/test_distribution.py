@@ -24,7 +24,7 @@ from lsprotocol import types
 from server_support import close_document, codes, make_client, open_document, position_of, start
 
 import fglocal
-from fglocal.distribution import TOOLS_INSTALL
+from fglocal.distribution import MIN_TOOLS_PYTHON, TOOLS_EXTRA, TOOLS_INSTALL
 
 try:
     import tomllib
@@ -32,6 +32,7 @@ except ImportError:  # Python 3.10: pip's own copy of the same parser
     from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parent.parent
+OLDEST_PYTHON = "3.8"  # pyproject.toml's requires-python: fglocal installs and runs there, the tools do not
 PACKAGES = ("fglocal", "server", "debug_adapter")
 # Files under the package folders that are not the kit: its docs, and the DAP test client's npm project.
 NOT_SHIPPED = (".md",)
@@ -331,3 +332,61 @@ def test_debug_launch_without_debugpy_names_the_extra(
         assert "Error" not in response["message"]  # no exception text such as ModuleNotFoundError(...)
     finally:
         client.close()
+
+
+def test_tools_extra_matches_the_extension_bundle_and_python_floor() -> None:
+    with open(REPO / "pyproject.toml", "rb") as source:
+        tools = tomllib.load(source)["project"]["optional-dependencies"][TOOLS_EXTRA]
+    pins = dict(
+        line.split("==")
+        for line in (REPO / "vscode-extension" / "requirements.txt").read_text().split("\n")
+        if line.strip() and not line.startswith("#")
+    )
+    floor = "python_version >= '%d.%d'" % MIN_TOOLS_PYTHON
+    for requirement in tools:
+        pin, _, marker = requirement.partition(";")
+        name, version = pin.strip().split("==")
+        assert marker.strip() == floor, requirement  # below it the extra installs nothing, fglocal still does
+        assert pins.get(name) == version, "vscode-extension/requirements.txt must bundle %s==%s" % (
+            name,
+            version,
+        )
+
+
+def oldest_python() -> str:
+    """An interpreter of the oldest Python the distribution supports (pyenv's or the system's)."""
+    candidates = sorted(
+        (Path.home() / ".pyenv" / "versions").glob(OLDEST_PYTHON + ".*/bin/python" + OLDEST_PYTHON)
+    )
+    candidates += [Path(folder) / ("python" + OLDEST_PYTHON) for folder in ("/usr/local/bin", "/usr/bin")]
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    pytest.skip("python%s is not installed on this machine" % OLDEST_PYTHON)
+
+
+def test_oldest_python_installs_fglocal_and_the_tools_name_their_floor(
+    wheel: Path, checkout: Path, outside: Path, tmp_path: Path, clean_env: Dict[str, str]
+) -> None:
+    venv = tmp_path / "venv"
+    checked([oldest_python(), "-m", "venv", str(venv)], tmp_path, clean_env)
+    python = venv / "bin" / "python"
+    # This venv's own pip (pip's current release no longer runs on the oldest Python).
+    checked([str(python), "-m", "pip", "install", "--quiet", "%s[tools]" % wheel], tmp_path, clean_env)
+    installed = checked([str(python), "-m", "pip", "list", "--format=freeze"], tmp_path, clean_env).stdout
+    assert "functiongraph-devkit==" in installed
+    assert not [n for n in ("pygls", "lsprotocol", "debugpy", "parso") if n + "==" in installed]
+    hello = checkout / "examples" / "hello"
+    done = checked(
+        [str(venv / "bin" / "fglocal"), "invoke", "--code-dir", str(hello), "--json", "--event-json", "{}"],
+        outside,
+        clean_env,
+    )
+    assert json.loads(done.stdout)["error"] is None
+    for module in ("server", "debug_adapter"):
+        done = run([str(python), "-m", module], outside, clean_env)
+        assert done.returncode == 2
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1, done.stderr
+        assert "needs Python %d.%d or newer (this is %s)" % (*MIN_TOOLS_PYTHON, OLDEST_PYTHON) in lines[0]
+        assert TOOLS_INSTALL in lines[0]
