@@ -34,9 +34,11 @@ from fglocal.py2source import python2_message, undeclared_non_ascii
 from fglocal.secret_files import (
     HEAD_BYTES,
     KEPT_EXAMPLES,
+    LAUNCH_ENV_FILE,
     PRIVATE_KEY,
     config_file_reason,
     holds_private_key,
+    launch_env_files,
     secret_dir_reason,
     secret_file_reason,
 )
@@ -359,6 +361,9 @@ def plan_package(
     skip: Dict[str, str] = {}
     for env_file in env_files:
         skip[os.path.abspath(env_file)] = "env file named by --env-file"
+    launch_files = sorted(set(launch_env_files(str(function_dir)) + launch_env_files(str(code_root))))
+    for env_file in launch_files:
+        skip.setdefault(env_file, LAUNCH_ENV_FILE)
     config_env_file = _env_file_of(config)
     if config_env_file:
         skip[config_env_file] = f"env file named by envFile in {CONFIG_FILE_NAME}"
@@ -416,7 +421,7 @@ def plan_package(
                 warnings.append(warning)
         elif name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
             warnings += _source_warnings(f, runtime)
-    secret_sources = [path for path in (*env_files, config_env_file) if path]
+    secret_sources = [path for path in (*env_files, *launch_files, config_env_file) if path]
     warnings += _copied_secret_warnings(files, dependency_tops, _secret_values(config, secret_sources))
     requirements = code_root / "requirements.txt"
     if not deps_dir and requirements.is_file() and _requirement_count(requirements):

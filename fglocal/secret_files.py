@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from typing import Optional
+import os
+from typing import Any, List, Optional
+
+from fglocal import jsonc
 
 ENV_FILE = "env file"
 PRIVATE_KEY = "private key"
@@ -109,3 +112,55 @@ def config_file_reason(path: str) -> str:
     if isinstance(data, dict) and data.get("credentials"):
         return "local config (holds credentials)"
     return "local config"
+
+
+LAUNCH_ENV_FILE = "env file named by envFile in .vscode/launch.json"
+_LAUNCH_SIZE_LIMIT = 1024 * 1024
+
+
+def launch_env_files(folder: str) -> List[str]:
+    """The env files that debug configurations name in ``.vscode/launch.json`` of ``folder`` and above.
+
+    Any debugger's configuration counts (the Python extension's ``envFile`` too). Relative paths are
+    resolved as the debug adapter does: against the configuration's ``codeUri``, else the workspace.
+    """
+    found: List[str] = []
+    current = os.path.realpath(folder)
+    while True:
+        found += _launch_env_files(os.path.join(current, ".vscode", "launch.json"), current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            return found
+        current = parent
+
+
+def _launch_env_files(launch: str, workspace: str) -> List[str]:
+    try:
+        if not os.path.isfile(launch) or os.path.getsize(launch) > _LAUNCH_SIZE_LIMIT:
+            return []
+        with open(launch, "rb") as launch_file:
+            data = jsonc.loads(launch_file.read().decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    configurations = data.get("configurations") if isinstance(data, dict) else None
+    found = []
+    for configuration in configurations if isinstance(configurations, list) else []:
+        if not isinstance(configuration, dict):
+            continue
+        env_file = _substituted(configuration.get("envFile"), workspace)
+        if env_file is None:
+            continue
+        code_uri = _substituted(configuration.get("codeUri"), workspace)
+        base = os.path.join(workspace, code_uri) if code_uri else workspace
+        found.append(os.path.abspath(os.path.join(base, env_file)))
+    return found
+
+
+def _substituted(value: Any, workspace: str) -> Optional[str]:
+    """A launch.json path with VS Code's workspace variables replaced; None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    value = value.replace("${workspaceFolder}", workspace)
+    value = value.replace("${workspaceFolderBasename}", os.path.basename(workspace))
+    value = value.replace("${userHome}", os.path.expanduser("~"))
+    return None if "${" in value else os.path.expanduser(value)

@@ -298,3 +298,46 @@ def test_files_holding_a_copy_of_a_secret_value_are_warned_about(tmp_path: Path)
     assert copies[2].startswith("settings.py holds the value of TOKEN from local.env:")
     assert SECRET not in proc.stdout + proc.stderr  # named, never shown
     assert "STAGE" not in proc.stdout  # a plain word is too common to be told from a coincidence
+
+
+def test_env_files_that_launch_configurations_name_are_left_out(tmp_path: Path):
+    workspace = tmp_path / "ws"
+    root = workspace / "functions" / "orders"
+    write(
+        root,
+        {
+            "index.py": HANDLER,
+            "debug.settings": "TOKEN=%s\n" % SECRET,
+            "py.settings": "A=1\n",
+            "src/rel.settings": "B=1\n",
+            "kept.settings": "C=1\n",
+        },
+    )
+    write(
+        workspace,
+        {
+            ".vscode/launch.json": """{
+  // JSON with comments, as VS Code writes it
+  "version": "0.2.0",
+  "configurations": [
+    {"type": "functiongraph", "request": "launch", "name": "orders",
+     "codeUri": "${workspaceFolder}/functions/orders", "envFile": "debug.settings"},
+    /* the Python extension's own */
+    {"type": "debugpy", "request": "launch", "name": "py",
+     "envFile": "${workspaceFolder}/functions/orders/py.settings",},
+    {"type": "functiongraph", "name": "rel", "codeUri": "functions/orders/src", "envFile": "rel.settings"},
+    {"type": "functiongraph", "name": "unknown variable", "envFile": "${env:HOME}/kept.settings"},
+  ],
+}
+"""
+        },
+    )
+    report, contents, proc = package(root)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(contents) == ["index.py", "kept.settings"]
+    reason = "env file named by envFile in .vscode/launch.json"
+    left_out = excluded(report)
+    assert (left_out["debug.settings"], left_out["py.settings"], left_out["src/rel.settings"]) == (
+        reason,
+    ) * 3
+    assert_no_secret_in(contents)

@@ -1,0 +1,59 @@
+"""JSON with comments and trailing commas (VS Code's ``launch.json`` and ``settings.json``), read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def loads(text: str) -> Any:
+    """Parse JSONC: ``//`` and ``/* */`` comments and trailing commas are dropped, strings kept."""
+    return json.loads(_strip(text))
+
+
+def _strip(text: str) -> str:
+    out = []
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char == '"':
+            end = index + 1
+            while end < length and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            out.append(text[index : end + 1])
+            index = end + 1
+        elif text.startswith("//", index):
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline
+        elif text.startswith("/*", index):
+            close = text.find("*/", index + 2)
+            index = length if close < 0 else close + 2
+            out.append(" ")
+        else:
+            out.append(char)
+            index += 1
+    return _drop_trailing_commas("".join(out))
+
+
+def _drop_trailing_commas(text: str) -> str:
+    out = []
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char == '"':
+            end = index + 1
+            while end < length and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            out.append(text[index : end + 1])
+            index = end + 1
+            continue
+        if char == ",":
+            following = index + 1
+            while following < length and text[following] in " \t\r\n":
+                following += 1
+            if following < length and text[following] in "}]":
+                index += 1
+                continue
+        out.append(char)
+        index += 1
+    return "".join(out)
