@@ -35,6 +35,8 @@ DEFAULT_PORT = 8000
 _DRAIN_LIMIT = 64 * 1024 * 1024  # an oversize body up to this is read (and dropped) before the 413
 SERVER_NAME = "fglocal-apig"
 MAX_CONNECTIONS = 128  # open connections; more get a 503 at once
+MAX_REFUSALS = 16  # connections being answered that 503 at once; beyond them, new ones are closed unanswered
+REFUSAL_SECONDS = 2.0  # how long a refused connection's request is waited for before the 503
 IDLE_TIMEOUT = 60.0  # seconds a keep-alive connection may wait for its next request
 HEAD_TIMEOUT = 30.0  # seconds from a request's first byte to the end of its head, else 408
 BODY_TIMEOUT = 120.0  # seconds for the body to arrive (and for a response to be taken), else 408
@@ -192,22 +194,38 @@ class ApigServer(socketserver.ThreadingTCPServer):
         self.quiet = quiet
         self.closing = False
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._refusals = threading.BoundedSemaphore(MAX_REFUSALS)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Serve the connection on a thread of its own, or answer 503 when too many are open."""
-        if not self._slots.acquire(blocking=False):
-            response = apig.error_response(
-                503, f"over {MAX_CONNECTIONS} connections are open; try again", os.urandom(16).hex()
-            )
+        if self._slots.acquire(blocking=False):
+            super().process_request(request, client_address)
+        elif self._refusals.acquire(blocking=False):
+            threading.Thread(target=self._refuse, args=(request,), daemon=True).start()
+        else:  # a flood: beyond the refusals being answered, connections are closed unanswered
+            self.shutdown_request(request)
+
+    def _refuse(self, sock: socket.socket) -> None:
+        """Answer 503 after reading the request (closing on unread input would reset the connection)."""
+        reason = f"over {MAX_CONNECTIONS} connections are open; try again"
+        try:
             try:
-                # One non-blocking send (the answer fits an empty socket buffer): the accept loop never waits.
-                request.setblocking(False)
-                request.send(_response_bytes(response, None, close=True))
+                reader = http1.Reader(sock)
+                if reader.wait_for_request(time.monotonic() + REFUSAL_SECONDS):
+                    reader.read_head(time.monotonic() + REFUSAL_SECONDS)
+            except (http1.HttpError, http1.ClientGone, OSError):
+                pass
+            response = apig.error_response(503, reason, os.urandom(16).hex())
+            try:
+                sock.settimeout(REFUSAL_SECONDS)
+                sock.sendall(_response_bytes(response, None, close=True))
             except OSError:
                 pass
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
+            _linger(sock)
+            self.shutdown_request(sock)
+            _emit(f"(connection not served) -> 503\n  gateway: {reason}")
+        finally:
+            self._refusals.release()
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         """Serve one connection, then free its slot."""
@@ -263,7 +281,7 @@ class ApigConnection(socketserver.BaseRequestHandler):
                 if not reader.wait_for_request(time.monotonic() + IDLE_TIMEOUT):
                     return
                 if not self._one_request(reader):
-                    self._linger(sock)
+                    _linger(sock)
                     return
         except (http1.ClientGone, OSError):
             return  # the client left or stopped sending while idle: no one to answer
@@ -348,18 +366,6 @@ class ApigConnection(socketserver.BaseRequestHandler):
         self.request.settimeout(BODY_TIMEOUT)
         self.request.sendall(http1.CONTINUE)
 
-    def _linger(self, sock: socket.socket) -> None:
-        """Close after an error answer without resetting the connection under the client's read."""
-        try:
-            sock.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + LINGER_SECONDS
-            while time.monotonic() < deadline:
-                sock.settimeout(max(0.01, deadline - time.monotonic()))
-                if not sock.recv(64 * 1024):
-                    break
-        except OSError:
-            pass
-
     def _report(
         self, request: Optional[http1.Request], response: apig.GatewayResponse, result: Any, started: float
     ) -> None:
@@ -392,6 +398,23 @@ class ApigConnection(socketserver.BaseRequestHandler):
             # The invocation's own log says why the gateway answered as it did.
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             _append(result.log_file, "".join(f"{stamp} {note}\n" for note in notes))
+
+
+def _linger(sock: socket.socket) -> None:
+    """Close after an answer without resetting the connection under the client's read.
+
+    Closing a socket with unread input makes the kernel reset the connection, and the client may
+    lose the answer; so the sending side is shut and input drained (bounded) until the client closes.
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER_SECONDS
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            if not sock.recv(64 * 1024):
+                break
+    except OSError:
+        pass
 
 
 def _check_host(request: http1.Request) -> None:
