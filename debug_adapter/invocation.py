@@ -78,6 +78,11 @@ class Invocation:
             str(self.result_file),
             "--log-dir",
             str(self.log_dir),
+            # The function runs in the debugged interpreter (debugpy is loaded there); when it is not
+            # the runtime's version, fglocal says so in the result's warnings.
+            "--python",
+            self.plan.python,
+            "--any-python",
         ]
 
     @property

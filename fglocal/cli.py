@@ -27,6 +27,7 @@ PLUGIN_COMMANDS = {
     "event": "fglocal.event_templates",
     "serve": "fglocal.serve",
     "package": "fglocal.package",
+    "python": "fglocal.interpreters",
 }
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +50,24 @@ FUNCTION_OPTIONS = (
     ("--user-data", "user_data", str, True, "K=V", "user data (environment variable); repeatable"),
     ("--env-file", "env_file", str, False, "FILE", "KEY=VALUE file of user data"),
     ("--log-dir", "log_dir", str, False, "DIR", "where invocation logs are kept"),
+)
+# Which Python runs the function (see fglocal.interpreters): shared by invoke, serve, package, python.
+INTERPRETER_OPTIONS = (
+    (
+        "--python",
+        "python",
+        str,
+        False,
+        "PATH",
+        "the Python interpreter that runs the function (default: found from the runtime)",
+    ),
+)
+INTERPRETER_FLAGS = (
+    (
+        "--any-python",
+        "any_python",
+        "run on fglocal's own Python when the runtime's is missing (with a warning)",
+    ),
 )
 INVOKE_OPTIONS = (
     ("--event", "event", str, True, "FILE", "event JSON file ('-' for stdin); repeatable"),
@@ -75,6 +94,23 @@ def add_function_options(parser: argparse.ArgumentParser) -> None:
     add_options(parser, FUNCTION_OPTIONS)
 
 
+def add_interpreter_options(parser: argparse.ArgumentParser) -> None:
+    """``--python PATH`` and ``--any-python`` (commands that run the function's code)."""
+    add_options(parser, INTERPRETER_OPTIONS)
+    for flag, dest, text in INTERPRETER_FLAGS:
+        parser.add_argument(flag, dest=dest, action="store_true", help=text)
+
+
+def resolve_function_interpreter(args: Any, config: Any) -> Any:
+    """The interpreter of ``config``'s runtime, honouring --python / --any-python; UsageError when missing."""
+    from fglocal.interpreters import InterpreterError, resolve_interpreter
+
+    try:
+        return resolve_interpreter(config, getattr(args, "python", None), getattr(args, "any_python", False))
+    except InterpreterError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     """The parser: invoke plus (unless ``plugins`` is False) whichever plug-in commands are installed."""
     parser = _parser_class()(
@@ -93,8 +129,8 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
         metavar="ENTRY",
         help="handler entry such as index.handler (default from fglocal.json); '-' reads the event from stdin",
     )
-    add_options(invoke, FUNCTION_OPTIONS + INVOKE_OPTIONS)
-    for flag, dest, text in INVOKE_FLAGS:
+    add_options(invoke, FUNCTION_OPTIONS + INTERPRETER_OPTIONS + INVOKE_OPTIONS)
+    for flag, dest, text in INVOKE_FLAGS + INTERPRETER_FLAGS:
         invoke.add_argument(flag, dest=dest, action="store_true", help=text)
     invoke.set_defaults(run=run_invoke)
     for module_name in PLUGIN_COMMANDS.values() if plugins else ():
@@ -129,9 +165,9 @@ def parse_invoke_fast(argv: List[str]) -> Optional[Any]:
     """Parse ``invoke ARGS`` without argparse; None when argparse must handle it (help, mistakes)."""
     options = {
         flag: (dest, kind, repeatable)
-        for flag, dest, kind, repeatable, _, _ in FUNCTION_OPTIONS + INVOKE_OPTIONS
+        for flag, dest, kind, repeatable, _, _ in FUNCTION_OPTIONS + INTERPRETER_OPTIONS + INVOKE_OPTIONS
     }
-    flags = {flag: dest for flag, dest, _ in INVOKE_FLAGS}
+    flags = {flag: dest for flag, dest, _ in INVOKE_FLAGS + INTERPRETER_FLAGS}
     values: Dict[str, Any] = {
         dest: [] if repeatable else DEFAULTS.get(dest) for dest, _, repeatable in options.values()
     }
@@ -241,11 +277,12 @@ def run_invoke(args: Any) -> int:
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     config = load_function_config(args, entries[0] if entries else None)
+    interpreter = resolve_function_interpreter(args, config)
     events = collect_events(args)
 
     from fglocal.instance import Instance
 
-    instance = Instance(config, log_dir=args.log_dir)
+    instance = Instance(config, log_dir=args.log_dir, interpreter=interpreter)
     # A debugger pauses the invocation clock with SIGUSR1 and resumes it with SIGUSR2, so that the
     # timeout does not fire while the user looks at a breakpoint.
     if hasattr(signal, "SIGUSR1"):

@@ -1,7 +1,7 @@
 """One function instance, supervised from outside: limits, logs and the three-part result.
 
 The supervisor (this module, in the tool's process) starts the instance process (forked, or spawned
-as ``python -m fglocal._worker``), sends it events over a pipe and enforces the platform's limits
+as ``<runtime python> fglocal/_instance/run_worker.py``), sends it events over a pipe and enforces the platform's limits
 from outside: at the deadline or over the memory size it kills the instance's whole process group,
 which also ends background processes the handler started, and the next event gets a fresh instance
 (a cold start), as on the platform.
@@ -23,8 +23,9 @@ import sys
 import time
 
 from fglocal import proctree
-from fglocal._worker import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
+from fglocal._instance.fgruntime.worker import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
 from fglocal.context import cpu_millicores
+from fglocal.contract import entry_files
 from fglocal.result import (
     INITIALIZATION_ERROR,
     MAX_BODY_BYTES,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Optional
 
     from fglocal.config import FunctionConfig
+    from fglocal.interpreters import Interpreter
 
 # How often the supervisor samples the instance's memory while it runs (seconds).
 MEMORY_POLL_INTERVAL = 0.005
@@ -46,6 +48,16 @@ MEMORY_POLL_INTERVAL = 0.005
 # and every later event of that instance gets the same error (documented in the README).
 LOG_FILES_KEPT = 200
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0) if hasattr(os, "sysconf") else 4096 / 1048576.0
+
+
+RUN_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_instance", "run_worker.py")
+
+
+def _wall_clock(deadline: float) -> float:
+    """A time.monotonic() deadline as time.time(), which the instance (Python 2.7 too) can read."""
+    if deadline == float("inf"):
+        return 1e300
+    return time.time() + (deadline - time.monotonic())
 
 
 def new_request_id() -> str:
@@ -120,13 +132,13 @@ class _Clock:
         self.deadline = time.monotonic() + seconds
         self.paused_at = None
         self.paused_total = 0.0
-        self.shared.set(min(self.deadline, 1e300))
+        self.shared.set(_wall_clock(self.deadline))
 
     def pause(self) -> None:
         if self.paused_at is None:
             self.paused_at = time.monotonic()
             remaining = max(0.0, self.deadline - self.paused_at) * 1000.0
-            self.shared.set(self.deadline, remaining)
+            self.shared.set(_wall_clock(self.deadline), remaining)
 
     def resume(self) -> None:
         if self.paused_at is not None:
@@ -134,7 +146,7 @@ class _Clock:
             self.deadline += paused
             self.paused_total += paused
             self.paused_at = None
-            self.shared.set(self.deadline)
+            self.shared.set(_wall_clock(self.deadline))
 
     def paused_seconds(self) -> float:
         """Time paused since start(), including a pause still in progress."""
@@ -175,8 +187,15 @@ class Instance:
         log_dir: Optional[str] = None,
         enforce_timeout: bool = True,
         start_method: Optional[str] = None,
+        interpreter: Optional[Interpreter] = None,
     ) -> None:
         self.config = config
+        if interpreter is None:
+            from fglocal.interpreters import resolve_interpreter
+
+            interpreter = resolve_interpreter(config)  # InterpreterError when the runtime's is missing
+        # The Python the function runs on: its runtime's (see fglocal.interpreters).
+        self.interpreter = interpreter
         # Absolute: the instance changes its cwd to the code folder (and the function may change it again).
         self.log_dir = os.path.abspath(log_dir or default_log_dir())
         self.enforce_timeout = enforce_timeout
@@ -260,6 +279,10 @@ class Instance:
             # Credentials reach the function only through the Context, never its environment.
             "scrubEnv": [*sorted(CREDENTIAL_ENV.values()), "FGLOCAL_START_METHOD"],
             "clockFile": self._clock_file,
+            "entryFiles": {
+                "handler": list(entry_files(c.handler)),
+                "initializer": list(entry_files(c.initializer)) if c.initializer else [],
+            },
         }
 
     def _start_process(self) -> None:
@@ -273,7 +296,9 @@ class Instance:
             self._tree = proctree.TreeWatch()  # before the fork: every process now is outside the tree
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        if self.start_method == "fork":
+        # Forking is the fast path, for a function whose interpreter is the tool's own; any other
+        # interpreter is spawned with only the instance package on its path.
+        if self.start_method == "fork" and self.interpreter.is_tool:
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
@@ -284,7 +309,7 @@ class Instance:
             import subprocess
 
             proc = subprocess.Popen(
-                [sys.executable, "-m", "fglocal._worker", str(to_worker_r), str(from_worker_w)],
+                [self.interpreter.path, RUN_WORKER, str(to_worker_r), str(from_worker_w)],
                 pass_fds=(to_worker_r, from_worker_w),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
@@ -602,6 +627,8 @@ class Instance:
             logs=logs,
             logs_truncated=truncated,
             log_file=log_file,
+            python=self.interpreter.to_json(),
+            warnings=[self.interpreter.warning] if self.interpreter.warning else [],
         )
 
 
@@ -685,7 +712,7 @@ def _become_instance(read_fd: int, write_fd: int, parent_fds: tuple) -> None:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
-        from fglocal._worker import serve
+        from fglocal._instance.fgruntime.worker import serve
 
         serve(read_fd, write_fd)
     except BaseException:

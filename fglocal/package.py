@@ -513,22 +513,33 @@ def _merge_dependencies(
     return merged, shadowed, [f"from requirements.txt: {p}" for p in problems]
 
 
-def install_dependencies(
-    requirements: Path, target: str, runtime: Tuple[int, int], pip_args: Sequence[str]
-) -> None:
-    """Install ``requirements`` into ``target`` with pip, choosing wheels for the cloud runtime."""
-    command = [
+def pip_command(runtime: Tuple[int, int], interpreter: Any = None) -> Tuple[List[str], str]:
+    """The pip that installs dependencies for the cloud runtime, and how to describe it.
+
+    On Linux x86_64 (the platform's architecture) the runtime's own interpreter runs its own pip:
+    environment markers, wheel tags (``cp27mu``, the manylinux levels that pip knows) and any source
+    build are then that Python's. Elsewhere, or when that interpreter is missing or has no pip,
+    fglocal's pip downloads wheels for the runtime explicitly (``--platform manylinux2014_x86_64
+    --python-version X.Y --only-binary=:all:``), which cannot build source-only requirements.
+    """
+    import platform
+
+    native_host = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
+    if (
+        interpreter is not None
+        and tuple(interpreter.version[:2]) == tuple(runtime)
+        and native_host
+        and _has_pip(interpreter.path)
+    ):
+        return [interpreter.path, "-m", "pip", "install"], "Python %s's own pip (%s)" % (
+            interpreter.version_text,
+            interpreter.path,
+        )
+    cross = [
         sys.executable,
         "-m",
         "pip",
         "install",
-        "--target",
-        target,
-        "--requirement",
-        str(requirements),
-        "--no-compile",
-        "--disable-pip-version-check",
-        "--no-warn-script-location",
         "--platform",
         "manylinux2014_x86_64",
         "--implementation",
@@ -536,15 +547,52 @@ def install_dependencies(
         "--python-version",
         f"{runtime[0]}.{runtime[1]}",
         "--only-binary=:all:",
+    ]
+    why = "the runtime's interpreter was not found" if interpreter is None else "its pip cannot be used here"
+    return cross, f"fglocal's pip, selecting Linux x86_64 wheels for Python {runtime[0]}.{runtime[1]} ({why})"
+
+
+def _has_pip(python: str) -> bool:
+    try:
+        done = subprocess.run(
+            [python, "-m", "pip", "--version"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def install_dependencies(
+    requirements: Path,
+    target: str,
+    runtime: Tuple[int, int],
+    pip_args: Sequence[str],
+    interpreter: Any = None,
+) -> None:
+    """Install ``requirements`` into ``target`` with pip, for the cloud runtime (see :func:`pip_command`)."""
+    pip, description = pip_command(runtime, interpreter)
+    command = [
+        *pip,
+        "--target",
+        target,
+        "--requirement",
+        str(requirements),
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
         *pip_args,
     ]
-    print("installing dependencies: " + " ".join(command[1:]), flush=True)
+    print(f"installing dependencies with {description}: " + " ".join(command[1:]), flush=True)
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
         tail = "\n".join(done.stdout.strip().splitlines()[-15:])
         raise PackageError(
             f"pip could not install requirements.txt for Python {runtime[0]}.{runtime[1]} on Linux x86_64 "
-            f"(exit {done.returncode}):\n{tail}\n"
+            f"(exit {done.returncode}, {description}):\n{tail}\n"
             "A requirement without a wheel for that platform must be built on Linux for that Python."
         )
 
@@ -612,7 +660,7 @@ def size_problems(zip_size: int) -> Tuple[List[str], List[str]]:
 
 def register(subparsers: Any) -> None:
     """Add ``fglocal package`` to the CLI."""
-    from fglocal.cli import add_function_options
+    from fglocal.cli import add_function_options, add_interpreter_options
 
     parser = subparsers.add_parser(
         "package",
@@ -627,6 +675,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
     add_function_options(parser)
+    add_interpreter_options(parser)
     parser.add_argument("--out", metavar="FILE", help="zip to write (default: DIR/dist/<function name>.zip)")
     parser.add_argument(
         "--with-deps", action="store_true", help="vendor requirements.txt with pip for the runtime"
@@ -657,7 +706,13 @@ def run_package(args: argparse.Namespace) -> int:
                 raise UsageError(f"--with-deps needs {requirements}")
             staging = tempfile.mkdtemp(prefix="fglocal-deps-")
             try:
-                install_dependencies(requirements, staging, config.runtime_python, args.pip_arg)
+                install_dependencies(
+                    requirements,
+                    staging,
+                    config.runtime_python,
+                    args.pip_arg,
+                    _deps_interpreter(args, config),
+                )
             except PackageError as exc:
                 return _report(args, None, out, [str(exc)], 0)
         plan = plan_package(config, args.code_dir, out, staging, [args.env_file] if args.env_file else [])
@@ -676,6 +731,20 @@ def run_package(args: argparse.Namespace) -> int:
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _deps_interpreter(args: argparse.Namespace, config: Any) -> Any:
+    """The runtime's interpreter for --with-deps; None (fglocal's pip then targets it) when missing."""
+    from fglocal.cli import resolve_function_interpreter
+
+    if args.python or config.python:
+        return resolve_function_interpreter(args, config)  # a named interpreter must work
+    from fglocal.interpreters import InterpreterError, resolve_interpreter
+
+    try:
+        return resolve_interpreter(config)
+    except InterpreterError:
+        return None
 
 
 def _report(

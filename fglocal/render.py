@@ -79,6 +79,11 @@ def render(result: InvocationResult, stream: IO[str], style: Any = None) -> None
     write(style.heading("== Execution summary ==") + "\n")
     for label, value in summary_rows(result.summary):
         write("%-19s %s\n" % (label, value))
+    if result.python:
+        # Which interpreter ran it (the runtime's, or --any-python's stand-in).
+        write("%-19s %s (%s)\n" % ("Python", result.python.get("version", ""), result.python.get("path", "")))
+    for warning in result.warnings:
+        write(style.error("warning: " + warning) + "\n")
     write("\n")
     note = "last %d bytes shown; " % LOG_DISPLAY_BYTES if result.logs_truncated else ""
     write(style.heading("== Logs ==") + style.dim(f" ({note}full log: {result.log_file})") + "\n")

@@ -6,8 +6,20 @@ runtime and its callers (CLI, debug adapter, extension, tests). Keep its keys st
 
 from __future__ import annotations
 
-import json
 import os
+
+# The return rules and the error object run inside the function's process (on every runtime): they
+# are defined once in the instance package.
+from fglocal._instance.fgruntime.result import (
+    ENTRY_ERROR,
+    INITIALIZATION_ERROR,
+    INVOCATION_ERROR,
+    JSON_CONTENT_TYPE,
+    MAX_BODY_BYTES,
+    RESULT_ERROR,
+    encode_return_value,
+    error_object,
+)
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
@@ -15,53 +27,22 @@ if TYPE_CHECKING:
 
 # The console shows the last 4 KB of an invocation's log.
 LOG_DISPLAY_BYTES = 4096
-# Synchronous request and response bodies are limited to 6 MB each.
-MAX_BODY_BYTES = 6 * 1024 * 1024
-JSON_CONTENT_TYPE = "application/json"
 
-# Prefixes of the platform's runtime error messages (see the reference page).
-INVOCATION_ERROR = "function invocation exception, error: "
-ENTRY_ERROR = "function entry exception, error: "
-INITIALIZATION_ERROR = "function initialization exception, error: "
-RESULT_ERROR = "function result is invalid, error: "
-
-
-def error_object(message: str, error_type: str, stack_trace: Optional[List[str]] = None) -> Dict[str, Any]:
-    """The platform's error object: ``{"errorMessage", "errorType", "stackTrace"}``."""
-    return {"errorMessage": message, "errorType": error_type, "stackTrace": list(stack_trace or [])}
-
-
-def encode_return_value(value: Any) -> Tuple[str, Optional[str], Optional[Dict[str, Any]]]:
-    """Apply the platform's return rules: returns ``(body, content_type, error)``.
-
-    None gives an empty body, a str the string itself, anything else its JSON encoding with
-    ``Content-Type: application/json``. A value JSON cannot encode, or a body over 6 MB, gives an
-    error object instead (``body`` is then "").
-    """
-    if value is None:
-        body, content_type = "", None
-    elif isinstance(value, str):
-        body, content_type = value, None
-    else:
-        try:
-            # allow_nan=False: NaN/Infinity are not JSON, and the platform's encoder refuses them too
-            # (assumption: it uses a strict encoder, as its Go front end would reject them anyway).
-            body, content_type = json.dumps(value, allow_nan=False), JSON_CONTENT_TYPE
-        except (TypeError, ValueError, RecursionError) as exc:
-            message = f"{RESULT_ERROR}failed to convert the result to a JSON string, err: {exc} (the handler returned a {type(value).__name__})"
-            return "", None, error_object(message, type(exc).__name__)
-    size = len(body.encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES and content_type is not None:
-        # The platform measures the UTF-8 JSON, not its \u escapes (never longer, so measured only here).
-        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES:
-        message = "%sthe response body is %d bytes, over the 6 MB (%d bytes) limit" % (
-            RESULT_ERROR,
-            size,
-            MAX_BODY_BYTES,
-        )
-        return "", None, error_object(message, "ResponseTooLarge")
-    return body, content_type, None
+__all__ = [
+    "ENTRY_ERROR",
+    "INITIALIZATION_ERROR",
+    "INVOCATION_ERROR",
+    "JSON_CONTENT_TYPE",
+    "LOG_DISPLAY_BYTES",
+    "MAX_BODY_BYTES",
+    "RESULT_ERROR",
+    "InvocationResult",
+    "billed_duration_ms",
+    "encode_return_value",
+    "error_object",
+    "make_summary",
+    "read_fd_tail",
+]
 
 
 def billed_duration_ms(duration_ms: float) -> int:
@@ -110,8 +91,10 @@ class InvocationResult:
         "log_file",
         "logs",
         "logs_truncated",
+        "python",
         "request_id",
         "summary",
+        "warnings",
     )
 
     def __init__(
@@ -124,6 +107,8 @@ class InvocationResult:
         logs: str = "",
         logs_truncated: bool = False,
         log_file: str = "",
+        python: Optional[Dict[str, str]] = None,
+        warnings: Optional[List[str]] = None,
     ) -> None:
         self.request_id = request_id
         self.body = body
@@ -133,6 +118,8 @@ class InvocationResult:
         self.logs = logs
         self.logs_truncated = logs_truncated
         self.log_file = log_file
+        self.python = python  # {"version", "path"} of the interpreter that ran it
+        self.warnings = list(warnings or [])
 
     @property
     def ok(self) -> bool:
@@ -150,6 +137,8 @@ class InvocationResult:
             "logs": self.logs,
             "logsTruncated": self.logs_truncated,
             "logFile": self.log_file,
+            "python": self.python,
+            "warnings": self.warnings,
         }
 
     def __repr__(self) -> str:

@@ -63,14 +63,26 @@ def _emit(text: str) -> None:
 class InstancePool:
     """Up to ``size`` warm instances; each serves one event at a time, callers queue for a free one."""
 
-    def __init__(self, config: Any, size: int = 1, log_dir: Optional[str] = None, tag: str = "serve") -> None:
+    def __init__(
+        self,
+        config: Any,
+        size: int = 1,
+        log_dir: Optional[str] = None,
+        tag: str = "serve",
+        interpreter: Any = None,
+    ) -> None:
         from fglocal.instance import Instance, default_log_dir
+        from fglocal.interpreters import resolve_interpreter
+
+        # Every instance runs on the function's runtime interpreter (resolved once).
+        interpreter = interpreter or resolve_interpreter(config)
 
         # Each instance keeps its logs in a folder of its own: an instance prunes old logs in its
         # folder, and must not remove another's log while that one is being written.
         base = log_dir or default_log_dir()
         self.instances = [
-            Instance(config, log_dir=os.path.join(base, f"{tag}-{n}")) for n in range(1, size + 1)
+            Instance(config, log_dir=os.path.join(base, f"{tag}-{n}"), interpreter=interpreter)
+            for n in range(1, size + 1)
         ]
         # Last in, first out: the most recently used (warmest) instance takes the next request, and
         # the others start only when requests overlap.
@@ -462,7 +474,7 @@ def api_id_for(code_root: str) -> str:
 
 def register(subparsers: Any) -> None:
     """Add ``fglocal serve`` to the CLI."""
-    from fglocal.cli import add_function_options
+    from fglocal.cli import add_function_options, add_interpreter_options
 
     parser = subparsers.add_parser(
         "serve",
@@ -477,6 +489,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
     add_function_options(parser)
+    add_interpreter_options(parser)
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (default 8000; 0 picks a free one)"
     )
@@ -513,7 +526,7 @@ def register(subparsers: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """``fglocal serve``: serve until Ctrl+C (exit 0), or exit 2 on bad options."""
-    from fglocal.cli import UsageError, load_function_config
+    from fglocal.cli import UsageError, load_function_config, resolve_function_interpreter
 
     if args.instances < 1:
         raise UsageError("--instances must be at least 1")
@@ -526,6 +539,7 @@ def run_serve(args: argparse.Namespace) -> int:
     except apig.RouteError as exc:
         raise UsageError(str(exc)) from None
     config = load_function_config(args, args.entry)
+    interpreter = resolve_function_interpreter(args, config)
     try:
         server = ApigServer(
             args.port,
@@ -540,12 +554,17 @@ def run_serve(args: argparse.Namespace) -> int:
             f"cannot listen on {HOST}:{args.port}: {exc.strerror} (choose another --port; 0 picks a free one)"
         ) from None
     port = server.server_address[1]
-    pool = server.pool = InstancePool(config, args.instances, args.log_dir, tag=f"serve-{port}")
+    pool = server.pool = InstancePool(
+        config, args.instances, args.log_dir, tag=f"serve-{port}", interpreter=interpreter
+    )
     plural = "s" if args.instances > 1 else ""
     _emit(
         f"fglocal serve: {config.handler} on http://{HOST}:{port}/ ({args.instances} instance{plural}, "
-        f"timeout {config.timeout:g} s, memory {config.memory_size} MB); Ctrl+C to stop"
+        f"timeout {config.timeout:g} s, memory {config.memory_size} MB, {config.runtime} on "
+        f"{interpreter.describe()}); Ctrl+C to stop"
     )
+    if interpreter.warning:
+        _emit("warning: " + interpreter.warning)
     watcher = None
     if not args.no_reload:
 

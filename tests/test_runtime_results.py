@@ -110,7 +110,11 @@ def test_json_contract_keys():
         "logs",
         "logsTruncated",
         "logFile",
+        "python",
+        "warnings",
     }
+    assert set(result["python"]) == {"version", "path"}
+    assert result["warnings"] == []
 
 
 def test_python_api_returns_the_same_result():

@@ -1,13 +1,12 @@
 """The instance process: loads the user's code once and serves events one at a time.
 
-It talks to its supervisor (:mod:`fglocal.instance`) with JSON lines over two pipes: requests come in
-(``load``, ``init``, ``invoke``), one reply goes out per request. Each invocation's stdout and stderr
-(file descriptors 1 and 2, so C-level writes and child processes are captured too) are pointed at
-that invocation's log file. Run as ``python -m fglocal._worker READ_FD WRITE_FD`` when spawned; a
-forked instance calls :func:`serve` directly.
+Runs on the function's runtime (Python 2.7 and 3.6+). It talks to its supervisor
+(:mod:`fglocal.instance`) with JSON lines over two pipes: requests come in (``setup``, ``init``,
+``invoke``), one reply goes out per request. Each invocation's stdout and stderr (file descriptors 1
+and 2, so C-level writes, ``print`` statements and child processes are captured too) are pointed at
+that invocation's log file. Spawned as ``<runtime python> fglocal/_instance/run_worker.py READ_FD
+WRITE_FD``; an instance forked from the tool (same interpreter) calls :func:`serve` directly.
 """
-
-from __future__ import annotations
 
 import json
 import mmap
@@ -16,21 +15,24 @@ import sys
 import threading
 import time
 
-from fglocal.context import Context, Credentials
-from fglocal.loader import LoadError, check_code_root, load_entry, user_stack_trace
-from fglocal.py2source import install_import_check
-from fglocal.result import INITIALIZATION_ERROR, INVOCATION_ERROR, encode_return_value, error_object
+from .compat import PY2, native, perf_counter, to_text
+from .context import Context, Credentials
+from .loader import LoadError, check_code_root, load_entry, user_stack_trace
+from .py2source import install_import_check
+from .result import INITIALIZATION_ERROR, INVOCATION_ERROR, encode_return_value, error_object
 
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing is not on 2.7, and importing it is slow
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Optional
+    from typing import Any, Callable, Dict, Optional, Tuple, Type
 
-# The shared clock: three doubles, the deadline (time.monotonic), while a debugger holds the
+# The shared clock: three doubles, the deadline (wall-clock time.time(): Python 2.7 has no
+# time.monotonic, and the supervisor re-publishes it from its monotonic clock at every start and
+# resume, so only a clock jump within one invocation could skew it), while a debugger holds the
 # invocation the milliseconds that were left when it paused (-1 when running), and the instance's
 # state (STATE_*; written by the worker). The supervisor writes the first two; the worker's Context
 # reads them, so paused time does not count against the timeout. The mapping outlives anything the
 # function does to file descriptors, so the worker can still say why it stopped when its pipes are gone.
-CLOCK_SIZE = 24  # three native doubles, read and written through memoryview.cast("d") (no struct import)
+CLOCK_SIZE = 24  # three native doubles (see _Doubles)
 STATE_OK = 0.0
 STATE_PIPE_LOST = 1.0  # the function closed or replaced the worker's pipes to the supervisor
 PR_SET_CHILD_SUBREAPER = 36
@@ -39,35 +41,61 @@ PR_SET_CHILD_SUBREAPER = 36
 RUNTIME_RECURSION_LIMIT = 1000
 
 
-class SharedClock:
+class _Doubles(object):
+    """Native doubles in a buffer: memoryview.cast (3.3+, no import) or struct (Python 2.7)."""
+
+    def __init__(self, buffer):  # type: (Any) -> None
+        try:
+            self._view = memoryview(buffer).cast("d")  # type: Any
+            self._buffer = None  # type: Any
+        except (AttributeError, TypeError):  # pragma: no cover - Python 2.7 (no cast, no buffer on mmap)
+            import struct
+
+            self._view = None
+            self._buffer = buffer
+            self._struct = struct
+
+    def __getitem__(self, index):  # type: (int) -> float
+        if self._view is not None:
+            return self._view[index]  # type: ignore[no-any-return]
+        return self._struct.unpack_from("d", self._buffer, index * 8)[0]  # type: ignore[no-any-return]
+
+    def __setitem__(self, index, value):  # type: (int, float) -> None
+        if self._view is not None:
+            self._view[index] = value
+        else:
+            self._struct.pack_into("d", self._buffer, index * 8, value)
+
+
+class SharedClock(object):
     """Deadline shared between supervisor and instance through a small memory-mapped file."""
 
-    def __init__(self, path: str, create: bool = False) -> None:
+    def __init__(self, path, create=False):  # type: (str, bool) -> None
         fd = os.open(path, os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0), 0o600)
         try:
             if create:
                 os.ftruncate(fd, CLOCK_SIZE)
             self._map = mmap.mmap(fd, CLOCK_SIZE)
-            self._doubles = memoryview(self._map).cast("d")
+            self._doubles = _Doubles(self._map)
         finally:
             os.close(fd)
 
-    def set(self, deadline: float, paused_remaining_ms: float = -1.0) -> None:
-        """Publish a new deadline (and the frozen remaining time while paused)."""
+    def set(self, deadline, paused_remaining_ms=-1.0):  # type: (float, float) -> None
+        """Publish a new deadline (``time.time()``) and the frozen remaining time while paused."""
         # The paused value first: a reader that sees the new deadline must not see a stale pause.
         self._doubles[1] = paused_remaining_ms
         self._doubles[0] = deadline
 
-    def get(self) -> tuple:
+    def get(self):  # type: () -> Tuple[float, float]
         """The (deadline, paused_remaining_ms) pair."""
         return self._doubles[0], self._doubles[1]
 
-    def remaining_ms(self) -> int:
+    def remaining_ms(self):  # type: () -> int
         """Milliseconds left before the deadline, frozen while paused."""
         deadline, paused = self.get()
         if paused >= 0:
             return int(paused)
-        return max(0, int((deadline - time.monotonic()) * 1000))
+        return max(0, int((deadline - time.time()) * 1000))
 
     def set_state(self, state):  # type: (float) -> None
         """Record the instance's state (STATE_*) for the supervisor."""
@@ -91,7 +119,7 @@ def set_child_subreaper():  # type: () -> bool
     try:
         import _ctypes
 
-        class _Libc:
+        class _Libc(object):
             _handle = _ctypes.dlopen(None, 2)  # type: ignore[arg-type] # RTLD_NOW; the process's own symbols (libc)
 
         class _CInt(_ctypes._SimpleCData):
@@ -111,7 +139,7 @@ def set_child_subreaper():  # type: () -> bool
         return False
 
 
-def _peak_memory_mb() -> float:
+def _peak_memory_mb():  # type: () -> float
     """Peak resident memory of this process since the last reset, in MB."""
     try:
         fd = os.open("/proc/self/status", os.O_RDONLY)
@@ -129,7 +157,7 @@ def _peak_memory_mb() -> float:
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
-def _reset_peak_memory() -> None:
+def _reset_peak_memory():  # type: () -> None
     # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), so each invocation
     # reports its own peak rather than the instance's.
     try:
@@ -142,18 +170,19 @@ def _reset_peak_memory() -> None:
         pass
 
 
-class Worker:
+class Worker(object):
     """State of one instance: its configuration, loaded functions and the log it writes to."""
 
-    def __init__(self, setup: Dict[str, Any], pipes: tuple = ()) -> None:
+    def __init__(self, setup, pipes=()):  # type: (Dict[str, Any], tuple) -> None
         self.setup = setup
-        self.code_root: str = setup["codeRoot"]
-        self.clock = SharedClock(setup["clockFile"])
-        self.handler: Optional[Callable[..., Any]] = None
-        self.initializer: Optional[Callable[..., Any]] = None
-        self.credentials = Credentials(**setup.get("credentials", {}))
+        self.code_root = native(setup["codeRoot"])  # type: str
+        self.clock = SharedClock(native(setup["clockFile"]))
+        self.handler = None  # type: Optional[Callable[..., Any]]
+        self.initializer = None  # type: Optional[Callable[..., Any]]
+        credentials = dict((native(k), v) for k, v in setup.get("credentials", {}).items())
+        self.credentials = Credentials(**credentials)
         self.log_path = ""
-        self.call_thread: Optional[CallThread] = None
+        self.call_thread = None  # type: Optional[CallThread]
         # What the runtime needs intact between calls, whatever the function does to it:
         self.pipes = [(fd, _identity(fd)) for fd in pipes]  # its two pipes to the supervisor
         self.runtime_path = list(sys.path)  # for the runtime's own lazy imports (traceback)
@@ -162,7 +191,7 @@ class Worker:
         self.children_cpu = _children_cpu()
         self.children_peak_kb = 0
 
-    def _context(self, request_id: str) -> Context:
+    def _context(self, request_id):  # type: (str) -> Context
         s = self.setup
         return Context(
             request_id=request_id,
@@ -193,6 +222,7 @@ class Worker:
             os.fstat(0)
         except OSError:  # the function closed stdin: give it /dev/null again (and keep fd 0 off the log)
             os.open(os.devnull, os.O_RDONLY)
+        log_path = native(log_path)
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         # With fd 1 or 2 closed, the log itself may have been given one of them.
         if fd != 1:
@@ -241,12 +271,12 @@ class Worker:
                     pass
                 os._exit(71)
 
-    def stack_trace(self, exc):  # type: (BaseException) -> list
-        """The user frames of ``exc``, imported with the runtime's ``sys.path`` (the function may have emptied it)."""
+    def stack_trace(self, tb):  # type: (Any) -> list
+        """The user frames of traceback ``tb``, imported with the runtime's ``sys.path`` (the function may have emptied it)."""
         user_path = sys.path
         sys.path = self.runtime_path
         try:
-            return user_stack_trace(exc.__traceback__, self.code_root)
+            return user_stack_trace(tb, self.code_root)
         finally:
             sys.path = user_path
 
@@ -264,41 +294,44 @@ class Worker:
         self.children_peak_kb = peak_kb
         return peak_kb / 1024.0
 
-    def load(self) -> Dict[str, Any]:
+    def load(self):  # type: () -> Dict[str, Any]
         """Import the handler and initializer modules."""
+        files = self.setup["entryFiles"]
         try:
             check_code_root(self.code_root)
             # Under python2.7 on a Python 3 interpreter, the code folder's imports fail as Python 2's do.
             install_import_check(self.code_root, self.setup.get("runtime", ""))
-            self.handler = load_entry(self.setup["handler"], self.code_root, "handler")
+            self.handler = load_entry(self.setup["handler"], self.code_root, "handler", files["handler"])
             if self.setup.get("initializer"):
-                self.initializer = load_entry(self.setup["initializer"], self.code_root, "initializer")
+                self.initializer = load_entry(
+                    self.setup["initializer"], self.code_root, "initializer", files["initializer"]
+                )
         except LoadError as exc:
             return {"error": exc.error}
         return {"error": None}
 
-    def initialize(self, request_id: str) -> Dict[str, Any]:
+    def initialize(self, request_id):  # type: (str) -> Dict[str, Any]
         """Run the initializer with a fresh Context."""
         assert self.initializer is not None
         outcome = self._call(self.initializer, (self._context(request_id),))
         if outcome["exception"] is not None:
             exc = outcome["exception"]
-            message = f"{INITIALIZATION_ERROR}{_describe(exc)}"
-            error = error_object(message, type(exc).__name__, self.stack_trace(exc))
+            message = INITIALIZATION_ERROR + _describe(exc)
+            error = error_object(message, type(exc).__name__, self.stack_trace(outcome["traceback"]))
             return {"error": error, "durationMs": outcome["durationMs"]}
         return {"error": None, "durationMs": outcome["durationMs"]}
 
-    def invoke(self, request_id: str, event: Any) -> Dict[str, Any]:
+    def invoke(self, request_id, event):  # type: (str, Any) -> Dict[str, Any]
         """Call the handler with ``event`` and a fresh Context; apply the return-value rules."""
         assert self.handler is not None
         _reset_peak_memory()
         outcome = self._call(self.handler, (event, self._context(request_id)))
         exc = outcome["exception"]
-        error: Optional[Dict[str, Any]]
+        error = None  # type: Optional[Dict[str, Any]]
         if exc is not None:
-            message = f"{INVOCATION_ERROR}{_describe(exc)}"
-            body, content_type = "", None
-            error = error_object(message, type(exc).__name__, self.stack_trace(exc))
+            message = INVOCATION_ERROR + _describe(exc)
+            body, content_type = "", None  # type: Tuple[str, Optional[str]]
+            error = error_object(message, type(exc).__name__, self.stack_trace(outcome["traceback"]))
         else:
             body, content_type, error = encode_return_value(outcome["value"])
         return {
@@ -311,7 +344,7 @@ class Worker:
             "childPeakMB": self.children_peak_mb(),
         }
 
-    def _call(self, func: Callable[..., Any], args: tuple) -> Dict[str, Any]:
+    def _call(self, func, args):  # type: (Callable[..., Any], tuple) -> Dict[str, Any]
         if self.call_thread is None:
             self.call_thread = CallThread()
         outcome = self.call_thread.call(func, args)
@@ -324,7 +357,7 @@ class Worker:
         return outcome
 
 
-class CallThread:
+class CallThread(object):
     """The one thread that runs the user's functions, one call at a time.
 
     The platform calls functions off the main thread (so ``asyncio.get_event_loop()`` raises there
@@ -332,36 +365,39 @@ class CallThread:
     long-lived thread rather than one per call keeps a warm invocation's overhead to a lock hand-off.
     """
 
-    def __init__(self) -> None:
+    def __init__(self):  # type: () -> None
         self._start = threading.Lock()
         self._start.acquire()
         self._done = threading.Lock()
         self._done.acquire()
-        self._job: Any = None
-        self._outcome: Dict[str, Any] = {}
+        self._job = None  # type: Any
+        self._outcome = {}  # type: Dict[str, Any]
         self._pid = os.getpid()
         self._user_recursion_limit = sys.getrecursionlimit()
-        threading.Thread(target=self._serve, name="fg-invoke", daemon=True).start()
+        thread = threading.Thread(target=self._serve, name="fg-invoke")
+        thread.daemon = True  # Thread(daemon=...) is 3.3+
+        thread.start()
 
-    def call(self, func: Callable[..., Any], args: tuple) -> Dict[str, Any]:
-        """Run ``func(*args)`` on the thread; the outcome holds value, exception and durationMs."""
+    def call(self, func, args):  # type: (Callable[..., Any], tuple) -> Dict[str, Any]
+        """Run ``func(*args)`` on the thread; the outcome holds value, exception, traceback and durationMs."""
         self._job = (func, args)
         self._start.release()
         self._done.acquire()
         return self._outcome
 
-    def _serve(self) -> None:
+    def _serve(self):  # type: () -> None
         while True:
             self._start.acquire()
             func, args = self._job
-            outcome: Dict[str, Any] = {"value": None, "exception": None}
+            outcome = {"value": None, "exception": None, "traceback": None}  # type: Dict[str, Any]
             _set_recursion_limit(self._user_recursion_limit)  # the function's own, if it set one
-            start = time.perf_counter()
+            start = perf_counter()
             try:
                 outcome["value"] = func(*args)
             except BaseException as exc:  # SystemExit and KeyboardInterrupt are failures too
                 outcome["exception"] = exc
-            outcome["durationMs"] = (time.perf_counter() - start) * 1000.0
+                outcome["traceback"] = sys.exc_info()[2]  # exc.__traceback__ is 3.0+
+            outcome["durationMs"] = (perf_counter() - start) * 1000.0
             # The runtime's own work after the call (encoding the reply, formatting the traceback)
             # needs the ordinary limit; set here, where this thread's stack is shallow.
             self._user_recursion_limit = sys.getrecursionlimit()
@@ -377,10 +413,10 @@ class CallThread:
             self._done.release()
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc):  # type: (BaseException) -> str
     if isinstance(exc, SystemExit):
-        return f"the function called sys.exit({exc.code!r})"
-    text = str(exc)
+        return "the function called sys.exit(%s)" % to_text(repr(exc.code))
+    text = to_text(exc)
     return text if text else type(exc).__name__
 
 
@@ -407,27 +443,75 @@ def _children_cpu():  # type: () -> tuple
     return (times[2], times[3])
 
 
+class _Py2Stream(object):  # pragma: no cover - Python 2.7
+    """sys.stdout/sys.stderr on Python 2.7: takes ``str`` and ``unicode`` (UTF-8), line-buffered.
+
+    A plain 2.7 file refuses non-ASCII ``unicode`` and an ``io`` text stream refuses ``str``; print
+    statements write both.
+    """
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+
+    def __init__(self, fd):  # type: (int) -> None
+        self._fd = fd
+        self._pending = b""
+        self.softspace = 0  # the print statement keeps its state here
+        self.closed = False
+
+    def write(self, text):  # type: (Any) -> None
+        if not isinstance(text, bytes):
+            text = to_text(text).encode("utf-8", "backslashreplace")
+        self._pending += text
+        if b"\n" in text or len(self._pending) > 8192:
+            self.flush()
+
+    def writelines(self, lines):  # type: (Any) -> None
+        for line in lines:
+            self.write(line)
+
+    def flush(self):  # type: () -> None
+        data, self._pending = self._pending, b""
+        while data:
+            data = data[os.write(self._fd, data) :]
+
+    def fileno(self):  # type: () -> int
+        return self._fd
+
+    def close(self):  # type: () -> None
+        self.flush()
+        self.closed = True  # the fd stays open: the runtime restores a stream before the next call
+
+    def isatty(self):  # type: () -> bool
+        return False
+
+
 def _capture_stream(fd):  # type: (int) -> Any
     """A text stream on fd 1 or 2 for the function's output; line-buffered so that prints and the log stay in order."""
+    if PY2:  # pragma: no cover - Python 2.7
+        return _Py2Stream(fd)
     return open(fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
 
 
-def _prepare_process(setup: Dict[str, Any]) -> None:
+def _prepare_process(setup):  # type: (Dict[str, Any]) -> None
     """Make this process look like a FunctionGraph instance: environment, paths, cwd."""
     env = os.environ
     for name in setup.get("scrubEnv", ()):
-        env.pop(name, None)
-    env.update(setup["environment"])
-    code_root = setup["codeRoot"]
+        env.pop(native(name), None)
+    for key, value in setup["environment"].items():
+        env[native(key)] = native(value)
+    code_root = native(setup["codeRoot"])
     # The code folder goes first on sys.path, as on the platform. The folder Python put first for the
-    # tool itself (the current folder for `-m`, the script's folder for a console script) is dropped,
-    # so that nothing of the tool's surroundings shadows user modules; the rest (stdlib, site-packages,
-    # PYTHONPATH) stays.
-    launch_dirs = {
-        "",
-        os.getcwd(),
-        os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else "",
-    }
+    # tool itself (the current folder for `-m`, the script's folder for a console script or for
+    # run_worker.py) is dropped, so that nothing of the tool's surroundings shadows user modules; the
+    # rest (stdlib, site-packages, PYTHONPATH) stays.
+    launch_dirs = set(
+        [
+            "",
+            os.getcwd(),
+            os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else "",
+        ]
+    )
     rest = sys.path[1:] if sys.path and sys.path[0] in launch_dirs else sys.path[:]
     sys.path[:] = [code_root] + [p for p in rest if p != code_root]
     os.chdir(code_root)
@@ -438,10 +522,16 @@ def _prepare_process(setup: Dict[str, Any]) -> None:
     sys.stderr = _capture_stream(2)
 
 
-def write_line(fd: int, text: str) -> None:
+def write_line(fd, text):  # type: (int, str) -> None
     """Write ``text`` and a newline to the pipe ``fd`` completely (one JSON message)."""
-    view = memoryview((text + "\n").encode("utf-8", "surrogatepass"))
-    while view:
+    if isinstance(text, bytes):  # Python 2.7's json.dumps gives ASCII bytes
+        data = text + b"\n"
+    elif PY2:  # pragma: no cover
+        data = (text + "\n").encode("utf-8")
+    else:
+        data = (text + "\n").encode("utf-8", "surrogatepass")
+    view = memoryview(data)
+    while len(view):
         view = view[os.write(fd, view) :]
 
 
@@ -449,6 +539,10 @@ def write_line(fd: int, text: str) -> None:
 # runtime's own messages.
 _dumps = json.dumps
 _loads = json.loads
+try:
+    _RECURSION_ERROR = RecursionError  # type: Type[BaseException]
+except NameError:  # pragma: no cover - Python 2.7 raises RuntimeError for a too-deep structure
+    _RECURSION_ERROR = RuntimeError
 
 
 def _failed_reply(message, error_type):  # type: (str, str) -> Dict[str, Any]
@@ -466,8 +560,8 @@ def _failed_reply(message, error_type):  # type: (str, str) -> Dict[str, Any]
 def _answer(worker, line, pipes):  # type: (Optional[Worker], bytes, tuple) -> tuple
     """Carry out one request line; returns the worker (created by ``setup``) and the reply."""
     try:
-        request = _loads(line)
-    except RecursionError:
+        request = _loads(line.decode("utf-8"))
+    except _RECURSION_ERROR:
         message = (
             "the event is nested too deeply for the runtime's JSON decoder (about %d levels at most)"
             % (RUNTIME_RECURSION_LIMIT - 50)
@@ -486,32 +580,38 @@ def _answer(worker, line, pipes):  # type: (Optional[Worker], bytes, tuple) -> t
     return worker, worker.invoke(request["requestId"], request["event"])
 
 
-def serve(read_fd: int, write_fd: int) -> None:
+def serve(read_fd, write_fd):  # type: (int, int) -> None
     """Answer the supervisor's requests until it closes the pipe."""
     if sys.platform.startswith("linux"):
         set_child_subreaper()  # orphans of the function's processes stay in this instance's tree
     # Buffered: a raw readline() would read the pipe one byte per system call.
     reader = os.fdopen(read_fd, "rb")
     requests = iter(reader.readline, b"")
-    worker: Optional[Worker] = None
+    worker = None  # type: Optional[Worker]
     pipes = (read_fd, write_fd)
     for line in requests:
         try:
             worker, reply = _answer(worker, line, pipes)
         except Exception as exc:  # a failure of the runtime itself (the function's are in the reply)
-            message = "the runtime could not carry out the request: %s: %s" % (type(exc).__name__, exc)
+            message = "the runtime could not carry out the request: %s: %s" % (
+                type(exc).__name__,
+                to_text(exc),
+            )
             reply = _failed_reply(INVOCATION_ERROR + message, "RuntimeError")
         write_line(write_fd, _dumps(reply))
 
 
-def main() -> None:
-    """Entry point of a spawned instance: ``python -m fglocal._worker READ_FD WRITE_FD``."""
+def main():  # type: () -> None
+    """Entry point of a spawned instance: ``run_worker.py READ_FD WRITE_FD``."""
     read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
+    status = 0
     try:
         serve(read_fd, write_fd)
+    except BaseException:  # a fault of the runtime itself: say so in the invocation's log
+        import traceback
+
+        traceback.print_exc()
+        status = 70
     finally:
-        os._exit(0)
-
-
-if __name__ == "__main__":
-    main()
+        sys.stderr.flush()
+        os._exit(status)
