@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from fglocal.config import ConfigError, FunctionConfig, load_config, read_env_file, split_entry
+from fglocal.config import ConfigError, FunctionConfig, json_kind, load_config, read_env_file, split_entry
 from fglocal.contract import entry_files, find_entry_file
+from fglocal.printable import printable
 
 SCHEMA_PATH = Path(__file__).with_name("launch-schema.json")
 MIN_PYTHON = (3, 8)  # debugpy 1.8 and fglocal both need it
@@ -258,7 +259,8 @@ def _check_schema(arguments: Mapping[str, Any]) -> None:
                 hint = _HINTS.get(key, "the known fields are %s" % known)
                 raise LaunchError("unknown launch field '%s'; %s" % (key, hint))
             continue
-        problem = _schema_problem(value, spec)
+        # Never the value of a field that holds user data (it may be a secret): only its kind.
+        problem = _schema_problem(value, spec, show=key not in SECRET_LAUNCH_FIELDS)
         if problem:
             raise LaunchError("%s: %s (%s)" % (key, problem, spec.get("description", "")))
 
@@ -274,7 +276,13 @@ _JSON_TYPES: Dict[str, Any] = {
 }
 
 
-def _schema_problem(value: Any, spec: Mapping[str, Any]) -> Optional[str]:
+SECRET_LAUNCH_FIELDS = ("userData",)
+
+
+def _schema_problem(value: Any, spec: Mapping[str, Any], show: bool = True) -> Optional[str]:
+    def shown(value: Any) -> str:
+        return json.dumps(value) if show else json_kind(value)
+
     kinds = spec.get("type")
     if kinds is not None:
         names = kinds if isinstance(kinds, list) else [kinds]
@@ -283,21 +291,23 @@ def _schema_problem(value: Any, spec: Mapping[str, Any]) -> Optional[str]:
             for name in names
         )
         if not ok:
-            return "expected %s, got %s" % (" or ".join(names), json.dumps(value))
+            return "expected %s, got %s" % (" or ".join(names), shown(value))
     if value is None:
         return None
     if "enum" in spec and value not in spec["enum"]:
-        return "expected one of %s, got %s" % (", ".join(map(json.dumps, spec["enum"])), json.dumps(value))
+        return "expected one of %s, got %s" % (", ".join(map(json.dumps, spec["enum"])), shown(value))
     if "minimum" in spec and value < spec["minimum"]:
         return "must be at least %s, got %s" % (spec["minimum"], value)
     if "maximum" in spec and value > spec["maximum"]:
         return "must be at most %s, got %s" % (spec["maximum"], value)
     if "pattern" in spec and not re.match(spec["pattern"], value):
-        return "%s does not look like 'file.function'" % json.dumps(value)
+        if "=" in value:  # KEY=VALUE user data where an entry belongs: never echo it
+            return "KEY=VALUE text does not look like 'file.function' (user data goes in userData)"
+        return "%s does not look like 'file.function'" % shown(value)
     extra = spec.get("additionalProperties")
     if isinstance(extra, dict) and isinstance(value, dict):
         for item_key, item in value.items():
-            problem = _schema_problem(item, extra)
+            problem = _schema_problem(item, extra, show)
             if problem:
-                return "%s: %s" % (item_key, problem)
+                return "%s: %s" % (item_key if show else printable(str(item_key)), problem)
     return None

@@ -231,7 +231,7 @@ def load_config(
         value = data[key]
         if not isinstance(value, kind) or isinstance(value, bool):
             # Never the value itself for the fields that hold secrets: only what kind of value it is.
-            got = _kind_of(value) if key in _SECRET_FIELDS else _shown_value(value)
+            got = json_kind(value) if key in _SECRET_FIELDS else _shown_value(value)
             raise ConfigError(key, f"expected {description}, got {got}", source)
         values[attr] = value
     if "user_data" in values:
@@ -442,7 +442,7 @@ def _read_json_object(path: str) -> Dict[str, Any]:
     return data
 
 
-def _kind_of(value: Any) -> str:
+def json_kind(value: Any) -> str:
     """What kind of JSON value ``value`` is (for messages that must not show it)."""
     if value is None:
         return "null"
@@ -462,7 +462,7 @@ def _kind_of(value: Any) -> str:
 def _shown_value(value: Any) -> str:
     """A value of a non-secret field as a message shows it: scalars as JSON, containers by kind."""
     if isinstance(value, (dict, list, tuple)):
-        return _kind_of(value)
+        return json_kind(value)
     text = json.dumps(value, default=repr)
     return printable(text if len(text) <= 80 else text[:77] + "...")
 
@@ -474,7 +474,7 @@ def user_data_key_problem(key: Any) -> str:
     never repeats the key (a mistyped line can put a secret there); callers say where it is.
     """
     if not isinstance(key, str):
-        return f"is {_kind_of(key)}, not a name"
+        return f"is {json_kind(key)}, not a name"
     if not key:
         return "is empty"
     if "=" in key:
@@ -493,7 +493,7 @@ def check_user_data(user_data: Any, field_name: str = "userData", source: str = 
     """Raise :class:`ConfigError` unless ``user_data`` maps names to strings an environment can hold."""
     if not isinstance(user_data, dict):
         raise ConfigError(
-            field_name, f"expected an object of string values, got {_kind_of(user_data)}", source
+            field_name, f"expected an object of string values, got {json_kind(user_data)}", source
         )
     for number, (key, value) in enumerate(user_data.items(), 1):
         problem = user_data_key_problem(key)
@@ -501,7 +501,7 @@ def check_user_data(user_data: Any, field_name: str = "userData", source: str = 
             raise ConfigError(field_name, f"key #{number} {problem}", source)
         if not isinstance(value, str):
             raise ConfigError(
-                field_name, f"the value of {key} must be a string, got {_kind_of(value)}", source
+                field_name, f"the value of {key} must be a string, got {json_kind(value)}", source
             )
         if "\0" in value:
             raise ConfigError(
@@ -519,13 +519,13 @@ def check_user_data(user_data: Any, field_name: str = "userData", source: str = 
 
 def _check_credentials(credentials: Any, source: str) -> None:
     if not isinstance(credentials, dict):
-        raise ConfigError("credentials", f"expected an object, got {_kind_of(credentials)}", source)
+        raise ConfigError("credentials", f"expected an object, got {json_kind(credentials)}", source)
     known = ", ".join(CREDENTIAL_ENV)
     for number, (key, value) in enumerate(credentials.items(), 1):
         if key not in CREDENTIAL_ENV:
             raise ConfigError("credentials", f"key #{number} is not one of {known}", source)
         if not isinstance(value, str):
-            raise ConfigError("credentials", f"{key} must be a string, got {_kind_of(value)}", source)
+            raise ConfigError("credentials", f"{key} must be a string, got {json_kind(value)}", source)
 
 
 def _validated(config: FunctionConfig, source: str) -> FunctionConfig:

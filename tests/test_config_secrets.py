@@ -310,3 +310,23 @@ def test_user_data_with_secrets_leaves_no_trace_in_logs_or_json(fn, tmp_path):
     for path in logs.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        pytest.param({"userData": SECRET}, id="not-object"),
+        pytest.param({"userData": {"A": [SECRET]}}, id="list-value"),
+        pytest.param({"userData": {"A": {"v": SECRET}}}, id="object-value"),
+        pytest.param({"userData": {"A=" + SECRET: "x"}}, id="equals-key"),
+        pytest.param({"userData": {"A": SECRET + "\x00"}}, id="nul"),
+        pytest.param({"handler": "TOKEN=" + SECRET}, id="user-data-as-entry"),
+    ],
+)
+def test_debug_launch_errors_never_show_user_data(fn, arguments):
+    from debug_adapter.launch_config import LaunchError, parse_launch
+
+    with pytest.raises(LaunchError) as caught:
+        parse_launch({"codeUri": str(fn), **arguments})
+    assert SECRET not in str(caught.value)
+    assert ("userData" in str(caught.value)) or ("handler" in str(caught.value))
