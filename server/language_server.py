@@ -23,10 +23,11 @@ from fglocal.contract import DEFAULT_RUNTIME, runtime_version
 from server import __version__
 from server.analysis import config_checks, diagnostics
 from server.analysis.context_inference import ScopeIndex
-from server.analysis.model import Finding, ModuleContext, Roles
+from server.analysis.model import ERROR, Finding, ModuleContext, Roles, Span
 from server.analysis.text import split_lines
+from server.files import READ_TIMEOUT, TimedOut, call_bounded
 from server.lsp_convert import to_diagnostic
-from server.project import Project, find_project
+from server.project import ConfigError, Project, find_project, unread_project
 from server.settings import Settings, parse_settings
 
 MAX_TEXT = 2_000_000  # characters; bigger documents are not analysed (but never crash the server)
@@ -54,6 +55,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._tasks: Set[asyncio.Future] = set()
         self._logged: Set[str] = set()
         self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
+        self._generation = 0  # bumped by invalidate_projects: a load started before it is not cached
 
     # -- logging -----------------------------------------------------------------------------------
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
@@ -106,24 +108,67 @@ class FunctionGraphLanguageServer(LanguageServer):
 
     def invalidate_projects(self) -> None:
         """Forget cached configs and file lists (after a save, open, or file change)."""
+        self._generation += 1
         self._projects.clear()
         self._modules.clear()
 
     def project_of(self, uri: str) -> Optional[Project]:
-        """The function project of a file URI (cached per folder), None for other URIs."""
-        path_text = to_fs_path(uri) if uri.startswith("file:") else None
-        if not path_text:
+        """The function project of a file URI (cached per folder), None for other URIs.
+
+        A project not cached yet is read on a daemon thread (:func:`server.files.call_bounded`): a
+        stuck file system costs at most ``READ_TIMEOUT`` once, then the defaults are used and said so.
+        """
+        path = _fs_path(uri)
+        if path is None:
             return None
-        path = Path(path_text)
+        cached = self._cached_project(path)
+        if cached is not None:
+            return cached
+        generation = self._generation
+        try:
+            project = call_bounded(find_project, READ_TIMEOUT, path, self._roots(), self.settings)
+        except TimedOut:
+            project = self._timed_out(path)
+        return self._store(project, generation)
+
+    async def project_of_async(self, uri: str) -> Optional[Project]:
+        """:meth:`project_of` without blocking the loop while the folder is read."""
+        path = _fs_path(uri)
+        if path is None:
+            return None
+        cached = self._cached_project(path)
+        if cached is not None:
+            return cached
+        generation, roots, settings = self._generation, self._roots(), self.settings
+        loop = asyncio.get_running_loop()
+        try:
+            project = await loop.run_in_executor(
+                None, call_bounded, find_project, READ_TIMEOUT, path, roots, settings
+            )
+        except TimedOut:
+            project = self._timed_out(path)
+        return self._store(project, generation)
+
+    def _cached_project(self, path: Path) -> Optional[Project]:
         for folder, project in self._projects.items():
             if _is_within(path.parent, folder) and _is_within(path.parent, project.folder):
                 if all(not (p / "fglocal.json").is_file() for p in _between(path.parent, folder)):
                     return project
+        return None
+
+    def _roots(self) -> List[Path]:
         roots = [Path(p) for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
         if self.workspace.root_path:
             roots.append(Path(self.workspace.root_path))
-        project = find_project(path, roots, self.settings)
-        self._projects[project.folder] = project
+        return roots
+
+    def _timed_out(self, path: Path) -> Project:
+        message = "the function folder %s could not be read within %g s" % (path.parent, READ_TIMEOUT)
+        return unread_project(path, self.settings, ConfigError("config file", message))
+
+    def _store(self, project: Project, generation: int) -> Project:
+        if generation == self._generation and project.listed:  # a timed-out read is retried next time
+            self._projects[project.folder] = project
         if project.config_error is not None and str(project.config_error) not in self._logged:
             self._logged.add(str(project.config_error))  # once per distinct error, not on every open
             self.log("functiongraph: %s" % project.config_error, types.MessageType.Warning)
@@ -136,8 +181,20 @@ class FunctionGraphLanguageServer(LanguageServer):
             cached = self._modules[uri] = self._resolve_module(uri)
         return cached
 
-    def _resolve_module(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
-        project = self.project_of(uri)
+    async def module_of_async(self, uri: str) -> Tuple[Optional[Project], ModuleContext]:
+        """:meth:`module_of`, reading an uncached project off the loop."""
+        cached = self._modules.get(uri)
+        if cached is None:
+            project = await self.project_of_async(uri)
+            cached = self._resolve_module(uri, project)
+            if project is None or project.listed:
+                self._modules[uri] = cached
+        return cached
+
+    def _resolve_module(
+        self, uri: str, project: Optional[Project] = None
+    ) -> Tuple[Optional[Project], ModuleContext]:
+        project = project or self.project_of(uri)
         if project is None:
             return None, ModuleContext(runtime=runtime_version(self.settings.runtime or DEFAULT_RUNTIME))
         path_text = to_fs_path(uri)
@@ -174,12 +231,14 @@ class FunctionGraphLanguageServer(LanguageServer):
 
     async def _publish(self, uri: str) -> None:
         try:
-            document = self.workspace.get_text_document(uri)
+            document = self.open_document(uri)  # never read from disk: a client may name any path
+            if document is None:
+                return
             if uri.endswith("/fglocal.json"):
-                self._publish_config(self.project_of(uri))
+                self._publish_config(await self.project_of_async(uri))
                 return
             version, source = document.version, document.source
-            project, module = self.module_of(uri)
+            project, module = await self.module_of_async(uri)
             enabled = self.settings.diagnostics.enabled_codes()
             findings: List[Finding] = []
             if len(source) > MAX_TEXT:
@@ -194,6 +253,7 @@ class FunctionGraphLanguageServer(LanguageServer):
             if project is not None and enabled:
                 self._publish_config(project)
                 findings += self._missing_entry_files(project, module, self.lines_of(document), enabled)
+                findings += _unplaced_config_error(project, self.lines_of(document), enabled)
             diagnostics_ = [to_diagnostic(document, f) for f in findings]
         except Exception:
             self.log(
@@ -221,6 +281,8 @@ class FunctionGraphLanguageServer(LanguageServer):
     ) -> List[Finding]:
         if not module.module_name or "." in module.module_name or "entry-not-found" not in enabled:
             return []
+        if not project.listed:
+            return []  # the folder was not read: nothing is known to be missing
         return config_checks.module_entry_findings(
             lines[0] if lines else "",
             [(role, entry) for role, entry in _entries(project) if role in project.explicit_entries],
@@ -233,11 +295,12 @@ class FunctionGraphLanguageServer(LanguageServer):
         if project is None or project.config_file is None:
             return
         uri = project.config_file.as_uri()
-        document = self.workspace.get_text_document(uri)
-        try:
-            text = document.source
-        except OSError:
-            return
+        document = self.open_document(uri)
+        text = document.source if document is not None else project.config_text
+        if text is None:
+            return  # unreadable (a FIFO, too big, not UTF-8): the error is shown on the module instead
+        if document is None:
+            document = TextDocument(uri, text)
         error = None
         if project.config_error is not None:
             error = (project.config_error.field, str(project.config_error))
@@ -266,6 +329,22 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._config_published.clear()
         for uri in [document.uri for document in list(self.workspace.text_documents.values())]:
             self.publish_diagnostics(uri)
+
+
+def _unplaced_config_error(project: Project, lines: List[str], enabled: FrozenSet[str]) -> List[Finding]:
+    """A config error with no fglocal.json text to show it in (the file is unreadable): on line 1."""
+    if project.config_error is None or project.config_text is not None or "config-error" not in enabled:
+        return []
+    if project.config_file is None and project.listed:
+        return []  # no config file: nothing the user wrote is wrong (the error is logged)
+    span = Span(0, 0, 0, len(lines[0]) if lines else 0)
+    message = "%s. The language server uses the defaults." % project.config_error
+    return [Finding(span, ERROR, "config-error", message)]
+
+
+def _fs_path(uri: str) -> Optional[Path]:
+    path_text = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path_text) if path_text else None
 
 
 def _entries(project: Project) -> List[Tuple[str, str]]:

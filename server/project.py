@@ -2,11 +2,15 @@
 
 This is the only place the server touches the disk besides reading documents: it reads
 ``fglocal.json`` through :func:`fglocal.config.load_config` (which never runs code) and lists the
-code folder.
+code folder. Every file the config names is first checked with :func:`server.files.read_text`
+(a regular file, under the size cap, UTF-8), so a FIFO or device named by a cloned repository is
+reported as a config error instead of blocking the server; the caller runs all of this off the
+request loop with a timeout (:mod:`server.language_server`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,7 @@ from fglocal.config import (
 from fglocal.contract import runtime_version
 from server.analysis.entries import infer_entries
 from server.analysis.model import ModuleContext, Roles
+from server.files import UnreadableFile, read_text
 from server.settings import Settings
 
 MAX_FILES = 5000
@@ -39,7 +44,7 @@ class Project:
 
     folder: Path  # where fglocal.json is (or would be)
     code_root: Path
-    config_file: Optional[Path]
+    config_file: Optional[Path]  # fglocal.json when there is one (readable or not: see config_text)
     handler: str
     initializer: Optional[str]
     runtime: str
@@ -49,6 +54,8 @@ class Project:
     py_files: Tuple[str, ...] = field(default=(), repr=False)
     explicit_entries: Tuple[str, ...] = ()  # which of handler/initializer a config file or setting set
     shaped_entries: Tuple[str, ...] = ()  # handler-shaped functions of the top-level modules, best first
+    config_text: Optional[str] = field(default=None, repr=False)  # None: no config, or unreadable
+    listed: bool = True  # False when the folder could not be read in time (file checks are skipped)
 
     @property
     def candidates(self) -> Tuple[str, ...]:
@@ -129,7 +136,7 @@ def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Proje
     chain = []
     for candidate in [start, *start.parents]:
         chain.append(candidate)
-        if (candidate / CONFIG_FILE_NAME).is_file():
+        if os.path.lexists(candidate / CONFIG_FILE_NAME):  # a FIFO or dangling link too: reported
             folder = candidate
             break
         if with_handler is None and (candidate / handler_file).is_file():
@@ -168,11 +175,16 @@ def read_modules(code_root: Path) -> List[Tuple[str, str]]:
 def load_project(folder: Path, settings: Settings) -> Project:
     """Read ``folder``'s config and file list; a broken config falls back to the defaults."""
     config_file = folder / CONFIG_FILE_NAME
+    present = os.path.lexists(config_file)
     error: Optional[ConfigError] = None
     handler, initializer, runtime = "index.handler", None, DEFAULT_RUNTIME
     code_root = folder
     from_file: List[str] = []
+    text: Optional[str] = None
     try:
+        if present:
+            text = read_text(config_file)
+            _check_named_files(config_file, text)
         config = load_config(folder, environ={})
         handler, initializer, runtime, code_root = (
             config.handler,
@@ -180,14 +192,14 @@ def load_project(folder: Path, settings: Settings) -> Project:
             config.runtime,
             config.code_root,
         )
-        if config.config_file is not None:
-            from_file = [
-                key for key in ("handler", "initializer") if _file_sets(Path(config.config_file), key)
-            ]
+        if config.config_file is not None and text is not None:
+            from_file = [key for key in ("handler", "initializer") if ('"%s"' % key) in text]
+    except UnreadableFile as exc:
+        error = ConfigError("config file", str(exc))
     except ConfigError as exc:
         error = exc
-    except OSError as exc:
-        error = ConfigError("config file", str(exc))
+    except Exception as exc:  # e.g. RecursionError on a deeply nested file: a diagnostic
+        error = ConfigError("config file", "%s cannot be read (%s)" % (config_file, type(exc).__name__))
     explicit = list(from_file)
     if settings.handler:
         handler = settings.handler
@@ -206,7 +218,7 @@ def load_project(folder: Path, settings: Settings) -> Project:
     return Project(
         folder=folder,
         code_root=code_root,
-        config_file=config_file if config_file.is_file() else None,
+        config_file=config_file if present else None,
         handler=handler,
         initializer=initializer,
         runtime=runtime,
@@ -216,14 +228,38 @@ def load_project(folder: Path, settings: Settings) -> Project:
         py_files=py_files,
         explicit_entries=tuple(sorted(set(explicit))),
         shaped_entries=shaped,
+        config_text=text,
     )
 
 
-def _file_sets(config_file: Path, key: str) -> bool:
+def unread_project(path: Path, settings: Settings, error: ConfigError) -> Project:
+    """The defaults for the document at ``path`` when its folder could not be read in time."""
+    return Project(
+        folder=path.parent,
+        code_root=path.parent,
+        config_file=None,
+        handler=settings.handler or DEFAULT_HANDLER,
+        initializer=settings.initializer,
+        runtime=settings.runtime if settings.runtime in RUNTIMES else DEFAULT_RUNTIME,
+        entries_from_file=(),
+        config_error=error,
+        listed=False,
+    )
+
+
+def _check_named_files(config_file: Path, text: str) -> None:
+    """Check (with the bounded reader) every file ``fglocal.json`` names, before load_config opens it."""
     try:
-        return ('"%s"' % key) in config_file.read_text(encoding="utf-8")
-    except OSError:
-        return False
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # load_config reports the JSON error with its position
+    if not isinstance(data, dict) or not isinstance(data.get("envFile"), str):
+        return
+    env_file = os.path.join(os.path.dirname(os.path.realpath(config_file)), data["envFile"])
+    try:
+        read_text(env_file)
+    except UnreadableFile as exc:
+        raise ConfigError("envFile", str(exc), str(config_file)) from None
 
 
 def _is_within(path: Path, root: Path) -> bool:

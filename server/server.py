@@ -26,6 +26,7 @@ from server.language_server import FunctionGraphLanguageServer, guarded
 from server.lsp_convert import quick_fixes, to_completion_item, to_range
 from server.project import Project
 from server.settings import SECTION
+from server.transport import serve
 from server.warmup import warm_up
 
 RUN_COMMAND = "functiongraph.runHandler"
@@ -316,7 +317,10 @@ def on_code_lens(
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Run the server over stdio (``python -m server``); ``--version`` prints the version."""
+    """Run the server over stdio (``python -m server``); ``--version`` prints the version.
+
+    Exits with the code :func:`server.transport.serve` returns: 0 after shutdown/exit, 1 otherwise.
+    """
     args = sys.argv[1:] if argv is None else argv
     if "--version" in args:
         print("functiongraph-language-server", __version__)
@@ -324,7 +328,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    SERVER.start_io()
+    sys.exit(serve(SERVER, sys.stdin.buffer, sys.stdout.buffer))
 
 
 __all__ = ["DEBUG_COMMAND", "RUN_COMMAND", "SERVER", "FunctionGraphLanguageServer", "main"]

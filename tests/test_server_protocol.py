@@ -1,0 +1,147 @@
+"""The language server's wire protocol through raw pipes: framing errors end it, everything else is answered."""
+
+from __future__ import annotations
+
+import pytest
+from lsp_pipe import (
+    EXIT,
+    INITIALIZE,
+    INITIALIZED,
+    SHUTDOWN,
+    frame,
+    notification,
+    request,
+    run_server,
+)
+
+START = INITIALIZE + INITIALIZED
+HOVER = {"textDocument": {"uri": "file:///nowhere/x.py"}, "position": {"line": 0, "character": 0}}
+
+
+def test_exit_after_shutdown_is_0_and_without_it_1():
+    clean = run_server(START + SHUTDOWN + EXIT)
+    assert clean.returncode == 0
+    assert clean.response(9999) == {"jsonrpc": "2.0", "id": 9999, "result": None}
+    abrupt = run_server(START + EXIT)
+    assert abrupt.returncode == 1
+    assert abrupt.response(1)["result"]["capabilities"]
+
+
+def test_end_of_input_without_exit_is_logged_and_1():
+    outcome = run_server(START)
+    assert outcome.returncode == 1
+    assert "end of input without 'exit'" in outcome.stderr
+
+
+def test_requests_after_shutdown_get_invalid_request():
+    outcome = run_server(
+        START + SHUTDOWN + request(2, "textDocument/hover", HOVER) + request(3, "shutdown") + EXIT
+    )
+    assert outcome.error_code(2) == -32600
+    assert outcome.error_code(3) == -32600
+    assert "shut down" in outcome.response(2)["error"]["message"]
+    assert outcome.returncode == 0
+
+
+def test_lifecycle_before_and_twice_initialize():
+    outcome = run_server(request(5, "textDocument/hover", HOVER) + START + INITIALIZE + SHUTDOWN + EXIT)
+    assert outcome.error_code(5) == -32002  # ServerNotInitialized
+    responses = [m for m in outcome.messages if m.get("id") == 1]
+    assert [("result" in m, m.get("error", {}).get("code")) for m in responses] == [
+        (True, None),
+        (False, -32600),
+    ]
+    assert outcome.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        (b"not json", -32700),
+        (b'{"jsonrpc": "2.0", "id": 7, "method": "shutdown"', -32700),  # cut short
+        (b'{"jsonrpc": "2.0", "method": "\xff\xfe"}', -32700),  # not UTF-8
+        (b"[" * 100_000 + b"]" * 100_000, -32700),  # nested too deeply for the parser
+        (b"[1, 2]", -32600),
+        (b"42", -32600),
+        (b'"a string"', -32600),
+        (b"null", -32600),
+        (b'{"jsonrpc": "2.0", "id": {"x": 1}, "method": "shutdown"}', -32600),
+        (b'{"jsonrpc": "2.0", "id": true, "method": "shutdown"}', -32600),
+        (b'{"id": 3, "method": "shutdown"}', -32600),  # no "jsonrpc": "2.0"
+    ],
+)
+def test_a_well_framed_body_that_is_no_message_is_answered_and_the_server_goes_on(body: bytes, code: int):
+    outcome = run_server(START + frame(body) + request(2, "textDocument/hover", HOVER) + SHUTDOWN + EXIT)
+    errors = [m for m in outcome.messages if "error" in m and m.get("id") in (None, 3)]
+    assert [e["error"]["code"] for e in errors] == [code], outcome.messages
+    assert outcome.response(2).get("error") is None  # the next request is still answered
+    assert outcome.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "garbage, problem",
+    [
+        (b"Content-Length: abc\r\n\r\n{}", "Content-Length b'abc' is not a number"),
+        (b"Content-Length: -5\r\n\r\n{}", "is not a number"),
+        (b"Content-Length: 99999999999999999999\r\n\r\n{}", "over the"),
+        (b"Content-Type: application/json\r\n\r\n{}", "without a Content-Length"),
+        (b"hello there\r\n\r\n", "malformed header line"),
+        (bytes(range(11, 256)) * 64, "over 8192 bytes"),  # random bytes, no newline, no frame
+        (b"\x00\x01garbage glued to a header: ", "malformed header line"),  # found here: was accepted
+        (b"X Y: 1\r\n", "malformed header line"),
+    ],
+)
+def test_a_framing_error_is_logged_and_ends_the_server_with_1(garbage: bytes, problem: str):
+    outcome = run_server(START + request(2, "textDocument/hover", HOVER) + garbage + SHUTDOWN + EXIT)
+    assert outcome.response(2).get("error") is None  # what came before was answered
+    assert outcome.returncode == 1
+    assert problem in outcome.stderr and "exiting with code 1" in outcome.stderr
+    assert 9999 not in [m.get("id") for m in outcome.messages]  # nothing after the break is guessed at
+
+
+@pytest.mark.parametrize(
+    "tail, problem",
+    [
+        (b"\x00\x01garbage without a newline", "end of input inside a message header"),
+        (b'Content-Length: 50\r\n\r\n{"jsonrpc"', "end of input after 10 of 50 body bytes"),
+        (b"Content-Length: 10\r\n", "end of input inside a message header"),
+    ],
+)
+def test_end_of_input_inside_a_message_is_logged_and_1(tail: bytes, problem: str):
+    outcome = run_server(START + SHUTDOWN + tail)
+    assert outcome.response(9999) == {"jsonrpc": "2.0", "id": 9999, "result": None}
+    assert outcome.returncode == 1
+    assert problem in outcome.stderr
+
+
+def test_headers_in_any_case_and_lf_only_are_accepted():
+    body = b'{"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover", "params": {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}}}'
+    odd = b"content-length: %d\ncontent-type: application/vscode-jsonrpc; charset=utf-8\n\n%s" % (
+        len(body),
+        body,
+    )
+    outcome = run_server(START + odd + SHUTDOWN + EXIT)
+    assert outcome.response(4) == {"jsonrpc": "2.0", "id": 4, "result": None}
+    assert outcome.returncode == 0
+
+
+def test_invalid_params_unknown_methods_and_bad_notifications_through_the_pipe():
+    outcome = run_server(
+        START
+        + request(
+            2,
+            "textDocument/hover",
+            {"textDocument": {"uri": "file:///x.py"}, "position": {"line": -1, "character": 0}},
+        )
+        + request(3, "textDocument/completion")
+        + request(4, "no/such/method", {})
+        + request(5, "textDocument/didOpen", {"textDocument": {"uri": "file:///x.py"}})
+        + notification("textDocument/didChange", {"contentChanges": "nope"})
+        + notification("$/unknownNotification", {})
+        + request(6, "textDocument/hover", HOVER)
+        + SHUTDOWN
+        + EXIT
+    )
+    assert [outcome.error_code(i) for i in (2, 3, 4, 5, 6)] == [-32602, -32602, -32601, -32600, None]
+    assert "textDocument/didChange" in outcome.stderr
+    assert outcome.returncode == 0
