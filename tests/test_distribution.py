@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -64,7 +65,7 @@ def clean_env() -> Dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory: pytest.TempPathFactory, clean_env: Dict[str, str]) -> Path:
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed tree (HEAD) of this repository, unpacked into a temporary folder."""
     target = tmp_path_factory.mktemp("checkout")
     archive = subprocess.run(
@@ -157,13 +158,15 @@ def test_wheel_built_from_the_sdist_ships_the_same(
     with open(checkout / "pyproject.toml", "rb") as source:
         requires = tomllib.load(source)["build-system"]["requires"]
     backend = make_venv(tmp_path / "backend", requires, clean_env)
+    source_tree = tmp_path / "src"  # the backend writes its egg-info beside the sources
+    shutil.copytree(checkout, source_tree)
     sdist = checked(
         [
             str(backend),
             "-c",
             "from setuptools import build_meta as b; print(b.build_sdist(%r))" % str(tmp_path),
         ],
-        checkout,
+        source_tree,
         clean_env,
     ).stdout.split()[-1]
     out = tmp_path / "from-sdist"
@@ -232,9 +235,7 @@ async def test_language_server_completes_and_diagnoses(
     tools_python: Path, checkout: Path, outside: Path, clean_env: Dict[str, str]
 ) -> None:
     root = outside / "projects"
-    subprocess.run(
-        ["cp", "-r", str(checkout / "tests" / "fixtures" / "server" / "projects"), str(root)], check=True
-    )
+    shutil.copytree(checkout / "tests" / "fixtures" / "server" / "projects", root)
     client = make_client()
     await client.start_io(str(tools_python), "-m", "server", env=clean_env, cwd=str(outside))
     try:
