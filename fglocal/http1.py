@@ -81,6 +81,11 @@ def shown(text: str, limit: int = 60) -> str:
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
+def redacted(request_line: str) -> str:
+    """A request line or target with the password of an absolute-form ``http://user:password@host`` hidden."""
+    return re.sub(r"(?i)(https?://)[^/?@\s]*@", r"\1***@", request_line, count=1)
+
+
 def _decode(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")
@@ -96,8 +101,13 @@ def parse_target(raw: bytes) -> Tuple[str, str, str]:
     if raw[:7].lower() == b"http://" or raw[:8].lower() == b"https://":
         # Absolute form (RFC 9112 3.2.2): its authority is checked like a Host header by the caller.
         rest = raw.split(b"//", 1)[1]
-        slash = rest.find(b"/")
-        raw = rest[slash:] if slash >= 0 else b"/"
+        authority = re.split(rb"[/?]", rest, maxsplit=1)[0]
+        if b"@" in authority:
+            raise HttpError(
+                400, "the request target has a user name or password (user:password@), which HTTP forbids"
+            )
+        raw = rest[len(authority) :]
+        raw = raw if raw.startswith(b"/") else b"/" + raw
     if not raw.startswith(b"/"):
         raise HttpError(400, "the request target must be a path starting with '/'")
     raw_path, _, raw_query = raw.partition(b"?")

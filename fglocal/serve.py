@@ -19,6 +19,7 @@ import email.utils
 import hashlib
 import os
 import queue
+import re
 import signal
 import socket
 import socketserver
@@ -392,7 +393,7 @@ class ApigConnection(socketserver.BaseRequestHandler):
         if request is not None:
             what = f"{request.method} {http1.shown(request.target, 200)}"
         else:
-            what = http1.shown(self._request_line, 200) or "(incomplete request)"
+            what = http1.shown(http1.redacted(self._request_line), 200) or "(incomplete request)"
         summary = f"{what} -> {response.status}  {total_ms:.1f} ms"
         if result is not None:
             s = result.summary
@@ -434,9 +435,11 @@ def _check_host(request: http1.Request) -> None:
     authority = http1.absolute_authority(request.target)
     host = authority if authority is not None else request.header("host")
     if host is not None and not http1.is_loopback_host(host):
+        # Shown only when it looks like a host name: anything else (user:password@...) is not repeated.
+        named = f"Host {host!r}" if re.fullmatch(r"[A-Za-z0-9.:\[\]_-]{1,100}", host) else "the Host"
         raise http1.HttpError(
             403,
-            f"Host {http1.shown(host, 80)!r} is not a loopback name or address; fglocal serve answers only "
+            f"{named} is not a loopback name or address; fglocal serve answers only "
             "localhost, *.localhost, 127.0.0.0/8 and [::1] (protection against DNS rebinding)",
         )
 

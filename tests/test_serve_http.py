@@ -507,6 +507,20 @@ def test_absolute_form_authority_is_checked_too(server: Serve, tmp_path: Path):
     assert one(server.port, data).status == 200
 
 
+def test_credentials_in_the_target_or_host_are_never_echoed(server: Serve, tmp_path: Path):
+    data = f"GET http://user:hunter2@localhost/touch?dir={tmp_path} HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    refused(server, data.encode(), 400, "user name or password", tmp_path)
+    refused(
+        server,
+        request("GET", f"/touch?dir={tmp_path}", ("Host: user:hunter2@evil",)),
+        403,
+        "the Host",
+        tmp_path,
+    )
+    server.wait_for(lambda line: "the Host is not a loopback" in line)
+    assert "hunter2" not in server.output()
+
+
 def test_missing_host_is_a_400_on_http_1_1_only(server: Serve, tmp_path: Path):
     refused(
         server,
