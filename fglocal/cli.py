@@ -231,23 +231,57 @@ def load_function_config(args: Any, handler: Optional[str] = None) -> Any:
         raise UsageError(str(exc)) from None
 
 
+# An event file is read only up to this size: events are at most 6 MB, and this leaves room for
+# indentation and escapes; a larger file (or a device) is a mistake, refused before it fills memory.
+MAX_EVENT_FILE_BYTES = 64 * 1024 * 1024
+
+
 def _read_event_text(source: str) -> tuple:
+    """(name, text) of an event file or stdin; a usage error naming the file for anything but UTF-8 text."""
     if source == "-":
-        return "stdin", sys.stdin.read()
+        name, stream = "stdin", sys.stdin.buffer
+        data = stream.read(MAX_EVENT_FILE_BYTES + 1)
+    else:
+        import stat
+
+        name = f"event file {source}"
+        try:
+            info = os.stat(source)
+            if stat.S_ISDIR(info.st_mode):
+                raise UsageError(f"{name} is a folder, not a JSON file")
+            if not stat.S_ISREG(info.st_mode):
+                # A FIFO would block until something writes to it, a device may never end.
+                raise UsageError(f"{name} is not a regular file (a FIFO, socket or device); give a JSON file")
+            if info.st_size > MAX_EVENT_FILE_BYTES:
+                raise UsageError(
+                    f"{name} is {info.st_size:,} bytes; an event is at most 6 MB (give a smaller file)"
+                )
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_EVENT_FILE_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_EVENT_FILE_BYTES:
+        raise UsageError(f"{name} is over {MAX_EVENT_FILE_BYTES:,} bytes; an event is at most 6 MB")
     try:
-        with open(source, encoding="utf-8") as handle:
-            return source, handle.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read event file {source}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"event file {source} is not UTF-8 text") from None
+        # utf-8-sig: a byte order mark (Windows editors add one) is not part of the JSON.
+        return name, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(
+            f"{name} is not UTF-8 text (line {line}: byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def _parse_event(name: str, text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise UsageError(f"event from {name} is not valid JSON: {exc}") from None
+        raise UsageError(f"{name} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(
+            f"{name} is nested too deeply (JSON nesting of more than about {sys.getrecursionlimit() - 50} "
+            "levels cannot be decoded); flatten the event"
+        ) from None
 
 
 def collect_events(args: Any) -> List[Any]:
@@ -263,10 +297,25 @@ def collect_events(args: Any) -> List[Any]:
     named = [(name, _parse_event(name, text)) for name, text in map(_read_event_text, sources)]
     named += [("--event-json", _parse_event("--event-json", text)) for text in args.event_json]
     for name, event in named:
-        size = event_size(event)
+        try:
+            size = event_size(event)
+        except RecursionError:
+            raise UsageError(
+                f"{name} is nested too deeply to be sent to the function; flatten the event"
+            ) from None
         if size > MAX_BODY_BYTES:
-            raise UsageError(f"event from {name}: {EventTooLarge(size)}")
+            raise UsageError(f"{name}: {EventTooLarge(size)}")
     return [event for _, event in named] or [{}]
+
+
+def _open_result_file(path: str) -> Any:
+    """Open ``--result-file`` for appending before anything runs; a usage error when it cannot be written."""
+    if os.path.isdir(path):
+        raise UsageError(f"--result-file {path} is a folder; name a file (JSON lines are appended to it)")
+    try:
+        return open(path, "a", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --result-file {path}: {exc.strerror}") from None
 
 
 def run_invoke(args: Any) -> int:
@@ -279,16 +328,21 @@ def run_invoke(args: Any) -> int:
     config = load_function_config(args, entries[0] if entries else None)
     interpreter = resolve_function_interpreter(args, config)
     events = collect_events(args)
+    result_file = _open_result_file(args.result_file) if args.result_file else None
 
     from fglocal.instance import Instance
 
-    instance = Instance(config, log_dir=args.log_dir, interpreter=interpreter)
+    try:
+        instance = Instance(config, log_dir=args.log_dir, interpreter=interpreter)
+    except BaseException:
+        if result_file is not None:
+            result_file.close()
+        raise
     # A debugger pauses the invocation clock with SIGUSR1 and resumes it with SIGUSR2, so that the
     # timeout does not fire while the user looks at a breakpoint.
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, lambda *_: instance.pause_clock())
         signal.signal(signal.SIGUSR2, lambda *_: instance.resume_clock())
-    result_file = open(args.result_file, "a", encoding="utf-8") if args.result_file else None
     failed = False
     try:
         for _ in range(args.repeat):
@@ -337,7 +391,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         code = args.run(args)
     except UsageError as exc:
-        sys.stderr.write(f"fglocal: error: {exc}\n")
+        _print_error(str(exc))
+        code = EXIT_USAGE
+    except ValueError as exc:
+        from fglocal.instance import LogDirError  # imported already when it was raised
+
+        if not isinstance(exc, LogDirError):
+            raise
+        _print_error(str(exc))
         code = EXIT_USAGE
     except KeyboardInterrupt:
         code = 130
@@ -347,6 +408,13 @@ def main(argv: Optional[List[str]] = None) -> None:
         os.dup2(devnull, sys.stdout.fileno())
         code = EXIT_OK
     _exit(code)
+
+
+def _print_error(message: str) -> None:
+    """``fglocal: error: MESSAGE`` on stderr, whatever the terminal's encoding can show (the rest escaped)."""
+    from fglocal.render import printable
+
+    sys.stderr.write(printable(f"fglocal: error: {message}\n", sys.stderr))
 
 
 def _exit(code: int) -> None:

@@ -86,12 +86,71 @@ class EventTooLarge(ValueError):
         self.limit = limit
 
 
+class LogDirError(ValueError):
+    """A log folder fglocal cannot or must not use (a file, unwritable, not private): a usage error."""
+
+
 def default_log_dir() -> str:
-    """Where invocation logs go unless told otherwise: a per-user folder in the temp directory."""
+    """Where invocation logs go unless told otherwise: ``logs`` in a private per-user folder of the temp directory.
+
+    The per-user folder (``$TMPDIR/fglocal-<uid>``) is created 0700; one that is a symbolic link,
+    belongs to another user or is writable by others is refused (:class:`LogDirError`): in shared
+    temp space another local user must not read the logs or plant files there.
+    """
     uid = os.getuid() if hasattr(os, "getuid") else 0
     # tempfile.gettempdir() without importing tempfile (and shutil, random) on the cold-start path.
     temp = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
-    return os.path.join(temp, f"fglocal-{uid}", "logs")
+    base = os.path.join(os.path.abspath(temp), f"fglocal-{uid}")
+    private_dir(base)
+    return os.path.join(base, "logs")
+
+
+def private_dir(path: str) -> None:
+    """Create ``path`` as a folder only this user can use (0700), or check that an existing one is."""
+    import stat as stats
+
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise LogDirError(
+            f"cannot create fglocal's log folder {path}: {exc.strerror}; set TMPDIR to a folder you can "
+            "write to, or give --log-dir"
+        ) from None
+    info = os.lstat(path)
+    remedy = "remove it (another local user may have made it) or set TMPDIR / give --log-dir"
+    if stats.S_ISLNK(info.st_mode):
+        raise LogDirError(f"fglocal's log folder {path} is a symbolic link; {remedy}")
+    if not stats.S_ISDIR(info.st_mode):
+        raise LogDirError(f"fglocal's log folder {path} is not a folder; {remedy}")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise LogDirError(
+            f"fglocal's log folder {path} belongs to another user (uid {info.st_uid}); {remedy}"
+        )
+    if info.st_mode & 0o022:
+        raise LogDirError(
+            f"fglocal's log folder {path} is writable by other users (mode {stats.S_IMODE(info.st_mode):o}), "
+            f"so logs there could be read or planted; {remedy}"
+        )
+    if info.st_mode & 0o077:
+        os.chmod(path, 0o700)  # ours, but readable by others (made by an older fglocal): make it private
+
+
+def prepare_log_dir(path: str) -> None:
+    """Create the log folder ``path`` (0700) if needed; :class:`LogDirError` when it is not a writable folder."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except FileExistsError:
+        raise LogDirError(
+            f"the log folder {path} is a file, not a folder (--log-dir names a folder)"
+        ) from None
+    except OSError as exc:
+        raise LogDirError(f"cannot create the log folder {path}: {exc.strerror} (--log-dir)") from None
+    if not os.path.isdir(path):
+        raise LogDirError(f"the log folder {path} is not a folder (--log-dir names a folder)")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise LogDirError(f"cannot write to the log folder {path}: permission denied (--log-dir)")
 
 
 def _utc_now() -> str:
@@ -204,7 +263,7 @@ class Instance:
             or os.environ.get("FGLOCAL_START_METHOD")
             or ("fork" if hasattr(os, "fork") else "spawn")
         )
-        os.makedirs(self.log_dir, exist_ok=True)
+        prepare_log_dir(self.log_dir)
         self._pid = 0
         self._to_worker = -1
         self._from_worker = -1
@@ -460,6 +519,18 @@ class Instance:
 
     # -- invocations -----------------------------------------------------------------------------
 
+    def _open_log(self, log_file: str) -> int:
+        """Open (create, 0600) an invocation's log; the folder is made again if it was removed meanwhile."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            return os.open(log_file, flags, 0o600)
+        except FileNotFoundError:
+            prepare_log_dir(self.log_dir)
+        try:
+            return os.open(log_file, flags, 0o600)
+        except OSError as exc:
+            raise LogDirError(f"cannot write the log {log_file}: {exc.strerror}") from None
+
     def _log_path(self, request_id: str) -> str:
         return os.path.join(self.log_dir, f"{request_id}.log")
 
@@ -479,6 +550,8 @@ class Instance:
             event_line = json.dumps(event, allow_nan=False)
         except (TypeError, ValueError) as exc:
             event_line, event_problem = "", f"the event is not JSON: {exc}"
+        except RecursionError:
+            event_line, event_problem = "", "the event is nested too deeply to encode as JSON"
         else:
             event_problem = ""
             # The escaped line is never shorter than the UTF-8 JSON, so only a long line is measured again.
@@ -492,7 +565,7 @@ class Instance:
         # The supervisor keeps the log open for the whole invocation: its Start and Finish lines and the
         # displayed tail go through this descriptor, so a log pruned meanwhile by another process
         # (they may share the folder) still shows in full.
-        self._log_fd = os.open(log_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._log_fd = self._open_log(log_file)
         _write_all(
             self._log_fd, f"{_utc_now()} Start invoke request '{request_id}', version: {config.version}\n"
         )

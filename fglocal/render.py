@@ -44,6 +44,23 @@ class Style:
         return self._wrap("2", text)
 
 
+def printable(text: str, stream: Any) -> str:
+    """``text`` as ``stream`` can write it: what its encoding cannot show (lone surrogates too) backslash-escaped.
+
+    What a function returns or logs may hold anything (a lone surrogate from a bad decode, text an
+    ASCII or Latin-1 terminal cannot show: ``LANG=C``, ``PYTHONIOENCODING=ascii``); the display
+    must never fail on it.
+    """
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    except LookupError:  # an encoding Python does not know: ASCII is safe everywhere
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def _pretty_body(result: InvocationResult) -> str:
     if result.error is not None:
         return json.dumps(result.error, indent=2, ensure_ascii=False)
@@ -69,7 +86,10 @@ def summary_rows(summary: dict) -> list:
 def render(result: InvocationResult, stream: IO[str], style: Any = None) -> None:
     """Write the three parts of ``result``: function return, execution summary, logs."""
     style = style or Style.for_stream(stream)
-    write = stream.write
+
+    def write(text: str) -> None:
+        stream.write(printable(text, stream))
+
     title = "Function return" + (" (failed)" if result.error else "")
     if result.content_type:
         title += f"  Content-Type: {result.content_type}"
