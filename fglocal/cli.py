@@ -412,9 +412,9 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 def _print_error(message: str) -> None:
     """``fglocal: error: MESSAGE`` on stderr, whatever the terminal's encoding can show (the rest escaped)."""
-    from fglocal.render import printable
+    from fglocal.render import encodable
 
-    sys.stderr.write(printable(f"fglocal: error: {message}\n", sys.stderr))
+    sys.stderr.write(encodable(f"fglocal: error: {message}\n", sys.stderr))
 
 
 def _exit(code: int) -> None:

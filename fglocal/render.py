@@ -44,7 +44,7 @@ class Style:
         return self._wrap("2", text)
 
 
-def printable(text: str, stream: Any) -> str:
+def encodable(text: str, stream: Any) -> str:
     """``text`` as ``stream`` can write it: what its encoding cannot show (lone surrogates too) backslash-escaped.
 
     What a function returns or logs may hold anything (a lone surrogate from a bad decode, text an
@@ -88,7 +88,7 @@ def render(result: InvocationResult, stream: IO[str], style: Any = None) -> None
     style = style or Style.for_stream(stream)
 
     def write(text: str) -> None:
-        stream.write(printable(text, stream))
+        stream.write(encodable(text, stream))
 
     title = "Function return" + (" (failed)" if result.error else "")
     if result.content_type:
