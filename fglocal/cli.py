@@ -48,7 +48,7 @@ FUNCTION_OPTIONS = (
     ("--memory", "memory", int, False, "MB", "memory size in MB (default 128)"),
     ("--runtime", "runtime", str, False, "NAME", "cloud runtime, e.g. python3.9"),
     ("--user-data", "user_data", str, True, "K=V", "user data (environment variable); repeatable"),
-    ("--env-file", "env_file", str, False, "FILE", "KEY=VALUE file of user data"),
+    ("--env-file", "env_file", str, False, "FILE", "dotenv file of user data (never packaged)"),
     ("--log-dir", "log_dir", str, False, "DIR", "where invocation logs are kept"),
 )
 # Which Python runs the function (see fglocal.interpreters): shared by invoke, serve, package, python.

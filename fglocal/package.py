@@ -404,9 +404,15 @@ def plan_package(
                 problems.append(problem)
     problems += shadowing_problems(sorted(arcnames), dependency_tops)
     for first, second in collisions(arcnames):
+        kind = collision_kind(first, second)
+        if kind == "case":
+            names = f"{printable(first)} and {printable(second)}"
+        else:  # the two look alike: show how each is written
+            names = " and ".join(
+                name.encode("ascii", "backslashreplace").decode() for name in (first, second)
+            )
         problems.append(
-            f"{printable(first)} and {printable(second)} differ only in {collision_kind(first, second)}: "
-            "unzipped on Windows or macOS one overwrites the other; rename one"
+            f"{names} differ only in {kind}: unzipped on Windows or macOS one overwrites the other; rename one"
         )
 
     runtime = config.runtime_python
