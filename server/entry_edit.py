@@ -9,6 +9,7 @@ from typing import Optional, Union
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
+from fglocal.safe_read import UnreadableFile, read_text
 from server.analysis.entries import set_entry_edit
 from server.lsp_convert import to_range
 
@@ -49,8 +50,6 @@ def config_edit(
 
 def _read(path: Path) -> Optional[str]:
     try:
-        if not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
-            return None
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_text(path, MAX_CONFIG_BYTES)  # a regular UTF-8 file, bounded in size and time
+    except UnreadableFile:
         return None

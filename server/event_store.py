@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple
 
+from fglocal.safe_read import UnreadableFile, read_text
 from server.analysis.event_keys import FunctionEvents
 
 EVENTS_DIR = "events"
@@ -33,13 +34,9 @@ def read_events(folder: Path) -> Tuple[Tuple[str, str, Any], ...]:
     found = []
     for name in names[:MAX_FILES]:
         path = directory / name
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
-            if len(data) > MAX_BYTES:
-                continue
-            value = json.loads(data.decode("utf-8"))
-        except (OSError, ValueError):
+        try:  # bounded in size and time: a FIFO or a stuck mount never holds the request up
+            value = json.loads(read_text(path, MAX_BYTES))
+        except (UnreadableFile, ValueError, RecursionError):
             continue
         found.append((os.path.realpath(path), "%s/%s" % (EVENTS_DIR, name), value))
     return tuple(found)

@@ -20,12 +20,12 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from fglocal.contract import DEFAULT_RUNTIME, runtime_version
+from fglocal.safe_read import READ_TIMEOUT, TimedOut, call_bounded
 from server import __version__
 from server.analysis import config_checks, diagnostics
 from server.analysis.context_inference import ScopeIndex
 from server.analysis.model import ERROR, Finding, ModuleContext, Roles, Span
 from server.analysis.text import split_lines
-from server.files import READ_TIMEOUT, TimedOut, call_bounded
 from server.lsp_convert import to_diagnostic
 from server.project import ConfigError, Project, find_project, unread_project
 from server.settings import Settings, parse_settings
@@ -115,7 +115,7 @@ class FunctionGraphLanguageServer(LanguageServer):
     def project_of(self, uri: str) -> Optional[Project]:
         """The function project of a file URI (cached per folder), None for other URIs.
 
-        A project not cached yet is read on a daemon thread (:func:`server.files.call_bounded`): a
+        A project not cached yet is read on a daemon thread (:func:`fglocal.safe_read.call_bounded`): a
         stuck file system costs at most ``READ_TIMEOUT`` once, then the defaults are used and said so.
         """
         path = _fs_path(uri)

@@ -2,7 +2,7 @@
 
 This is the only place the server touches the disk besides reading documents: it reads
 ``fglocal.json`` through :func:`fglocal.config.load_config` (which never runs code) and lists the
-code folder. Every file the config names is first checked with :func:`server.files.read_text`
+code folder. Every file the config names is first checked with :func:`fglocal.safe_read.read_text`
 (a regular file, under the size cap, UTF-8), so a FIFO or device named by a cloned repository is
 reported as a config error instead of blocking the server; the caller runs all of this off the
 request loop with a timeout (:mod:`server.language_server`).
@@ -10,7 +10,6 @@ request loop with a timeout (:mod:`server.language_server`).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,9 @@ from fglocal.config import (
     split_entry,
 )
 from fglocal.contract import runtime_version
+from fglocal.safe_read import UnreadableFile, check_config_files, read_text
 from server.analysis.entries import infer_entries
 from server.analysis.model import ModuleContext, Roles
-from server.files import UnreadableFile, read_text
 from server.settings import Settings
 
 MAX_FILES = 5000
@@ -184,7 +183,7 @@ def load_project(folder: Path, settings: Settings) -> Project:
     try:
         if present:
             text = read_text(config_file)
-            _check_named_files(config_file, text)
+            check_config_files(folder)
         config = load_config(folder, environ={})
         handler, initializer, runtime, code_root = (
             config.handler,
@@ -245,21 +244,6 @@ def unread_project(path: Path, settings: Settings, error: ConfigError) -> Projec
         config_error=error,
         listed=False,
     )
-
-
-def _check_named_files(config_file: Path, text: str) -> None:
-    """Check (with the bounded reader) every file ``fglocal.json`` names, before load_config opens it."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return  # load_config reports the JSON error with its position
-    if not isinstance(data, dict) or not isinstance(data.get("envFile"), str):
-        return
-    env_file = os.path.join(os.path.dirname(os.path.realpath(config_file)), data["envFile"])
-    try:
-        read_text(env_file)
-    except UnreadableFile as exc:
-        raise ConfigError("envFile", str(exc), str(config_file)) from None
 
 
 def _is_within(path: Path, root: Path) -> bool:

@@ -297,3 +297,28 @@ async def test_unknown_method_and_notification_method_as_request(client: Languag
     raw_notify(client, "functiongraph/unknownNotification", [1, 2])
     await assert_alive(client)
     assert any("ignored textDocument/didOpen with invalid params" in m.message for m in client.log_messages)
+
+
+async def test_test_events_that_cannot_be_read_are_skipped_not_fatal(client: LanguageClient):
+    folder = function_folder(client, "events-bad")
+    events = folder / "events"
+    events.mkdir()
+    (events / "good.json").write_text('{"body": "hello", "headers": {}}')
+    (events / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # found here: crashed completion
+    (events / "latin1.json").write_bytes(b'{"name": "caf\xe9"}')
+    (events / "huge.json").write_text('{"pad": "%s"}' % ("x" * 1_000_001))
+    os.mkfifo(events / "pipe.json")
+    text = 'def handler(event, context):\n    x = event["'
+    path = folder / "index.py"
+    await open_document(client, path, text)
+    try:
+        result = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+                position=position_of(text, 'event["'),
+            )
+        )
+    finally:
+        await close_document(client, path)
+    assert result is not None and [i.label for i in result.items] == ["body", "headers"]
+    assert not [m for m in client.log_messages if m.type == types.MessageType.Error]

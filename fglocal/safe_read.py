@@ -1,19 +1,24 @@
-"""Reading files a workspace names (fglocal.json, env files, test events) without ever hanging.
+"""Reading files a workspace or launch configuration names without ever hanging (for the tools).
 
-A cloned repository decides which paths the server opens, so every such read goes through
-:func:`read_text`: only a regular file, at most ``limit`` bytes, valid UTF-8, read on a daemon thread
-that is given up after ``timeout`` seconds (a FIFO, ``/dev/stdin``, a device or a stuck network mount
-never blocks the server). Anything else raises :class:`UnreadableFile` with a message that names the
-file and the problem, never its content, for the caller to turn into a diagnostic.
+A cloned repository decides which paths the language server and the debug adapter open, so every such
+read goes through :func:`read_text`: only a regular file, at most ``limit`` bytes, valid UTF-8, read
+on a daemon thread that is given up after ``timeout`` seconds (a FIFO, ``/dev/stdin``, a device or a
+stuck network mount never blocks the tool). Anything else raises :class:`UnreadableFile` with a
+message that names the file and the problem, never its content, for the caller to turn into a
+diagnostic or a launch error. :func:`check_config_files` checks what ``load_config`` will open.
+Standard library only (the tools import it; the function's process never does).
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import threading
 from typing import Callable, List, Optional, TypeVar
+
+from fglocal.config import CONFIG_FILE_NAME, ConfigError
 
 MAX_FILE_BYTES = 1_000_000  # config, env and event files are small; a bigger one is a mistake
 READ_TIMEOUT = 5.0  # seconds; a safety net against a stuck file system, not a speed limit
@@ -48,6 +53,32 @@ def read_text(path: str | os.PathLike, limit: int = MAX_FILE_BYTES, timeout: flo
         raise UnreadableFile(
             "%s is not UTF-8 text (byte 0x%02x at offset %d)" % (os.fspath(path), data[exc.start], exc.start)
         ) from None
+
+
+def check_config_files(code_dir: str | os.PathLike) -> None:
+    """Check ``code_dir``'s fglocal.json and the envFile it names with :func:`read_text`.
+
+    Run before :func:`fglocal.config.load_config` (which opens them without these checks); raises
+    :class:`ConfigError` naming the field and the problem.
+    """
+    config_file = os.path.join(os.fspath(code_dir), CONFIG_FILE_NAME)
+    if not os.path.lexists(config_file):
+        return
+    try:
+        text = read_text(config_file)
+    except UnreadableFile as exc:
+        raise ConfigError("config file", str(exc)) from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # load_config reports the JSON error with its position
+    if not isinstance(data, dict) or not isinstance(data.get("envFile"), str):
+        return
+    env_file = os.path.join(os.path.dirname(os.path.realpath(config_file)), data["envFile"])
+    try:
+        read_text(env_file)
+    except UnreadableFile as exc:
+        raise ConfigError("envFile", str(exc), config_file) from None
 
 
 def check_regular(path: str | os.PathLike) -> Optional[str]:
