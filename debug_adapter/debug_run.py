@@ -5,19 +5,29 @@ instance process (forked by the supervisor) reports to debugpy's adapter, which 
 ``debugpyAttach``. We attach to it over 127.0.0.1 and present that instance session to the editor
 as the one session it debugs: its threads, stops, variables. The supervisor's session stays hidden
 (its frames are the runtime's), but its process events and its end are the session's.
+
+A Python 2.7/3.6 function is debugged with debugpy 1.5.1 (``debugpy_releases.py``): the supervisor
+does not follow its subprocesses then (debugpy 1.8 would inject itself into an interpreter it cannot
+run on); each instance starts 1.5.1's adapter itself and announces it on a socket of ours
+(``debuggee_boot.py``), and we attach to it as we attach to a followed instance.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
-from typing import Any, Dict, List, Optional
+import sys
+import threading
+from typing import Any, Dict, List, Optional, Tuple
 
+from debug_adapter import debuggee_boot
 from debug_adapter.debugpy_process import start_debugpy_adapter
+from debug_adapter.debugpy_releases import Release, release_for
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.peer import Peer
-from debug_adapter.processes import kill_trees, signal_pid
+from debug_adapter.processes import kill_trees, marked_processes, signal_pid
 from debug_adapter.run import Run, event_of
 from debug_adapter.wire import Message
 
@@ -42,8 +52,10 @@ class _Instance:
 class DebugRun(Run):
     """Relays one launch of the function under debugpy."""
 
-    def __init__(self, adapter: Any, plan: LaunchPlan) -> None:
+    def __init__(self, adapter: Any, plan: LaunchPlan, release: Optional[Release] = None) -> None:
         super().__init__(adapter, plan)
+        self.release = release or release_for(python_version(plan.python))
+        self.announcements: Optional[socket.socket] = None
         self.debugpy: Optional[subprocess.Popen[bytes]] = None
         self.parent: Optional[Peer] = None
         self.instances: List[_Instance] = []
@@ -62,6 +74,8 @@ class DebugRun(Run):
             "debugpy", self.debugpy.stdout, self.debugpy.stdin, self._on_parent, self._parent_closed
         )
         self.parent.start()
+        if self.release.legacy:
+            self._listen_for_instances()
         self.parent.request("initialize", self._initialize_arguments())
         self.parent.request("launch", self._debugpy_launch(), lambda response: self._relay(request, response))
         self.watcher.start()
@@ -81,6 +95,9 @@ class DebugRun(Run):
 
     def _debugpy_launch(self) -> Dict[str, Any]:
         config = self.plan.config
+        env = self.invocation.env()
+        if self.release.legacy:
+            env.update(self._legacy_env())
         return {
             "name": "FunctionGraph %s" % config.handler,
             "type": "python",
@@ -89,9 +106,10 @@ class DebugRun(Run):
             "module": "fglocal",
             "args": self.invocation.args,
             "cwd": self.invocation.cwd,
-            "env": self.invocation.env(),
+            "env": env,
             "console": "internalConsole",
-            "subProcess": True,
+            # With debugpy 1.5.1 the instances announce themselves (see _listen_for_instances).
+            "subProcess": not self.release.legacy,
             "justMyCode": self.plan.just_my_code,
             "rules": self.invocation.rules(),
             "showReturnValue": True,
@@ -99,6 +117,58 @@ class DebugRun(Run):
             # catch C-level writes and child processes; pydevd's copy would show it twice.
             "redirectOutput": False,
         }
+
+    # -- instances debugged with debugpy 1.5.1 (Python 2.7/3.6) ---------------------------------
+    def _legacy_env(self) -> Dict[str, str]:
+        """What debuggee_boot.py needs to attach an instance of this runtime with debugpy 1.5.1."""
+        assert self.announcements is not None
+        host, port = self.announcements.getsockname()[:2]
+        version = python_version(self.plan.python)
+        return {
+            debuggee_boot.RUNTIME_ENV: "%d.%d" % version,
+            debuggee_boot.DEBUGPY_ENV: self.release.folder,
+            debuggee_boot.ANNOUNCE_ENV: "%s:%d" % (host, port),
+            debuggee_boot.ADAPTER_PYTHON_ENV: sys.executable,
+            debuggee_boot.SESSION_ENV: str(self.invocation.workdir),
+        }
+
+    def _listen_for_instances(self) -> None:
+        self.announcements = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._accept_announcements, name="announcements", daemon=True).start()
+
+    def _accept_announcements(self) -> None:
+        listener = self.announcements
+        assert listener is not None
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed: the session is over
+            with connection:
+                connection.settimeout(30)
+                try:
+                    line = connection.makefile("rb").readline(4096)
+                    info = json.loads(line.decode("utf-8"))
+                    pid, host, port = int(info["pid"]), str(info["host"]), int(info["port"])
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue  # not an instance of ours
+            self.adapter.post(lambda p=pid, h=host, n=port: self._announced(p, h, n))
+
+    def _announced(self, pid: int, host: str, port: int) -> None:
+        """An instance runs debugpy 1.5.1's adapter at host:port: attach to it as to a followed one."""
+        if self.closed:
+            return
+        launch = self._debugpy_launch()
+        body = {key: launch[key] for key in ("name", "type", "justMyCode", "rules", "showReturnValue")}
+        body.update(
+            request="attach",
+            # No subProcessId: this adapter serves this one process, and waits for it to register
+            # (with an id, it answers "no such process" while pydevd is still registering).
+            connect={"host": host, "port": port},
+            subProcess=False,
+            redirectOutput=False,
+        )
+        self._attach(body, nested=False, pid=pid)
 
     # -- client requests ------------------------------------------------------------------------
     def client_request(self, request: Message) -> None:
@@ -233,9 +303,9 @@ class DebugRun(Run):
         self.shutdown()
 
     # -- instances ------------------------------------------------------------------------------
-    def _attach(self, body: Dict[str, Any], nested: bool) -> None:
+    def _attach(self, body: Dict[str, Any], nested: bool, pid: int = 0) -> None:
         connect = body.get("connect") or {}
-        pid = int(body.get("subProcessId") or 0)
+        pid = pid or int(body.get("subProcessId") or 0)
         try:
             sock = socket.create_connection(
                 (connect.get("host", "127.0.0.1"), int(connect["port"])), timeout=30
@@ -332,7 +402,11 @@ class DebugRun(Run):
 
     # -- the end --------------------------------------------------------------------------------
     def _kill(self) -> None:
+        if self.announcements is not None:
+            self.announcements.close()
         roots = [i.pid for i in self.instances]
+        # debugpy 1.5.1's adapters, started by the instances: they run detached from them.
+        roots += marked_processes(debuggee_boot.SESSION_ENV, str(self.invocation.workdir))
         if self.supervisor_pid:
             roots.append(self.supervisor_pid)
         if self.debugpy is not None:
@@ -346,3 +420,19 @@ class DebugRun(Run):
         for peer in [self.parent] + [i.peer for i in self.instances]:
             if peer is not None:
                 peer.close()
+
+
+def python_version(python: str) -> Tuple[int, int]:
+    """The (major, minor) version of the interpreter at ``python`` (already checked to run)."""
+    if python == sys.executable:
+        return sys.version_info[0], sys.version_info[1]
+    out = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    )
+    major, minor = out.stdout.strip().split(".")
+    return int(major), int(minor)

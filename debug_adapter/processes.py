@@ -47,6 +47,20 @@ def descendants(pid: int) -> List[int]:
     return found
 
 
+def marked_processes(name: str, value: str) -> List[int]:
+    """Living processes (of ours) whose environment has ``name=value``: detached ones too."""
+    marker = ("%s=%s" % (name, value)).encode()
+    found: List[int] = []
+    for pid in _parents():
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as environ:
+                if marker in environ.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
 def signal_pid(pid: int, signum: int) -> bool:
     """Send ``signum`` to ``pid``; False when it is gone."""
     try:
