@@ -2,7 +2,10 @@
 
 Run with `make bench` (or `.venv/bin/python bench/invoke.py`). Whole-process timings are interleaved
 (floor, fglocal, python-lambda-local, floor, ...) so that machine noise hits all of them alike; the
-median of RUNS runs is reported. Results are recorded in bench/RESULTS.md by hand from the printed table.
+median of RUNS runs is reported. Then one row per FunctionGraph runtime whose interpreter is present:
+cold `fglocal invoke --runtime X` against that interpreter's own floor (import and call the handler),
+and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
+from the printed tables.
 """
 
 from __future__ import annotations
@@ -48,7 +51,19 @@ def cold() -> list[tuple[str, float]]:
         "import json, sys; sys.path.insert(0, '.'); import index; "
         "print(json.dumps(index.handler(json.load(open('event.json')), None)))",
     ]
-    fglocal = [str(BIN / "fglocal"), "invoke", "--code-dir", ".", "--event", "event.json", "--json"]
+    # On fglocal's own interpreter (forked instance): the fast path.
+    fglocal = [
+        str(BIN / "fglocal"),
+        "invoke",
+        "--code-dir",
+        ".",
+        "--event",
+        "event.json",
+        "--json",
+        "--python",
+        sys.executable,
+        "--any-python",
+    ]
     commands = {"bare python -c (floor)": floor, "fglocal invoke": fglocal}
     lambda_local = _lambda_local()
     if lambda_local:
@@ -68,21 +83,87 @@ def cold() -> list[tuple[str, float]]:
     return rows
 
 
-def warm() -> float:
+def _floor(python: str) -> list[str]:
+    return [
+        python,
+        "-c",
+        "import json, sys; sys.path.insert(0, '.'); import index; "
+        "print(json.dumps(index.handler(json.load(open('event.json')), None)))",
+    ]
+
+
+def runtimes() -> None:
+    """One row per runtime: cold invoke vs that interpreter's floor, and the warm overhead."""
+    sys.path.insert(0, str(HERE.parent))
+    from fglocal.config import load_config
+    from fglocal.contract import RUNTIMES
+    from fglocal.interpreters import InterpreterError, resolve_interpreter
+
+    base = load_config(str(HANDLER_DIR))
+    print(
+        f"{'runtime':11s} {'python':8s} {'floor':>9s} {'fglocal':>9s} {'x floor':>8s} {'warm overhead':>14s}"
+    )
+    for runtime in RUNTIMES:
+        config = base.with_overrides(runtime=runtime)
+        try:
+            interpreter = resolve_interpreter(config)
+        except InterpreterError:
+            print(f"{runtime:11s} MISSING (no interpreter on this machine)")
+            continue
+        # Compile the handler for this interpreter too (2.7 keeps .pyc beside the source).
+        subprocess.run([interpreter.path, "-m", "compileall", "-q", "."], cwd=str(HANDLER_DIR), check=False)
+        commands = {
+            "floor": _floor(interpreter.path),
+            "fglocal": [
+                str(BIN / "fglocal"),
+                "invoke",
+                "--runtime",
+                runtime,
+                "--event",
+                "event.json",
+                "--json",
+            ],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for cmd in commands.values():
+            _time(cmd)
+        for _ in range(RUNS):
+            for name, cmd in commands.items():
+                samples[name].append(_time(cmd))
+        floor, cold_ms = (statistics.median(samples[n]) for n in ("floor", "fglocal"))
+        overhead = warm(config, interpreter.path, quiet=True)
+        print(
+            f"{runtime:11s} {interpreter.version_text:8s} {floor:7.2f}ms {cold_ms:7.2f}ms {cold_ms / floor:7.2f}x"
+            f" {overhead:11.3f} ms"
+        )
+
+
+def _direct_call_ms(python: str) -> float:
+    """Per-event time of calling the handler in-process on ``python`` (what the warm overhead excludes)."""
+    code = (
+        "import sys, time; sys.path.insert(0, '.'); import index; e = {'k': 1}; t = time.time()\n"
+        "for _ in range(%d): index.handler(e, None)\n"
+        "sys.stdout.write(repr((time.time() - t) / %d * 1000.0))" % (WARM_EVENTS, WARM_EVENTS)
+    )
+    done = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, cwd=str(HANDLER_DIR), check=True
+    )
+    return float(done.stdout)
+
+
+def warm(config=None, python: str | None = None, quiet: bool = False) -> float:
     sys.path.insert(0, str(HERE.parent))
     from fglocal.config import load_config
     from fglocal.instance import Instance
-
-    sys.path.insert(0, str(HANDLER_DIR))
-    import index  # type: ignore[import-not-found]
+    from fglocal.interpreters import tool_interpreter
 
     event = {"k": 1}
-    start = time.perf_counter()
-    for _ in range(WARM_EVENTS):
-        index.handler(event, None)
-    direct = (time.perf_counter() - start) / WARM_EVENTS * 1000.0
-    config = load_config(str(HANDLER_DIR))
-    with Instance(config) as instance:
+    direct = _direct_call_ms(python or sys.executable)
+    interpreter = None
+    if config is None:
+        config = load_config(str(HANDLER_DIR))
+        interpreter = tool_interpreter(config.runtime)  # the forked fast path
+    with Instance(config, interpreter=interpreter) as instance:
         instance.invoke(event)  # cold start outside the measurement
         start = time.perf_counter()
         for _ in range(WARM_EVENTS):
@@ -90,9 +171,10 @@ def warm() -> float:
         per_event = (time.perf_counter() - start) / WARM_EVENTS * 1000.0
         assert result.ok
     overhead = per_event - direct
-    print(
-        f"warm instance: {per_event:.3f} ms per event, direct call {direct:.4f} ms, overhead {overhead:.3f} ms"
-    )
+    if not quiet:
+        print(
+            f"warm instance: {per_event:.3f} ms per event, direct call {direct:.4f} ms, overhead {overhead:.3f} ms"
+        )
     return overhead
 
 
@@ -105,3 +187,4 @@ if __name__ == "__main__":
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {RUNS} runs each")
     cold()
     warm()
+    runtimes()

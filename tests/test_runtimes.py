@@ -189,3 +189,36 @@ def test_reference_page_python27_tutorial():
     logs = result["logs"].splitlines()
     assert logs.count("hello world!") == 2  # the initializer's print statement, then the handler's
     assert result["python"]["version"] == interpreter.version_text
+
+
+def test_python2_types_and_text():
+    """Under python2.7 the platform's rules apply to Python 2's types: str/unicode, long."""
+    require("python2.7")
+    with _instance("python2.7", "types2.types", user_data={"u": "v"}) as instance:
+        assert json.loads(instance.invoke({"k": "v"}).body) == {
+            "key": "unicode",
+            "big": "long",
+            "userData": "unicode",
+        }
+    for handler, body in (("types2.unicode_body", "中文"), ("types2.native_str_body", "café")):
+        with _instance("python2.7", handler) as instance:
+            result = instance.invoke({})
+        assert (result.body, result.content_type, result.error) == (body, None, None)
+    with _instance("python2.7", "types2.print_statement_free") as instance:
+        result = instance.invoke({})
+    assert result.ok, result.error
+    assert "unicode write 中\n" in result.logs and "print of unicode 中\n" in result.logs
+
+
+def test_python3_code_under_python27_is_a_syntax_error_as_on_the_platform():
+    require("python2.7")
+    config = load_config(str(function_dir("py3only"))).with_overrides(runtime="python2.7")
+    with Instance(config) as instance:
+        error = instance.invoke({}).error
+    assert error["errorType"] == "SyntaxError"
+    assert error["errorMessage"] == "Syntax error in module 'index'(invalid syntax (index.py, line 2))"
+    assert error["stackTrace"][0] == 'File "./index.py", line 2'
+    config = config.with_overrides(runtime="python3.6")
+    if require("python3.6"):
+        with Instance(config) as instance:
+            assert instance.invoke({"a": 1}).body == '{"a": 1}'
