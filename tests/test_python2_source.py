@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,14 +120,26 @@ def fn(tmp_path: Path) -> Path:
     return folder
 
 
-def _error(fn: Path, entry: str, runtime: str = "python2.7", *more: str) -> dict:
-    results, proc = invoke_json(entry, "--code-dir", str(fn), "--runtime", runtime, *more)
+@pytest.fixture(params=["python3-any-python", "python2.7"])
+def on(request) -> list:
+    """How the python2.7 function runs: on this Python 3 (--any-python, the import hook) or a real 2.7."""
+    if request.param == "python2.7":
+        python27 = _python27()
+        if python27 is None:
+            pytest.skip("no Python 2.7 installed: only the Python 3 side is checked")
+        return ["--python", python27]
+    return ["--python", sys.executable, "--any-python"]
+
+
+def _result(fn: Path, entry: str, *more: str) -> dict:
+    results, proc = invoke_json(entry, "--code-dir", str(fn), *more)
     assert len(results) == 1, proc.stderr
     return results[0]
 
 
-def test_invoke_refuses_the_entry_module_as_python2_loads_it(fn: Path):
-    result = _error(fn, "entry_bad.handler")
+def test_invoke_refuses_the_entry_module_as_python2_loads_it(fn: Path, on):
+    result = _result(fn, "entry_bad.handler", "--runtime", "python2.7", *on)
+    assert result["python"]["version"].startswith("2.7" if on[1] != sys.executable else "3.")
     path = str(fn.resolve() / "entry_bad.py")
     assert result["error"] == {
         "errorMessage": "Syntax error in module 'entry_bad'(Non-ASCII character '\\xe4' in file %s on line 3, %s "
@@ -140,8 +153,8 @@ def test_invoke_refuses_the_entry_module_as_python2_loads_it(fn: Path):
     ("entry", "bad_file", "line"),
     [("imports_bad.handler", "helper.py", 2), ("imports_pkg.handler", "pkg/__init__.py", 1)],
 )
-def test_invoke_refuses_user_modules_the_entry_imports(fn: Path, entry, bad_file, line):
-    error = _error(fn, entry)["error"]
+def test_invoke_refuses_user_modules_the_entry_imports(fn: Path, on, entry, bad_file, line):
+    error = _result(fn, entry, "--runtime", "python2.7", *on)["error"]
     module = entry.split(".")[0]
     path = str(fn.resolve() / bad_file)
     assert error["errorType"] == "SyntaxError"
@@ -152,8 +165,8 @@ def test_invoke_refuses_user_modules_the_entry_imports(fn: Path, entry, bad_file
     assert error["stackTrace"] == ['File "./%s", line %d' % (bad_file, line)]
 
 
-def test_an_import_inside_the_handler_fails_the_invocation(fn: Path):
-    error = _error(fn, "lazy.handler")["error"]
+def test_an_import_inside_the_handler_fails_the_invocation(fn: Path, on):
+    error = _result(fn, "lazy.handler", "--runtime", "python2.7", *on)["error"]
     assert error["errorType"] == "SyntaxError"
     assert error["errorMessage"].startswith(
         "function invocation exception, error: Non-ASCII character '\\xe5'"
@@ -161,16 +174,18 @@ def test_an_import_inside_the_handler_fails_the_invocation(fn: Path):
     assert error["stackTrace"] == ['File "./lazy.py", line 2, in handler', "    import helper"]
 
 
-def test_the_initializer_module_is_checked_too(fn: Path):
-    result = _error(fn, "declared.handler", "python2.7", "--initializer", "init_bad.initializer")
+def test_the_initializer_module_is_checked_too(fn: Path, on):
+    result = _result(
+        fn, "declared.handler", "--runtime", "python2.7", "--initializer", "init_bad.initializer", *on
+    )
     assert result["error"]["errorType"] == "SyntaxError"
     assert "Syntax error in module 'init_bad'(Non-ASCII character '\\xe4'" in result["error"]["errorMessage"]
 
 
-def test_declared_files_and_python3_runtimes_are_fine(fn: Path):
-    assert _error(fn, "declared.handler")["body"] == "中"  # a str is returned as it is
+def test_declared_files_load_and_python3_runtimes_are_not_checked(fn: Path, on):
+    assert _result(fn, "declared.handler", "--runtime", "python2.7", *on)["body"] == "中"
     for entry in ("entry_bad.handler", "imports_bad.handler", "imports_pkg.handler", "lazy.handler"):
-        result = _error(fn, entry, "python3.9")
+        result = _result(fn, entry, "--runtime", "python3.9", "--python", sys.executable, "--any-python")
         assert result["error"] is None, result["error"]
 
 
