@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import threading
 import time
@@ -201,3 +202,42 @@ def test_targets_are_decoded_or_refused_with_a_400(raw: bytes):
         assert exc.status == 400
     else:
         assert path.startswith("/") and target.encode() == b"/" + raw
+
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+)
+HEADER_VALUES = st.one_of(
+    JSON_SCALARS,
+    st.lists(JSON_SCALARS, max_size=3),
+    st.dictionaries(st.text(max_size=3), JSON_SCALARS, max_size=2),
+)
+
+
+@SETTINGS
+@given(
+    st.one_of(st.integers(-10, 1000), JSON_SCALARS),
+    st.one_of(st.none(), st.dictionaries(st.text(max_size=12), HEADER_VALUES, max_size=4), JSON_SCALARS),
+    st.one_of(st.text(max_size=30), JSON_SCALARS),
+    st.one_of(st.booleans(), JSON_SCALARS),
+)
+def test_any_function_result_gives_a_response_that_is_safe_on_the_wire(status, headers, body, base64_flag):
+    from fglocal import apig
+
+    result = {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": base64_flag}
+    response = apig.response_from_result(json.dumps(result), None, "r1")
+    assert response.status == 502 or 200 <= response.status <= 599
+    if response.status != 502 or not response.reason:
+        assert status == response.status
+    head = http1.response_head(response.status, response.headers)  # ASCII, or this raises
+    lines = head.split(b"\r\n")[1:-2]
+    for line in lines:
+        name, _, value = line.partition(b": ")
+        assert re.fullmatch(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name)
+        assert re.fullmatch(rb"[\x20-\x7e\t]*", value)
+    if response.status in (204, 304):
+        assert response.body == b""
