@@ -53,6 +53,29 @@ _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0) if hasattr(os, "syscon
 RUN_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_instance", "run_worker.py")
 
 
+# Packages of the kit's own tools: a PYTHONPATH folder holding one of them (an editor's bundle, which
+# also holds fglocal) is the tool's, not the function's. Not debugpy: a debug session may give the
+# function's interpreter a debugpy folder of its own on purpose.
+_TOOL_PACKAGES = ("fglocal", "pygls", "lsprotocol", "debug_adapter")
+
+
+def instance_process_environment(environ: Any) -> Dict[str, str]:
+    """The environment of a spawned instance: the tool's own, minus the tool's folders on PYTHONPATH.
+
+    The function's interpreter must see the user's PYTHONPATH but none of the kit (the extension puts
+    its bundled packages there to start fglocal).
+    """
+    env = dict(environ)
+    entries = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    kept = [p for p in entries if not any(os.path.isdir(os.path.join(p, name)) for name in _TOOL_PACKAGES)]
+    if len(kept) != len(entries):
+        if kept:
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            env.pop("PYTHONPATH", None)
+    return env
+
+
 def _wall_clock(deadline: float) -> float:
     """A time.monotonic() deadline as time.time(), which the instance (Python 2.7 too) can read."""
     if deadline == float("inf"):
@@ -370,6 +393,7 @@ class Instance:
             proc = subprocess.Popen(
                 [self.interpreter.path, RUN_WORKER, str(to_worker_r), str(from_worker_w)],
                 pass_fds=(to_worker_r, from_worker_w),
+                env=instance_process_environment(os.environ),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )

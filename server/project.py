@@ -24,7 +24,7 @@ from fglocal.config import (
     load_config,
     split_entry,
 )
-from fglocal.contract import runtime_version
+from fglocal.contract import entry_files, runtime_version
 from fglocal.safe_read import UnreadableFile, check_config_files, read_text
 from server.analysis.entries import infer_entries
 from server.analysis.model import ModuleContext, Roles
@@ -130,7 +130,7 @@ def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Proje
     path = path.resolve()
     start = path.parent
     root = next((r for r in sorted(roots, key=lambda r: -len(str(r))) if _is_within(start, r)), None)
-    handler_file = split_entry(settings.handler or DEFAULT_HANDLER)[0].replace(".", "/") + ".py"
+    handler_file = entry_files(settings.handler or DEFAULT_HANDLER)[0]
     folder = with_handler = None
     chain = []
     for candidate in [start, *start.parents]:

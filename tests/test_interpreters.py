@@ -258,3 +258,19 @@ def test_serve_runs_on_the_runtimes_python(tmp_path: Path):
         assert (status, json.loads(body)) == (200, [3, 6])
     finally:
         assert serve.stop() == 0
+
+
+def test_a_named_interpreter_that_is_not_one_is_refused(function: Path, tmp_path: Path):
+    _config(function, runtime="python3.9", python="./no-such-python")
+    done = _cli("invoke", "--code-dir", str(function))
+    assert done.returncode == 2
+    assert (
+        '"python" in fglocal.json names ./no-such-python, which is not an executable Python interpreter'
+        in done.stderr
+    )
+    not_python = tmp_path / "not-python"
+    not_python.write_text("#!/bin/sh\necho hello\n")
+    not_python.chmod(0o755)
+    done = _cli("invoke", "--code-dir", str(function), "--python", str(not_python))
+    assert done.returncode == 2
+    assert "--python names %s, which does not run as a Python interpreter" % not_python in done.stderr

@@ -222,3 +222,19 @@ def test_python3_code_under_python27_is_a_syntax_error_as_on_the_platform():
     if require("python3.6"):
         with Instance(config) as instance:
             assert instance.invoke({"a": 1}).body == '{"a": 1}'
+
+
+def test_the_tools_folders_on_pythonpath_do_not_reach_the_function(tmp_path):
+    """An editor starts fglocal with its bundle on PYTHONPATH: the function's interpreter does not see it."""
+    require("python3.9")
+    user_lib = tmp_path / "userlib"
+    user_lib.mkdir()
+    (user_lib / "userthing.py").write_text("X = 1\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(REPO), str(user_lib)])}  # REPO holds fglocal, like a bundle
+    results, proc = invoke_json(
+        "index.context_info", "--code-dir", FUNCTION, "--runtime", "python3.9", env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(results[0]["body"])
+    assert info["fglocalImportable"] is False
+    assert str(user_lib) in info["sysPath"] and str(REPO) not in info["sysPath"]
