@@ -213,6 +213,8 @@ def test_a_5_mb_body_is_served_though_its_base64_event_is_larger(server: Serve):
     # The limit is on the request body as received (5 MB), not on the event (6.7 MB of base64).
     body = "报".encode() * (5 * 1024 * 1024 // 3)
     assert info(server, "/size", body=body) == {"bytes": len(body)}
+    # Served, with a word on the dedicated gateway's smaller limit.
+    server.wait_for(lambda line: f"the request body is {len(body):,} bytes: a dedicated APIG gateway" in line)
 
 
 def test_body_over_6_mb_is_refused(server: Serve):
