@@ -36,11 +36,14 @@ from fglocal.secret_files import (
     KEPT_EXAMPLES,
     LAUNCH_ENV_FILE,
     PRIVATE_KEY,
+    REQUIREMENTS_WITH_CREDENTIALS,
     config_file_reason,
     holds_private_key,
+    is_requirements_with_credentials,
     launch_env_files,
     secret_dir_reason,
     secret_file_reason,
+    url_password_line,
 )
 from fglocal.stdlib import find_shadowing_modules
 from fglocal.zip_names import arcname_problem, collision_kind, collisions, name_problem, windows_warning
@@ -222,6 +225,17 @@ def collect_files(
     return files, excluded, problems
 
 
+def _is_requirements_with_credentials(f: FileEntry) -> bool:
+    if f.size > SCANNED_FILE_LIMIT:
+        return False
+    try:
+        with open(f.source, "rb") as source:
+            data = source.read()
+    except OSError:
+        return False
+    return is_requirements_with_credentials(f.arcname.rsplit("/", 1)[-1], data)
+
+
 def _holds_private_key(path: str, name: str) -> bool:
     """A private key under a name that does not say so (a .py module holding one is warned about)."""
     if name.endswith((".py", ".pyi")):
@@ -385,6 +399,8 @@ def plan_package(
             excluded.append((f.arcname, "test event"))
         elif f.arcname.startswith("dist/") and f.arcname.endswith(".zip"):
             excluded.append((f.arcname, "earlier package"))
+        elif _is_requirements_with_credentials(f):
+            excluded.append((f.arcname, REQUIREMENTS_WITH_CREDENTIALS))
         else:
             kept.append(f)
     files = kept
@@ -428,7 +444,7 @@ def plan_package(
         elif name.endswith(".py") and f.arcname.split("/", 1)[0] not in dependency_tops:
             warnings += _source_warnings(f, runtime)
     secret_sources = [path for path in (*env_files, *launch_files, config_env_file) if path]
-    warnings += _copied_secret_warnings(files, dependency_tops, _secret_values(config, secret_sources))
+    warnings += _embedded_secret_warnings(files, dependency_tops, _secret_values(config, secret_sources))
     requirements = code_root / "requirements.txt"
     if not deps_dir and requirements.is_file() and _requirement_count(requirements):
         warnings.append(
@@ -470,12 +486,10 @@ def _secret_values(config: Any, env_files: Sequence[str]) -> Dict[str, str]:
     return {v: label for v, label in found.items() if len(v) >= MIN_SECRET_LENGTH and not v.isalpha()}
 
 
-def _copied_secret_warnings(
+def _embedded_secret_warnings(
     files: Sequence[FileEntry], dependency_tops: Set[str], secrets: Mapping[str, str]
 ) -> List[str]:
-    """Warnings for the package's own files that hold a secret value (a copy of an env file's, a key)."""
-    if not secrets:
-        return []
+    """Warnings for the package's own files that hold a secret: an env file's value, a URL's password."""
     needles = [(value.encode("utf-8", "surrogateescape"), label) for value, label in secrets.items()]
     warnings = []
     for f in files:
@@ -491,6 +505,12 @@ def _copied_secret_warnings(
             warnings.append(
                 f"{printable(f.arcname)} holds the value of {', '.join(labels)}: it would be uploaded with the "
                 "code; read it with context.getUserData() (an encrypted variable on the platform) instead"
+            )
+        line = url_password_line(data)
+        if line:
+            warnings.append(
+                f"{printable(f.arcname)} line {line} holds a URL with a password: it would be uploaded with "
+                "the code; put the password in an (encrypted) environment variable"
             )
     return warnings
 
@@ -572,6 +592,13 @@ def _has_pip(python: str) -> bool:
     return done.returncode == 0
 
 
+def hide_url_credentials(text: str) -> str:
+    """``text`` with the user and password of every URL in it hidden (``https://***@host/simple``)."""
+    import re
+
+    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@", r"\1***@", text)
+
+
 def install_dependencies(
     requirements: Path,
     target: str,
@@ -592,10 +619,11 @@ def install_dependencies(
         "--no-warn-script-location",
         *pip_args,
     ]
-    print(f"installing dependencies with {description}: " + " ".join(command[1:]), flush=True)
+    shown = " ".join(hide_url_credentials(arg) for arg in command[1:])
+    print(f"installing dependencies with {description}: {shown}", flush=True)
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
-        tail = "\n".join(done.stdout.strip().splitlines()[-15:])
+        tail = hide_url_credentials("\n".join(done.stdout.strip().splitlines()[-15:]))
         raise PackageError(
             f"pip could not install requirements.txt for Python {runtime[0]}.{runtime[1]} on Linux x86_64 "
             f"(exit {done.returncode}, {description}):\n{tail}\n"

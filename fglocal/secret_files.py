@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 from typing import Any, List, Optional
 
 from fglocal import jsonc
@@ -55,6 +56,8 @@ SECRET_FILE_PATTERNS = (
     (".s3cfg", CREDENTIALS),
     (".boto", CREDENTIALS),
     (".dockercfg", CREDENTIALS),
+    ("pip.conf", CREDENTIALS),  # index URLs with tokens
+    ("pip.ini", CREDENTIALS),
     (".obsutilconfig", CREDENTIALS),  # Huawei Cloud obsutil keeps its AK/SK there
     ("credentials", CREDENTIALS),  # ~/.aws/credentials, ~/.huaweicloud/credentials
     ("credentials.json", CREDENTIALS),
@@ -80,6 +83,12 @@ KEPT_EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", "e
 # Bytes that start a private key, whatever the file is called.
 _PRIVATE_KEY_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File-")
 HEAD_BYTES = 4096  # how much of each file is read to look for a private key
+# A URL that carries a password (scheme://user:password@host), and for requirement files one that
+# carries a token as its user name (https://TOKEN@github.com/...; ssh's git@ is no secret).
+_URL_WITH_PASSWORD = re.compile(rb"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:[^/\s@'\"]+@")
+_HTTP_URL_WITH_USER = re.compile(rb"(?i)\b(?:[a-z]+\+)?https?://[^/\s@'\"]+@")
+REQUIREMENTS_WITH_CREDENTIALS = "requirements file with credentials in a URL"
+_REQUIREMENT_FILES = ("requirements*.txt", "constraints*.txt", "requirements*.in")
 
 
 def secret_dir_reason(name: str) -> Optional[str]:
@@ -164,3 +173,16 @@ def _substituted(value: Any, workspace: str) -> Optional[str]:
     value = value.replace("${workspaceFolderBasename}", os.path.basename(workspace))
     value = value.replace("${userHome}", os.path.expanduser("~"))
     return None if "${" in value else os.path.expanduser(value)
+
+
+def url_password_line(data: bytes) -> int:
+    """The line of the first URL carrying a password in ``data`` (1-based), or 0 when there is none."""
+    found = _URL_WITH_PASSWORD.search(data)
+    return data.count(b"\n", 0, found.start()) + 1 if found else 0
+
+
+def is_requirements_with_credentials(name: str, data: bytes) -> bool:
+    """Tell whether a requirements file names an index or a repository with credentials in its URL."""
+    if not any(fnmatch.fnmatchcase(name, pattern) for pattern in _REQUIREMENT_FILES):
+        return False
+    return bool(_URL_WITH_PASSWORD.search(data) or _HTTP_URL_WITH_USER.search(data))

@@ -343,3 +343,45 @@ def test_env_files_that_launch_configurations_name_are_left_out(tmp_path: Path):
         reason,
     ) * 3
     assert_no_secret_in(contents)
+
+
+def test_requirement_files_with_credentials_are_left_out_and_urls_with_passwords_warned(tmp_path: Path):
+    root = tmp_path / "fn"
+    write(
+        root,
+        {
+            "index.py": HANDLER,
+            "db.py": "import os\n\nDSN = 'postgres://admin:%s@db.internal/prod'\n" % SECRET,
+            "requirements.txt": "--index-url https://user:%s@pypi.example.com/simple\nrequests\n" % SECRET,
+            "requirements-dev.txt": "git+https://ghp_%s@github.com/acme/tool.git\n" % SECRET,
+            "requirements-ssh.txt": "git+ssh://git@github.com/acme/tool.git\nrequests\n",
+            "constraints.txt": "requests==2.31.0\n",
+            "pip.conf": "[global]\nindex-url = https://user:%s@pypi.example.com/simple\n" % SECRET,
+        },
+    )
+    report, contents, proc = package(root)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(contents) == ["constraints.txt", "db.py", "index.py", "requirements-ssh.txt"]
+    left_out = excluded(report)
+    reason = "requirements file with credentials in a URL"
+    assert (left_out["requirements.txt"], left_out["requirements-dev.txt"]) == (reason, reason)
+    assert left_out["pip.conf"] == "credentials file"
+    assert [w for w in report["warnings"] if w.startswith("db.py line 3 holds a URL with a password")]
+    assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_pip_index_credentials_are_hidden_in_what_package_prints(tmp_path: Path):
+    root = tmp_path / "fn"
+    write(root, {"index.py": HANDLER, "requirements.txt": "nosuchpkg-fglocal-test==1.0\n"})
+    index = "https://user:%s@127.0.0.1:9/simple" % SECRET
+    proc = run_cli(
+        "package",
+        "--code-dir",
+        str(root),
+        "--with-deps",
+        "--pip-arg=--no-index",
+        f"--pip-arg=--index-url={index}",
+    )
+    assert proc.returncode == 1  # nothing to install from: refused, and said so
+    assert "--index-url=https://***@127.0.0.1:9/simple" in proc.stdout
+    assert SECRET not in proc.stdout + proc.stderr
