@@ -91,6 +91,7 @@ class FunctionConfig:
         "memory_size",
         "project_id",
         "python",
+        "region",
         "runtime",
         "timeout",
         "user_data",
@@ -115,6 +116,7 @@ class FunctionConfig:
         credentials: Optional[Dict[str, str]] = None,
         config_file: Optional[Any] = None,
         python: Optional[str] = None,
+        region: str = "",
     ) -> None:
         self.code_dir = os.fspath(code_root)  # absolute path of the code root, as a str
         self.handler = handler
@@ -133,6 +135,8 @@ class FunctionConfig:
         self.config_file = None if config_file is None else os.fspath(config_file)
         # Local only: the interpreter fglocal.json names for this machine (never packaged).
         self.python = python
+        # Where the cloud commands deploy and invoke (the region's ID, e.g. cn-north-4); "" when unset.
+        self.region = region
 
     @property
     def code_root(self) -> Path:

@@ -177,6 +177,16 @@ FIELDS: Dict[str, Dict[str, Any]] = {
         },
         "a string",
     ),
+    "region": _field(
+        "region",
+        {
+            "type": "string",
+            "markdownDescription": "The region the cloud commands (`fglocal deploy`, `fglocal invoke --cloud`, "
+            "`fglocal events`) use, e.g. `cn-north-4`; `--region` overrides it, `HUAWEICLOUD_SDK_REGION` "
+            "is the fallback.",
+        },
+        "a region ID such as 'cn-north-4'",
+    ),
     "projectId": _field("project_id", {"type": "string", "description": "Project ID."}, "a string"),
     "credentials": _field(
         "credentials",

@@ -1,0 +1,269 @@
+"""Credentials, region, endpoint, the SDK client, retries and the errors of the cloud commands.
+
+Credentials come the SDK's way: its environment variables (``HUAWEICLOUD_SDK_AK``, ``_SK``,
+``_SECURITY_TOKEN``, ``_PROJECT_ID``) first, then its credentials file (``~/.huaweicloud/credentials``
+or ``HUAWEICLOUD_SDK_CREDENTIALS_FILE``, section ``[basic]``). The region is ``--region``, then
+``"region"`` in ``fglocal.json``, then ``HUAWEICLOUD_SDK_REGION``; ``FGLOCAL_FUNCTIONGRAPH_ENDPOINT``
+replaces the region's endpoint. No credential ever reaches a message: :func:`scrub` removes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+ENDPOINT_ENV = "FGLOCAL_FUNCTIONGRAPH_ENDPOINT"
+REGION_ENV = "HUAWEICLOUD_SDK_REGION"
+PROJECT_ENV = "HUAWEICLOUD_SDK_PROJECT_ID"
+# The first retry of a 429 or 5xx waits about this long (milliseconds), doubling each time, with
+# jitter. FGLOCAL_CLOUD_RETRY_BASE_MS changes it (the tests set 1 ms so that retries do not wait).
+RETRY_BASE_MS = 500
+RETRY_BASE_ENV = "FGLOCAL_CLOUD_RETRY_BASE_MS"
+MAX_RETRIES = 3
+
+
+class CloudError(Exception):
+    """A cloud command failed: the message says what happened, the platform's codes and what to do."""
+
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        error_code: str = "",
+        request_id: str = "",
+        hint: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.request_id = request_id
+        self.hint = hint
+
+    def to_json(self) -> Dict[str, Any]:
+        """The error as the ``--json`` output shows it."""
+        return {
+            "message": str(self),
+            "status": self.status,
+            "errorCode": self.error_code,
+            "requestId": self.request_id,
+            "hint": self.hint,
+        }
+
+
+def sdk_missing() -> CloudError:
+    """The error for a Python without the SDK."""
+    return CloudError(
+        "the cloud commands need the Huawei Cloud SDK: pip install 'functiongraph-devkit[cloud]' "
+        "(huaweicloudsdkfunctiongraph and huaweicloudsdkcore)"
+    )
+
+
+_SECRETS: List[str] = []
+
+
+def scrub(text: str) -> str:
+    """``text`` with every credential value in use replaced by ``***``."""
+    for secret in _SECRETS:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _remember_secrets(*values: Optional[str]) -> None:
+    for value in values:
+        if value and value not in _SECRETS:
+            _SECRETS.append(value)
+
+
+def resolve_region(cli_region: Optional[str], config: Any, environ: Any = None) -> str:
+    """``--region``, then ``"region"`` in fglocal.json, then ``HUAWEICLOUD_SDK_REGION``; "" when none."""
+    environ = os.environ if environ is None else environ
+    return cli_region or getattr(config, "region", "") or environ.get(REGION_ENV, "")
+
+
+def _load_credentials(config: Any) -> Any:
+    """The SDK's BasicCredentials from its environment variables or its credentials file."""
+    from huaweicloudsdkcore.auth.provider import EnvCredentialProvider, ProfileCredentialProvider
+
+    problems = []
+    credentials = None
+    for provider in (EnvCredentialProvider.get_basic(), ProfileCredentialProvider.get_basic()):
+        try:
+            credentials = provider.get_credentials()
+            break
+        except Exception as exc:  # the SDK's ApiValueError: nothing there (the message has no secret)
+            problems.append(getattr(exc, "error_msg", None) or str(exc))
+    if credentials is None:
+        raise CloudError(
+            "no Huawei Cloud credentials: " + "; ".join(problems),
+            hint="set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (and HUAWEICLOUD_SDK_SECURITY_TOKEN for "
+            "temporary credentials), or write them to ~/.huaweicloud/credentials ([basic] ak=, sk=)",
+        )
+    _remember_secrets(credentials.ak, credentials.sk, getattr(credentials, "security_token", None))
+    if not credentials.project_id:
+        project = config.project_id or os.environ.get(PROJECT_ENV, "")
+        if not project:
+            # Without one the SDK would ask IAM for it: say what to set instead.
+            raise CloudError(
+                "no project ID",
+                hint="set HUAWEICLOUD_SDK_PROJECT_ID, project_id in the credentials file, or "
+                '"projectId" in fglocal.json (the console: My Credentials > API Credentials)',
+            )
+        credentials.with_project_id(project)
+    return credentials
+
+
+class Cloud:
+    """A FunctionGraph client for one project: calls with retries, errors as :class:`CloudError`."""
+
+    def __init__(self, client: Any, project_id: str, region: str, endpoint: str) -> None:
+        self.client = client
+        self.project_id = project_id
+        self.region = region
+        self.endpoint = endpoint
+        self.last_headers: Dict[str, str] = {}
+
+    def call(self, method: str, request: Any, what: str) -> Any:
+        """``client.<method>(request)``, retrying 429 and 5xx with backoff; a CloudError on failure."""
+        from huaweicloudsdkcore.exceptions.exceptions import SdkException
+
+        invoker = getattr(self.client, method + "_invoker")(request)
+        invoker.with_retry(_retryable, MAX_RETRIES, _Backoff())
+        try:
+            return invoker.invoke()
+        except SdkException as exc:
+            raise api_error(exc, what) from None
+
+
+def _retryable(response: Any, exc: Any) -> bool:
+    status = getattr(exc, "status_code", None)
+    return status is not None and (status == 429 or status >= 500)
+
+
+class _Backoff:
+    """Exponential backoff with jitter: base, 2*base, 4*base (milliseconds)."""
+
+    def calculate_retry_delay_millis(self, retry_times: int) -> int:
+        try:
+            base = int(os.environ.get(RETRY_BASE_ENV, RETRY_BASE_MS))
+        except ValueError:
+            base = RETRY_BASE_MS
+        delay = base * (2 ** (retry_times - 1))
+        return int(delay * random.uniform(0.5, 1.0))
+
+
+# What to do, by HTTP status class.
+_HINTS: Tuple[Tuple[Callable[[int], bool], str], ...] = (
+    (
+        lambda s: s == 401,
+        "check the credentials (HUAWEICLOUD_SDK_AK/SK, an expired security token, the machine's clock) "
+        "and that the project ID belongs to the region",
+    ),
+    (
+        lambda s: s == 403,
+        "the credentials are valid but lack permission: grant the IAM user FunctionGraph rights "
+        "(e.g. FunctionGraph FullAccess) in this project",
+    ),
+    (
+        lambda s: s == 404,
+        "check the function name and app in fglocal.json, the region and the project ID "
+        "(fglocal deploy creates the function)",
+    ),
+    (lambda s: s == 429, "the API is throttling requests: retried with backoff; wait and try again"),
+    (lambda s: s >= 500, "FunctionGraph had a server error: retried with backoff; try again later"),
+)
+
+
+def hint_for(status: Optional[int]) -> str:
+    """What to do about an API error of HTTP ``status``."""
+    for matches, hint in _HINTS:
+        if status is not None and matches(status):
+            return hint
+    return "check the request (the error message says what the platform refused)"
+
+
+def api_error(exc: Any, what: str) -> CloudError:
+    """A CloudError from an SDK exception, with the platform's codes, request ID and what to do."""
+    status = getattr(exc, "status_code", None)
+    message = scrub(str(getattr(exc, "error_msg", None) or exc))
+    if status is None:
+        return CloudError(
+            f"{what}: cannot reach FunctionGraph: {message}",
+            hint=f"check the network, the region or {ENDPOINT_ENV}",
+        )
+    code = scrub(str(getattr(exc, "error_code", "") or ""))
+    request_id = str(getattr(exc, "request_id", "") or "")
+    retried = f" (after {MAX_RETRIES} retries)" if status == 429 or status >= 500 else ""
+    text = f"{what}: HTTP {status}{retried} {code}: {message}"
+    if request_id:
+        text += f" (request ID {request_id})"
+    return CloudError(text, status=status, error_code=code, request_id=request_id, hint=hint_for(status))
+
+
+def connect(config: Any, cli_region: Optional[str] = None, read_timeout: float = 60) -> Cloud:
+    """A :class:`Cloud` for ``config``'s project in the resolved region or endpoint."""
+    try:
+        from huaweicloudsdkcore.http.http_config import HttpConfig
+        from huaweicloudsdkcore.http.http_handler import HttpHandler
+        from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient
+    except ImportError:
+        raise sdk_missing() from None
+    # The SDK logs requests and errors; the commands report errors themselves (scrubbed).
+    for name in ("HuaweiCloud-SDK", "HuaweiCloud-SDK-FunctionGraphClient", "HuaweiCloud-SDK-Client"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
+    region = resolve_region(cli_region, config)
+    endpoint = os.environ.get(ENDPOINT_ENV, "").rstrip("/")
+    credentials = _load_credentials(config)
+    http_config = HttpConfig.get_default_config()
+    http_config.timeout = (10, read_timeout)
+    builder = FunctionGraphClient.new_builder().with_credentials(credentials).with_http_config(http_config)
+    if endpoint:
+        builder = builder.with_endpoints([endpoint])
+    elif region:
+        from huaweicloudsdkfunctiongraph.v2.region.functiongraph_region import FunctionGraphRegion
+
+        try:
+            builder = builder.with_region(FunctionGraphRegion.value_of(region))
+        except Exception:
+            raise CloudError(
+                f"unknown region {region!r}",
+                hint=f"give a FunctionGraph region ID such as cn-north-4, or set {ENDPOINT_ENV}",
+            ) from None
+    else:
+        raise CloudError(
+            "no region",
+            hint=f'give --region, "region" in fglocal.json, {REGION_ENV}, or {ENDPOINT_ENV}',
+        )
+    cloud = Cloud(None, credentials.project_id, region, endpoint)
+    handler = HttpHandler().add_response_handler(lambda **kw: _keep_headers(cloud, kw))
+    cloud.client = builder.with_http_handler(handler).build()
+    _platform_errors_for_429(cloud.client)
+    return cloud
+
+
+def _platform_errors_for_429(client: Any) -> None:
+    """Let a 429 reach the SDK's error handler with the platform's body.
+
+    The SDK's HTTP session retries 429 inside urllib3 (``Retry(total=retry_times,
+    status_forcelist=[429])``); with the default ``retry_times`` of 0 that raises a RetryError at the
+    first 429, and the SDK reports ``error_code`` "429" without the platform's code, message or request
+    ID. Mounting an adapter without the status retry keeps them; :meth:`Cloud.call` retries 429 itself.
+    (An assumption about huaweicloudsdkcore 3.1.x's internals, checked by tests/test_cloud_session.py.)
+    """
+    from requests.adapters import HTTPAdapter
+
+    session = getattr(getattr(client, "_http_client", None), "_session", None)
+    if session is None:
+        return
+    adapter = HTTPAdapter(max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+
+
+def _keep_headers(cloud: Cloud, kwargs: Dict[str, Any]) -> None:
+    response = kwargs.get("response")
+    if response is not None:
+        cloud.last_headers = dict(response.headers)

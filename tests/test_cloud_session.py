@@ -1,0 +1,170 @@
+"""Credentials, region and endpoint resolution and error mapping of the cloud commands (real SDK, test API)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fg_api_server import AK, PROJECT, SK, TOKEN, APIServer, FunctionGraphAPI
+from huaweicloudsdkfunctiongraph.v2 import ListFunctionsRequest
+
+from fglocal.cloud.session import CloudError, connect, resolve_region
+from fglocal.config import FunctionConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SDK_ENV = (
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_REGION",
+    "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+)
+
+
+@pytest.fixture
+def server(monkeypatch, tmp_path):
+    for name in SDK_ENV:
+        monkeypatch.delenv(name, raising=False)
+    # No credentials file of the user's: HOME is an empty folder.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("FGLOCAL_CLOUD_RETRY_BASE_MS", "1")
+    with APIServer() as srv:
+        monkeypatch.setenv("FGLOCAL_FUNCTIONGRAPH_ENDPOINT", srv.endpoint)
+        yield srv
+
+
+def _env_credentials(monkeypatch, sk=SK):
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", sk)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+
+
+def _list(cloud):
+    return cloud.call("list_functions", ListFunctionsRequest(), "listing the functions")
+
+
+def test_env_credentials_sign_requests_the_server_accepts(server, monkeypatch, tmp_path):
+    _env_credentials(monkeypatch)
+    assert _list(connect(FunctionConfig(tmp_path))).count == 0
+    request = server.api.requests[-1]
+    assert request.headers["authorization"].startswith("SDK-HMAC-SHA256 Access=" + AK)
+    assert request.headers["x-project-id"] == PROJECT
+
+
+def test_security_token_is_sent(monkeypatch, tmp_path):
+    for name in SDK_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with APIServer(FunctionGraphAPI(token=TOKEN)) as srv:
+        monkeypatch.setenv("FGLOCAL_FUNCTIONGRAPH_ENDPOINT", srv.endpoint)
+        _env_credentials(monkeypatch)
+        with pytest.raises(CloudError) as caught:
+            _list(connect(FunctionConfig(tmp_path)))
+        assert caught.value.status == 401
+        monkeypatch.setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN)
+        assert _list(connect(FunctionConfig(tmp_path))).count == 0
+        assert srv.api.requests[-1].headers["x-security-token"] == TOKEN
+
+
+def test_credentials_file(server, monkeypatch, tmp_path):
+    credentials = tmp_path / "creds"
+    credentials.write_text(f"[basic]\nak = {AK}\nsk = {SK}\nproject_id = {PROJECT}\n")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", str(credentials))
+    assert _list(connect(FunctionConfig(tmp_path))).count == 0
+
+
+def test_default_credentials_file_in_home(server, tmp_path):
+    folder = tmp_path / ".huaweicloud"
+    folder.mkdir()
+    (folder / "credentials").write_text(f"[basic]\nak = {AK}\nsk = {SK}\n")
+    # The project ID may come from fglocal.json instead.
+    assert _list(connect(FunctionConfig(tmp_path, project_id=PROJECT))).count == 0
+
+
+def test_no_credentials_says_what_to_set(server, tmp_path):
+    with pytest.raises(CloudError) as caught:
+        connect(FunctionConfig(tmp_path))
+    assert "HUAWEICLOUD_SDK_AK" in caught.value.hint
+    assert server.api.requests == []
+
+
+def test_no_project_id_says_what_to_set(server, monkeypatch, tmp_path):
+    _env_credentials(monkeypatch)
+    monkeypatch.delenv("HUAWEICLOUD_SDK_PROJECT_ID")
+    with pytest.raises(CloudError) as caught:
+        connect(FunctionConfig(tmp_path))
+    assert "HUAWEICLOUD_SDK_PROJECT_ID" in caught.value.hint
+
+
+def test_region_order(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION", "env-region")
+    assert resolve_region("cli-region", FunctionConfig(tmp_path, region="file-region")) == "cli-region"
+    assert resolve_region(None, FunctionConfig(tmp_path, region="file-region")) == "file-region"
+    assert resolve_region(None, FunctionConfig(tmp_path)) == "env-region"
+
+
+def test_region_endpoint_without_override(monkeypatch, tmp_path):
+    _env_credentials(monkeypatch)
+    monkeypatch.delenv("FGLOCAL_FUNCTIONGRAPH_ENDPOINT", raising=False)
+    cloud = connect(FunctionConfig(tmp_path, region="cn-north-4"))
+    assert cloud.region == "cn-north-4"
+    with pytest.raises(CloudError, match="unknown region"):
+        connect(FunctionConfig(tmp_path, region="nowhere-9"))
+    with pytest.raises(CloudError, match="no region"):
+        connect(FunctionConfig(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "hint"),
+    [
+        (401, "APIGW.0301", "credentials"),
+        (403, "FSS.0403", "permission"),
+        (404, "FSS.1051", "function name"),
+        (429, "FSS.0429", "throttling"),
+        (500, "FSS.0500", "server error"),
+        (503, "FSS.0503", "server error"),
+    ],
+)
+def test_error_classes(server, monkeypatch, tmp_path, status, code, hint):
+    _env_credentials(monkeypatch)
+    server.api.fail_next("GET", "functions$", status, code, "the platform says no", times=10)
+    with pytest.raises(CloudError) as caught:
+        _list(connect(FunctionConfig(tmp_path)))
+    error = caught.value
+    assert (error.status, error.error_code) == (status, code)
+    assert error.request_id.startswith("req-")
+    assert error.request_id in str(error) and code in str(error) and "the platform says no" in str(error)
+    assert hint in error.hint
+    retried = status == 429 or status >= 500
+    assert len(server.api.requests) == (4 if retried else 1)
+
+
+def test_retry_then_success(server, monkeypatch, tmp_path):
+    _env_credentials(monkeypatch)
+    server.api.fail_next("GET", "functions$", 429, "FSS.0429", times=2)
+    assert _list(connect(FunctionConfig(tmp_path))).count == 0
+    assert len(server.api.requests) == 3
+
+
+def test_wrong_secret_key_is_refused_and_never_shown(server, monkeypatch, tmp_path):
+    _env_credentials(monkeypatch, sk="not-the-secret-key-XYZ")
+    with pytest.raises(CloudError) as caught:
+        _list(connect(FunctionConfig(tmp_path)))
+    assert caught.value.status == 401
+    assert "not-the-secret-key-XYZ" not in str(caught.value) + caught.value.hint
+
+
+def test_local_invoke_does_not_import_the_sdk():
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "fglocal", "invoke", "--code-dir", "examples/hello",
+         "--event", "examples/hello/events/hello.json"],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "fglocal.cli" in proc.stderr
+    assert "huaweicloudsdk" not in proc.stderr and "fglocal.cloud" not in proc.stderr
