@@ -274,3 +274,26 @@ def test_a_named_interpreter_that_is_not_one_is_refused(function: Path, tmp_path
     done = _cli("invoke", "--code-dir", str(function), "--python", str(not_python))
     assert done.returncode == 2
     assert "--python names %s, which does not run as a Python interpreter" % not_python in done.stderr
+
+
+def test_with_deps_without_the_runtimes_python_selects_wheels_for_it(function: Path, tmp_path: Path):
+    """No interpreter for the runtime: fglocal's pip installs Linux x86_64 wheels for that Python version."""
+    from test_package import _tiny_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _tiny_wheel(wheels, "tinydep", {"tinydep/__init__.py": "VALUE = 36\n"})
+    (function / "requirements.txt").write_text("tinydep==1.0\n")
+    _config(function, runtime="python3.6")
+    out = tmp_path / "deps.zip"
+    env = _isolated_env(tmp_path)
+    pip = ["--pip-arg=--no-index", "--pip-arg=--find-links=%s" % wheels]
+    done = _cli("package", "--code-dir", str(function), "--with-deps", "--out", str(out), *pip, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "fglocal's pip, selecting Linux x86_64 wheels for Python 3.6 (the runtime's interpreter was not found)"
+        in done.stdout
+    )
+    assert "--platform manylinux2014_x86_64" in done.stdout and "--python-version 3.6" in done.stdout
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("tinydep/__init__.py") == b"VALUE = 36\n"

@@ -238,3 +238,17 @@ def test_the_tools_folders_on_pythonpath_do_not_reach_the_function(tmp_path):
     info = json.loads(results[0]["body"])
     assert info["fglocalImportable"] is False
     assert str(user_lib) in info["sysPath"] and str(REPO) not in info["sysPath"]
+
+
+def test_initializer_failure_and_timeout(runtime):
+    with _instance(runtime, "index.version", initializer="index.init_fails") as instance:
+        first, second = instance.invoke({}), instance.invoke({})
+    assert first.error["errorType"] == "RuntimeError"
+    assert first.error["errorMessage"] == "function initialization exception, error: init broke"
+    assert first.error["stackTrace"][0].startswith('File "./index.py", line ')
+    assert second.error == first.error  # every event of that instance fails with it
+    with _instance(
+        runtime, "index.version", initializer="index.init_slow", initializer_timeout=1
+    ) as instance:
+        error = instance.invoke({}).error
+    assert error["errorType"] == "InitializerTimeout"
