@@ -252,3 +252,31 @@ def test_initializer_failure_and_timeout(runtime):
     ) as instance:
         error = instance.invoke({}).error
     assert error["errorType"] == "InitializerTimeout"
+
+
+HOSTILE_CALLS = [
+    "close_std_fds",
+    "close_std_streams",
+    "replace_std_streams",
+    "dup2_devnull",
+    "fork_and_return",
+]
+
+
+def test_hostile_handlers_on_every_runtime(runtime):
+    """What a handler does to its process does not break capture on any runtime (fixtures/functions/hostile)."""
+    config = load_config(str(function_dir("hostile"))).with_overrides(
+        handler="index.dispatch", runtime=runtime
+    )
+    for call in HOSTILE_CALLS:
+        with Instance(config) as instance:
+            assert instance.invoke({"call": "echo"}).error is None
+            pid = instance.pid
+            assert instance.invoke({"call": call}).error is None, call
+            after = instance.invoke({"call": "echo"})
+            assert after.error is None and "echo output 2" in after.logs, (call, after.logs)
+            assert instance.pid == pid, call
+    with Instance(config) as instance:
+        error = instance.invoke({"call": "close_all_fds"}).error
+        assert "closed or replaced" in error["errorMessage"]
+        assert instance.invoke({"call": "echo"}).error is None  # a fresh instance serves the next event
