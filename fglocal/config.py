@@ -67,7 +67,7 @@ class ConfigError(ValueError):
     def __init__(self, field_name: str, message: str, source: str = "") -> None:
         self.field = field_name
         self.source = source
-        where = f" in {source}" if source else ""
+        where = f" in {printable(source)}" if source else ""
         super().__init__(f"invalid '{field_name}'{where}: {message}")
 
 
@@ -243,6 +243,10 @@ def load_config(
     if "credentials" in values:
         _check_credentials(values["credentials"], source)
 
+    for key in _PATH_FIELDS:
+        if isinstance(data.get(key), str):
+            _check_path_text(key, data[key], source)
+
     root_dir = os.path.dirname(path) if data else base
     code_uri = data.get("codeUri", ".")
     if not isinstance(code_uri, str):
@@ -250,7 +254,7 @@ def load_config(
     code_root = os.path.realpath(os.path.join(root_dir, code_uri))
     if not os.path.isdir(code_root):
         field_name = "codeUri" if "codeUri" in data else "code folder"
-        raise ConfigError(field_name, f"folder {code_root} does not exist", source)
+        raise ConfigError(field_name, f"folder {printable(code_root)} does not exist", source)
 
     user_data: Dict[str, str] = {}
     env_file = data.get("envFile")
@@ -268,6 +272,21 @@ def load_config(
 
     config = FunctionConfig(code_root=code_root, config_file=path if data else None, **values)
     return _validated(config, source)
+
+
+# Fields that name files or folders: the operating system must be able to take them.
+_PATH_FIELDS = ("codeUri", "envFile", "python")
+
+
+def _check_path_text(field_name: str, value: str, source: str) -> None:
+    if "\0" in value:
+        raise ConfigError(field_name, "a path cannot hold a NUL character", source)
+    try:
+        os.fsencode(value)
+    except UnicodeError:
+        raise ConfigError(
+            field_name, "a path cannot hold a lone surrogate (\\ud800-\\udfff)", source
+        ) from None
 
 
 def read_env_file(path: Any, field_name: str = "envFile") -> Dict[str, str]:

@@ -330,3 +330,23 @@ def test_debug_launch_errors_never_show_user_data(fn, arguments):
         parse_launch({"codeUri": str(fn), **arguments})
     assert SECRET not in str(caught.value)
     assert ("userData" in str(caught.value)) or ("handler" in str(caught.value))
+
+
+@pytest.mark.parametrize(
+    ("content", "field", "fragment"),
+    [
+        pytest.param({"envFile": "a\u0000b"}, "envFile", "a path cannot hold a NUL character", id="env-nul"),
+        pytest.param({"codeUri": "a\u0000b"}, "codeUri", "a path cannot hold a NUL character", id="uri-nul"),
+        pytest.param({"python": "a\u0000b"}, "python", "a path cannot hold a NUL character", id="python-nul"),
+        pytest.param(
+            {"envFile": "\ud800.env"}, "envFile", "a path cannot hold a lone surrogate", id="env-surr"
+        ),
+        pytest.param({"codeUri": "\udfff"}, "codeUri", "a path cannot hold a lone surrogate", id="uri-surr"),
+        pytest.param({"codeUri": "\u001b[2J"}, "codeUri", "folder", id="uri-escape"),
+    ],
+)
+def test_paths_the_system_cannot_take_are_usage_errors(fn, content, field, fragment):
+    write_config(fn, content)
+    proc = run_cli("invoke", "--code-dir", str(fn))
+    usage_error(proc, f"invalid '{field}'", fragment)
+    assert "\x1b" not in proc.stderr and "\x00" not in proc.stderr
