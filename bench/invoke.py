@@ -110,8 +110,13 @@ def runtimes() -> None:
         except InterpreterError:
             print(f"{runtime:11s} MISSING (no interpreter on this machine)")
             continue
-        # Compile the handler for this interpreter too (2.7 keeps .pyc beside the source).
-        subprocess.run([interpreter.path, "-m", "compileall", "-q", "."], cwd=str(HANDLER_DIR), check=False)
+        # Compile the handler and the instance package for this interpreter too (as an install would;
+        # this environment may set PYTHONDONTWRITEBYTECODE).
+        instance_package = str(HERE.parent / "fglocal" / "_instance")
+        for folder in (".", instance_package):
+            subprocess.run(
+                [interpreter.path, "-m", "compileall", "-q", folder], cwd=str(HANDLER_DIR), check=False
+            )
         commands = {
             "floor": _floor(interpreter.path),
             "fglocal": [

@@ -50,8 +50,14 @@ class Interpreter:
 
     @property
     def is_tool(self) -> bool:
-        """True when it is the interpreter running fglocal itself (the instance can be forked)."""
-        return _same_file(self.path, sys.executable)
+        """True when it is the interpreter running fglocal itself (the instance can be forked).
+
+        A virtual environment's python and its base interpreter are the same binary but not the same
+        environment (site-packages): only the very interpreter fglocal runs on counts.
+        """
+        if os.path.abspath(self.path) == os.path.abspath(sys.executable):
+            return True
+        return sys.prefix == sys.base_prefix and _same_file(self.path, sys.executable)
 
     def to_json(self) -> Dict[str, str]:
         """The ``"python"`` object of ``fglocal invoke --json``: version and path."""

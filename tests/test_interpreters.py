@@ -297,3 +297,21 @@ def test_with_deps_without_the_runtimes_python_selects_wheels_for_it(function: P
     assert "--platform manylinux2014_x86_64" in done.stdout and "--python-version 3.6" in done.stdout
     with zipfile.ZipFile(out) as archive:
         assert archive.read("tinydep/__init__.py") == b"VALUE = 36\n"
+
+
+def test_only_fglocals_own_interpreter_is_forked(function: Path, tmp_path: Path):
+    """A venv's python and its base are one binary, not one environment: the base is spawned."""
+    from fglocal.interpreters import tool_interpreter
+
+    assert tool_interpreter("python3.9").is_tool
+    base = os.path.realpath(sys.executable)
+    named = resolve_interpreter(_config(function, runtime="python3.9"), cli_python=base, any_python=True)
+    in_venv = sys.prefix != sys.base_prefix
+    assert named.is_tool is (not in_venv or base == os.path.abspath(sys.executable))
+    if in_venv:  # how the suite runs (make test uses .venv): the base runs in its own process
+        (function / "index.py").write_text(
+            "import sys\n\ndef handler(event, context):\n    return sys.prefix\n"
+        )
+        done = _cli("invoke", "--code-dir", str(function), "--python", base, "--any-python", "--json")
+        result = json.loads(done.stdout)
+        assert result["python"]["path"] == base and result["body"] == sys.base_prefix
