@@ -28,6 +28,8 @@ PLUGIN_COMMANDS = {
     "serve": "fglocal.serve",
     "package": "fglocal.package",
     "python": "fglocal.interpreters",
+    "deploy": "fglocal.commands.deploy",
+    "events": "fglocal.commands.events",
 }
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

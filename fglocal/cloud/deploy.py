@@ -1,0 +1,207 @@
+"""``fglocal deploy``'s work: create the function, or update its code and configuration where they differ.
+
+The zip is the one ``fglocal package`` builds (its planner and writer, the same bytes); the code is
+uploaded only when its SHA-512 differs from the function's ``digest``; the configuration only when a
+managed field differs. Local-only fields (``python``, ``codeUri``, the ``envFile`` path) are never
+sent: the request bodies are built from the fields below, nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from typing import Any, Dict, List, Optional
+
+from fglocal.cloud.session import Cloud, CloudError
+from fglocal.contract import CONSOLE_MIN_TIMEOUT, TIMEOUT_RANGE
+
+# fglocal.json field -> the API's config field (the order of the "changed" list).
+MANAGED_FIELDS = (
+    ("runtime", "runtime"),
+    ("handler", "handler"),
+    ("memorySize", "memory_size"),
+    ("timeout", "timeout"),
+    ("userData", "user_data"),
+    ("initializer", "initializer_handler"),
+    ("initializerTimeout", "initializer_timeout"),
+)
+# Settings the console manages that a config update sends back unchanged. Assumption: the PUT
+# replaces the function's configuration, so what it does not carry could be reset.
+KEPT_FIELDS = ("description", "xrole", "app_xrole")
+
+
+def api_runtime(runtime: str) -> str:
+    """The API's spelling of a runtime: ``python3.9`` -> ``Python3.9``."""
+    return "P" + runtime[1:]
+
+
+def desired_config(config: Any) -> Dict[str, Any]:
+    """The API's config fields for ``config`` (a FunctionConfig)."""
+    timeout = math.ceil(config.timeout)
+    if timeout < CONSOLE_MIN_TIMEOUT:
+        raise CloudError(
+            f"timeout {config.timeout:g} s: the platform accepts {CONSOLE_MIN_TIMEOUT}-{TIMEOUT_RANGE[1]} s",
+            hint='set "timeout" in fglocal.json to 3 or more before deploying',
+        )
+    return {
+        "runtime": api_runtime(config.runtime),
+        "handler": config.handler,
+        "memory_size": config.memory_size,
+        "timeout": timeout,
+        "user_data": dict(config.user_data),
+        "initializer_handler": config.initializer or "",
+        "initializer_timeout": config.initializer_timeout if config.initializer else None,
+    }
+
+
+def _current(value: Dict[str, Any]) -> Dict[str, Any]:
+    """The managed fields of a function's config as the API returned it, comparable with desired_config."""
+    try:
+        user_data = json.loads(value.get("user_data") or "{}")
+    except ValueError:
+        user_data = None  # not ours to read: it differs
+    initializer = value.get("initializer_handler") or ""
+    return {
+        "runtime": value.get("runtime"),
+        "handler": value.get("handler"),
+        "memory_size": value.get("memory_size"),
+        "timeout": value.get("timeout"),
+        "user_data": user_data,
+        "initializer_handler": initializer,
+        "initializer_timeout": value.get("initializer_timeout") if initializer else None,
+    }
+
+
+def code_digest(zip_bytes: bytes) -> str:
+    """The function code digest the platform reports: SHA-512 of the package, hex."""
+    return hashlib.sha512(zip_bytes).hexdigest()
+
+
+class DeployReport:
+    """What one deploy did (also what it had done when it failed)."""
+
+    def __init__(self) -> None:
+        self.function_urn = ""
+        self.created = False
+        self.code_updated = False
+        self.config_updated = False
+        self.changed: List[str] = []
+        self.version: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The ``fglocal deploy --json`` object."""
+        return {
+            "functionUrn": self.function_urn,
+            "created": self.created,
+            "codeUpdated": self.code_updated,
+            "configUpdated": self.config_updated,
+            "changedFields": self.changed,
+            "version": self.version,
+        }
+
+    def done_so_far(self) -> str:
+        """What was changed before a failure, in words ("" when nothing was)."""
+        done = []
+        if self.created:
+            done.append("the function was created")
+        if self.code_updated and not self.created:
+            done.append("the code was uploaded")
+        if self.config_updated and not self.created:
+            done.append("the configuration was updated (%s)" % ", ".join(self.changed))
+        return "; ".join(done)
+
+
+def find_function(cloud: Cloud, name: str, app: str) -> Optional[Dict[str, Any]]:
+    """The function ``name`` of app ``app`` as the list API describes it; None when there is none."""
+    from huaweicloudsdkfunctiongraph.v2 import ListFunctionsRequest
+
+    marker = "0"
+    while True:
+        request = ListFunctionsRequest(marker=marker, maxitems="400", package_name=app, func_name=name)
+        page = cloud.call("list_functions", request, f"looking up function {name}")
+        for item in page.functions or []:
+            # func_name is a fuzzy match: keep the exact one.
+            if item.func_name == name and item.package == app:
+                return item.to_dict()
+        if not page.next_marker or not page.functions:
+            return None
+        marker = str(page.next_marker)
+
+
+def deploy(cloud: Cloud, config: Any, zip_bytes: bytes, report: DeployReport, publish: Optional[str]) -> None:
+    """Create or update ``config``'s function with ``zip_bytes``; ``report`` says what was done."""
+    from huaweicloudsdkfunctiongraph.v2 import (
+        CreateFunctionRequest,
+        CreateFunctionRequestBody,
+        CreateFunctionVersionRequest,
+        CreateFunctionVersionRequestBody,
+        FuncCode,
+        ShowFunctionCodeRequest,
+        UpdateFunctionCodeRequest,
+        UpdateFunctionCodeRequestBody,
+        UpdateFunctionConfigRequest,
+        UpdateFunctionConfigRequestBody,
+    )
+
+    name, app = config.function_name, config.app
+    desired = desired_config(config)
+    digest = code_digest(zip_bytes)
+    code = FuncCode(file=base64.b64encode(zip_bytes).decode("ascii"))
+    filename = name + ".zip"
+    existing = find_function(cloud, name, app)
+    if existing is None:
+        body = CreateFunctionRequestBody(
+            func_name=name,
+            package=app,
+            code_type="zip",
+            code_filename=filename,
+            func_code=code,
+            **_sendable(desired),
+        )
+        created = cloud.call("create_function", CreateFunctionRequest(body=body), f"creating function {name}")
+        report.function_urn = created.func_urn
+        report.created = report.code_updated = report.config_updated = True
+        report.changed = [field for field, _ in MANAGED_FIELDS]
+    else:
+        urn = existing["func_urn"]
+        report.function_urn = urn
+        shown = cloud.call(
+            "show_function_code", ShowFunctionCodeRequest(function_urn=urn), "reading the code"
+        )
+        if shown.digest != digest:
+            body = UpdateFunctionCodeRequestBody(code_type="zip", code_filename=filename, func_code=code)
+            cloud.call(
+                "update_function_code",
+                UpdateFunctionCodeRequest(function_urn=urn, body=body),
+                "uploading the code",
+            )
+            report.code_updated = True
+        current = _current(existing)
+        changed = [field for field, key in MANAGED_FIELDS if desired[key] != current[key]]
+        if changed:
+            kept = {key: existing[key] for key in KEPT_FIELDS if existing.get(key)}
+            body = UpdateFunctionConfigRequestBody(func_name=name, **_sendable(desired), **kept)
+            cloud.call(
+                "update_function_config",
+                UpdateFunctionConfigRequest(function_urn=urn, body=body),
+                "updating the configuration",
+            )
+            report.config_updated = True
+            report.changed = changed
+    if publish is not None:
+        body = CreateFunctionVersionRequestBody(digest=digest, description=publish)
+        version = cloud.call(
+            "create_function_version",
+            CreateFunctionVersionRequest(function_urn=report.function_urn, body=body),
+            "publishing a version",
+        )
+        report.version = version.version
+
+
+def _sendable(desired: Dict[str, Any]) -> Dict[str, Any]:
+    """``desired`` as the request bodies carry it: user data as a JSON string, unset fields left out."""
+    body = {key: value for key, value in desired.items() if value is not None}
+    body["user_data"] = json.dumps(desired["user_data"], sort_keys=True)
+    return body

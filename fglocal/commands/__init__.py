@@ -1,0 +1,1 @@
+"""The CLI-facing part of each subcommand: a module that registers its options and runs it."""

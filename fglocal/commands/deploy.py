@@ -1,0 +1,69 @@
+"""``fglocal deploy``: build the package and create or update the function in FunctionGraph."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from fglocal.commands.cloud_common import EXIT_OK, add_region_option, build_zip, report_error
+
+
+def register(subparsers: Any) -> None:
+    """Add ``fglocal deploy`` to the CLI."""
+    from fglocal.cli import add_function_options
+
+    parser = subparsers.add_parser(
+        "deploy",
+        help="deploy the function to FunctionGraph (create, or update code and config where they differ)",
+        description=(
+            "Build the zip exactly as `fglocal package` does, then create the function if it does not "
+            "exist, or update its code (when its digest differs) and configuration (where it differs from "
+            "fglocal.json). Credentials: HUAWEICLOUD_SDK_AK/SK (+ _SECURITY_TOKEN, _PROJECT_ID) or the "
+            "SDK's credentials file. Exit 0 done, 1 failed (what was done is said), 2 bad options."
+        ),
+    )
+    parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
+    add_function_options(parser)
+    add_region_option(parser)
+    parser.add_argument(
+        "--publish",
+        nargs="?",
+        const="",
+        metavar="DESCRIPTION",
+        help="also publish a version (with this description)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run_deploy)
+
+
+def run_deploy(args: Any) -> int:
+    """``fglocal deploy``: 0 deployed, 1 failed (the report says what was done), 2 bad options."""
+    from fglocal.cli import load_function_config
+    from fglocal.cloud.deploy import DeployReport, deploy
+    from fglocal.cloud.session import CloudError, connect
+
+    config = load_function_config(args, args.entry)
+    report = DeployReport()
+    try:
+        zip_bytes = build_zip(args, config)
+        cloud = connect(config, args.region)
+        deploy(cloud, config, zip_bytes, report, args.publish)
+    except CloudError as error:
+        return report_error(args, error, report.done_so_far(), report.to_json())
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+        return EXIT_OK
+    print(f"function {report.function_urn}")
+    if report.created:
+        print(f"created ({len(zip_bytes):,} bytes of code)")
+    else:
+        uploaded = f"uploaded ({len(zip_bytes):,} bytes)"
+        print("code " + (uploaded if report.code_updated else "unchanged (same digest)"))
+        if report.config_updated:
+            print("configuration updated: " + ", ".join(report.changed))
+        else:
+            print("configuration unchanged")
+    if report.version is not None:
+        print(f"published version {report.version}")
+    return EXIT_OK

@@ -1,0 +1,159 @@
+"""fglocal deploy end to end: the real command and SDK against the signature-checking test API."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from cloud_support import cloud, make_function, requests_text  # noqa: F401
+from fg_api_server import SK
+
+CONFIG = {
+    "functionName": "hello",
+    "app": "demo",
+    "runtime": "python3.9",
+    "handler": "index.handler",
+    "initializer": "index.init",
+    "initializerTimeout": 5,
+    "memorySize": 256,
+    "timeout": 10,
+    "userData": {"GREETING": "hi"},
+    "envFile": "local.env",
+    "python": "/opt/my-local/python3.9",
+}
+CODE = "def init(context):\n    pass\n\n\ndef handler(event, context):\n    return event\n"
+
+
+def _function(tmp_path, **changes):
+    config = dict(CONFIG, **changes)
+    folder = make_function(tmp_path / "fn", config, CODE)
+    (folder / "local.env").write_text("DB_PASSWORD=from-the-env-file\n")
+    return folder
+
+
+def _deploy(cloud, folder, *extra):
+    return cloud.run("deploy", "--code-dir", str(folder), "--json", *extra)
+
+
+def test_create_sends_the_config_and_the_package_bytes(cloud, tmp_path):
+    folder = _function(tmp_path)
+    run = _deploy(cloud, folder)
+    assert run.returncode == 0, run
+    report = run.json()
+    assert report["created"] and report["codeUpdated"] and report["configUpdated"]
+    assert report["functionUrn"] == cloud.api.urn("hello", "demo")
+    assert report["version"] is None
+    (create,) = cloud.api.calls("POST", "/fgs/functions")
+    body = create.json()
+    assert body["func_name"] == "hello" and body["package"] == "demo"
+    assert body["runtime"] == "Python3.9" and body["handler"] == "index.handler"
+    assert body["memory_size"] == 256 and body["timeout"] == 10
+    assert body["initializer_handler"] == "index.init" and body["initializer_timeout"] == 5
+    assert json.loads(body["user_data"]) == {"GREETING": "hi", "DB_PASSWORD": "from-the-env-file"}
+    assert body["code_type"] == "zip" and body["code_filename"] == "hello.zip"
+    # The same bytes as fglocal package.
+    out = tmp_path / "pkg.zip"
+    assert cloud.run("package", "--code-dir", str(folder), "--out", str(out)).returncode == 0
+    assert base64.b64decode(body["func_code"]["file"]) == out.read_bytes()
+    # Local-only fields are never sent.
+    sent = create.body.decode()
+    for local in ("python", "codeUri", "envFile", "/opt/my-local", "local.env"):
+        assert local not in json.dumps(sorted(body)) and local not in sent.replace("python3", "")
+
+
+def test_nothing_changed_uploads_nothing(cloud, tmp_path):
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    before = len(cloud.api.requests)
+    run = _deploy(cloud, folder)
+    assert run.returncode == 0, run
+    report = run.json()
+    assert not report["created"] and not report["codeUpdated"] and not report["configUpdated"]
+    assert [r.method for r in cloud.api.requests[before:]] == ["GET", "GET"]  # list, show code
+
+
+def test_code_only(cloud, tmp_path):
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    (folder / "index.py").write_text(CODE + "# changed\n")
+    report = _deploy(cloud, folder).json()
+    assert report["codeUpdated"] and not report["configUpdated"]
+    (put,) = cloud.api.calls("PUT")
+    assert put.path.endswith("/code")
+    assert b"# changed" in _unzipped(cloud.api.code[cloud.api.urn("hello", "demo")])
+
+
+def test_config_only(cloud, tmp_path):
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    _function(tmp_path, memorySize=512, userData={"GREETING": "hello"})
+    run = cloud.run("deploy", "--code-dir", str(folder))
+    assert run.returncode == 0, run
+    assert "code unchanged" in run.stdout
+    assert "configuration updated: memorySize, userData" in run.stdout
+    assert "hello" not in run.stdout.replace("function urn", "").split("\n", 1)[1]  # no user-data value
+    (put,) = cloud.api.calls("PUT")
+    assert put.path.endswith("/config")
+    body = put.json()
+    assert body["memory_size"] == 512 and json.loads(body["user_data"])["GREETING"] == "hello"
+    assert "func_code" not in body and "python" not in body
+
+
+def test_publish(cloud, tmp_path):
+    folder = _function(tmp_path)
+    report = _deploy(cloud, folder, "--publish", "first release").json()
+    assert report["version"] == "1"
+    (post,) = cloud.api.calls("POST", "/versions")
+    zip_bytes = cloud.api.code[cloud.api.urn("hello", "demo")]
+    assert post.json() == {"digest": hashlib.sha512(zip_bytes).hexdigest(), "description": "first release"}
+    run = cloud.run("deploy", "--code-dir", str(folder), "--publish")
+    assert run.returncode == 0 and "published version 2" in run.stdout
+
+
+def test_half_done_is_said(cloud, tmp_path):
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    _function(tmp_path, timeout=20)
+    (folder / "index.py").write_text(CODE + "# new\n")
+    cloud.api.fail_next("PUT", "/config$", 403, "FSS.0403", "no permission to update")
+    run = cloud.run("deploy", "--code-dir", str(folder))
+    assert run.returncode == 1
+    assert "NOT finished: the code was uploaded" in run.stderr
+    assert "FSS.0403" in run.stderr and "no permission to update" in run.stderr and "permission" in run.stderr
+    cloud.api.fail_next("PUT", "/config$", 403, "FSS.0403", "no permission to update")
+    report = _deploy(cloud, folder).json()
+    assert report["codeUpdated"] is False and report["configUpdated"] is False
+    assert report["error"]["status"] == 403 and report["error"]["requestId"].startswith("req-")
+
+
+def test_refusals_send_nothing(cloud, tmp_path):
+    folder = _function(tmp_path, timeout=2)
+    run = _deploy(cloud, folder)
+    assert run.returncode == 1 and "3-900" in run.stderr
+    folder = _function(tmp_path, handler="missing.handler")
+    run = _deploy(cloud, folder)
+    assert run.returncode == 1 and "nothing was deployed" in run.stderr
+    assert cloud.api.requests == []
+
+
+def test_errors_and_no_credentials_anywhere(cloud, tmp_path):
+    folder = _function(tmp_path)
+    for status, code in ((401, "APIGW.0301"), (404, "FSS.1051"), (429, "FSS.0429"), (500, "FSS.0500")):
+        cloud.api.fail_next("GET", "/functions$", status, code, times=4 if status >= 429 else 1)
+        run = cloud.run("deploy", "--code-dir", str(folder))
+        assert run.returncode == 1 and code in run.stderr and "what to do:" in run.stderr, run
+    cloud.env["HUAWEICLOUD_SDK_SK"] = "a-wrong-secret-key-" + "Q" * 8
+    run = _deploy(cloud, folder)
+    assert run.returncode == 1 and run.json()["error"]["status"] == 401
+    assert "QQQQQQQQ" not in run.stdout + run.stderr
+    # The secret key signs requests; it never travels in one.
+    assert not any(SK in text or "QQQQQQQQ" in text for text in requests_text(cloud))
+
+
+def _unzipped(data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return b"".join(archive.read(name) for name in archive.namelist())
