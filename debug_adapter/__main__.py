@@ -13,12 +13,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if missing is not None:  # installed without the tools extra: say which to install, not a traceback
         sys.stderr.write(missing + "\n")
         return 2
-    if args[:1] == ["--port"] and len(args) == 2 and args[1].isdigit():
+    if args[:1] == ["--port"] and len(args) == 2 and args[1].isdigit() and int(args[1]) <= 65535:
         from debug_adapter.adapter import serve_tcp
 
         return serve_tcp(int(args[1]))
     if args:
-        sys.stderr.write("usage: python -m debug_adapter [--port N]\n")
+        sys.stderr.write("usage: python -m debug_adapter [--port N]  (N: 0-65535; stdio without it)\n")
         return 2
     debugpy = start_debugpy_adapter()
     from debug_adapter.adapter import serve_stdio

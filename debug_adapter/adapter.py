@@ -6,6 +6,7 @@ import os
 import queue
 import subprocess
 import sys
+import traceback
 from typing import Any, Callable, Dict, Optional
 
 from debug_adapter.debugpy_process import debugpy_missing
@@ -93,8 +94,11 @@ class Adapter:
             try:
                 job()
             except Exception as exc:  # a bug here must not take the session down silently
-                self.output("stderr", "debug adapter error: %r\n" % (exc,))
+                self.output("stderr", "debug adapter error: %s\n" % internal_error(exc))
         self._stop_run()
+        if self.client.broken is not None:  # garbage on the wire: say so, and let the editor know
+            log("the client's stream is not DAP (%s); exiting with code 1" % self.client.broken)
+            return 1
         return 0
 
     def _from_client(self, _peer: Peer, message: Message) -> None:
@@ -127,9 +131,17 @@ class Adapter:
     # -- requests -------------------------------------------------------------------------------
     def _handle_client(self, message: Message) -> None:
         if message.get("type") != "request":
+            if message.get("type") not in ("response", "event"):
+                log("ignored a message that is not a request, response or event")
             return
         command = message.get("command")
-        handler = getattr(self, "_on_" + str(command), None)
+        if not isinstance(command, str) or not command:
+            self.client.respond(message, error="a request needs a 'command' string")
+            return
+        if "arguments" in message and not isinstance(message["arguments"], (dict, type(None))):
+            self.client.respond(message, error="'%s': 'arguments' must be a JSON object" % command)
+            return
+        handler = getattr(self, "_on_" + command, None) if command.isidentifier() else None
         try:
             if handler is not None:
                 handler(message)
@@ -140,7 +152,9 @@ class Adapter:
                     message, error="'%s' needs a running function: launch one first" % command
                 )
         except Exception as exc:  # a bug of ours: the editor still gets an answer, and can go on
-            self.client.respond(message, error="debug adapter error in '%s': %r" % (command, exc))
+            self.client.respond(
+                message, error="debug adapter error in '%s': %s" % (command, internal_error(exc))
+            )
 
     def _on_initialize(self, request: Message) -> None:
         self.initialize_args = dict(request.get("arguments") or {})
@@ -212,6 +226,21 @@ class Adapter:
             self.run.shutdown()
 
 
+def log(text: str) -> None:
+    """One line on the adapter's stderr (the editor's log of the adapter process)."""
+    try:
+        sys.stderr.write("debug_adapter: %s\n" % text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def internal_error(exc: BaseException) -> str:
+    """What the user sees of a bug of ours: its kind, not its text (which may quote their data)."""
+    log("internal error:\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return "an internal error (%s); the adapter's log (stderr) has the details" % type(exc).__name__
+
+
 def serve_stdio(debugpy: Optional[subprocess.Popen[bytes]] = None) -> int:
     """Serve DAP on this process's stdin/stdout (``debugpy``: a prestarted debugpy adapter)."""
     client_in = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
@@ -230,9 +259,18 @@ def serve_tcp(port: int) -> int:
 
     from debug_adapter.debugpy_process import start_debugpy_adapter
 
-    with socket.create_server(("127.0.0.1", port)) as server:
+    try:
+        server = socket.create_server(("127.0.0.1", port))
+    except OSError as exc:
+        log("cannot listen on 127.0.0.1:%d: %s" % (port, exc.strerror or type(exc).__name__))
+        return 2
+    with server:
         sys.stderr.write("debug_adapter listening on 127.0.0.1:%d\n" % server.getsockname()[1])
-        sys.stderr.flush()
+        # Loopback only, but not private: DAP has no authentication, and launch runs any program.
+        log(
+            "warning: any user or program on this machine can connect to this port and run code as"
+            " you; use stdio (the default, no --port) unless an editor needs a debug server"
+        )
         while True:
             debugpy = start_debugpy_adapter()
             connection, _ = server.accept()

@@ -22,9 +22,14 @@ from typing import Any, Dict, List, Mapping, Optional
 from fglocal.config import ConfigError, FunctionConfig, json_kind, load_config, read_env_file, split_entry
 from fglocal.contract import entry_files, find_entry_file
 from fglocal.printable import printable
+from fglocal.result import MAX_BODY_BYTES
+from fglocal.safe_read import UnreadableFile, check_config_files, read_bytes, read_text
 
 SCHEMA_PATH = Path(__file__).with_name("launch-schema.json")
 MIN_PYTHON = (3, 8)  # debugpy 1.8 and fglocal both need it
+# An event file may be pretty-printed: 4x the platform's 6 MB request limit (the run checks the limit).
+MAX_EVENT_FILE_BYTES = 4 * MAX_BODY_BYTES
+MAX_SOURCE_BYTES = 10_000_000  # an entry module bigger than this is left to the runtime to check
 # launch.json keys VS Code (or debugpy-style clients) add that are not ours.
 _CLIENT_KEYS = {
     "type",
@@ -86,18 +91,24 @@ def parse_launch(arguments: Mapping[str, Any], default_folder: Optional[str] = N
     if "event" in arguments and "eventFile" in arguments:
         raise LaunchError("launch configuration: give either 'event' or 'eventFile', not both")
 
-    folder = Path(arguments.get("codeUri") or default_folder or os.getcwd()).expanduser()
-    if not folder.is_absolute() and default_folder:
-        folder = Path(default_folder) / folder
+    if default_folder is not None and not isinstance(default_folder, str):
+        raise LaunchError("cwd: expected a folder path, got %s" % json_kind(default_folder))
+    folder = _relative(Path(default_folder or os.getcwd()), arguments.get("codeUri") or ".", "codeUri")
     if not folder.is_dir():
         raise LaunchError("codeUri: folder %s does not exist; set 'codeUri' to the function folder" % folder)
     folder = folder.resolve()
 
     try:
+        check_config_files(folder)  # a FIFO, device, huge or non-UTF-8 fglocal.json / envFile: named
         config = load_config(folder)
         user_data: Dict[str, str] = dict(config.user_data)
         if "envFile" in arguments:
-            user_data.update(read_env_file(_relative(folder, arguments["envFile"]), field_name="envFile"))
+            env_file = _relative(folder, arguments["envFile"], "envFile")
+            try:
+                read_text(env_file)
+            except UnreadableFile as exc:
+                raise LaunchError("envFile: %s; give a UTF-8 KEY=VALUE file" % exc) from None
+            user_data.update(read_env_file(env_file, field_name="envFile"))
         user_data.update(arguments.get("userData") or {})
         config = config.with_overrides(
             handler=arguments.get("handler"),
@@ -130,33 +141,50 @@ def parse_launch(arguments: Mapping[str, Any], default_folder: Optional[str] = N
     )
 
 
-def _relative(folder: Path, path: str) -> Path:
-    candidate = Path(path).expanduser()
+def _relative(folder: Path, path: str, field_name: str = "path") -> Path:
+    if "\0" in path:
+        raise LaunchError("%s: the path contains a NUL character" % field_name)
+    try:
+        candidate = Path(path).expanduser()
+    except RuntimeError:  # "~user" of a user that does not exist
+        raise LaunchError("%s: %s names an unknown user's home folder" % (field_name, path)) from None
     return candidate if candidate.is_absolute() else folder / candidate
 
 
 def _event_json(arguments: Mapping[str, Any], folder: Path) -> str:
     if "eventFile" in arguments:
-        path = _relative(folder, arguments["eventFile"])
+        path = _relative(folder, arguments["eventFile"], "eventFile")
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise LaunchError("eventFile: cannot read %s (%s); fix the path" % (path, exc.strerror)) from None
-        try:
-            json.loads(text)
-        except ValueError as exc:
-            raise LaunchError("eventFile: %s is not valid JSON: %s" % (path, exc)) from None
+            text = read_text(path, MAX_EVENT_FILE_BYTES)
+        except UnreadableFile as exc:
+            raise LaunchError("eventFile: %s; give a UTF-8 JSON file" % exc) from None
+        problem = _json_problem(text)
+        if problem:
+            raise LaunchError("eventFile: %s is not valid JSON: %s" % (path, problem))
         return text
     event = arguments.get("event", {})
     if isinstance(event, str):
-        try:
-            json.loads(event)
-        except ValueError as exc:
+        problem = _json_problem(event)
+        if problem:
             raise LaunchError(
-                "event: the string is not valid JSON (%s); write the event as a JSON object" % exc
-            ) from None
+                "event: the string is not valid JSON (%s); write the event as a JSON object" % problem
+            )
         return event
-    return json.dumps(event)
+    try:
+        return json.dumps(event)
+    except (ValueError, RecursionError):
+        raise LaunchError("event: nested too deeply to send; give a flatter event") from None
+
+
+def _json_problem(text: str) -> Optional[str]:
+    """Why ``text`` is not JSON (position and reason, never the text), None when it is."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return "%s at line %d column %d" % (exc.msg, exc.lineno, exc.colno)
+    except RecursionError:
+        return "nested too deeply to parse"
+    return None
 
 
 def check_entry_exists(code_root: Path, entry: str, field_name: str) -> None:
@@ -183,8 +211,8 @@ def check_entry_exists(code_root: Path, entry: str, field_name: str) -> None:
 
 def _top_level_names(source: Path) -> set[str] | _Anything:
     try:
-        tree = ast.parse(source.read_bytes(), str(source))
-    except (SyntaxError, ValueError, OSError):
+        tree = ast.parse(read_bytes(source, MAX_SOURCE_BYTES), str(source))
+    except (SyntaxError, ValueError, UnreadableFile, RecursionError, MemoryError):
         return _Anything()  # the runtime reports syntax errors with the platform's message
     names = set()
     for node in tree.body:

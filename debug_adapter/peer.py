@@ -8,7 +8,8 @@ import threading
 import time
 from typing import Any, Callable, Dict, Optional
 
-from debug_adapter.wire import Message, WireClosed, Writer, read_message
+from debug_adapter.wire import Message, WireBroken, WireClosed, Writer, read_message
+from fglocal.framing import FrameReader
 
 ResponseCallback = Callable[[Message], None]
 BinaryStream = Any  # a binary file object: a pipe, stdio or a socket's makefile("rwb")
@@ -40,6 +41,7 @@ class Peer:
     ) -> None:
         self.name = name
         self._reader = reader
+        self._frames = FrameReader(reader)
         self._writer = Writer(writer)
         self._on_message = on_message
         self._on_close = on_close
@@ -47,6 +49,7 @@ class Peer:
         self._pending: Dict[int, ResponseCallback] = {}
         self._lock = threading.Lock()
         self.closed = threading.Event()
+        self.broken: Optional[str] = None  # why the stream stopped being DAP (garbage), if it did
         self._thread = threading.Thread(target=self._read_loop, name="dap-" + name, daemon=True)
 
     def start(self) -> Peer:
@@ -111,7 +114,10 @@ class Peer:
         try:
             while True:
                 try:
-                    message = read_message(self._reader)
+                    message = read_message(self._frames)
+                except WireBroken as exc:
+                    self.broken = str(exc)
+                    break
                 except (WireClosed, OSError, ValueError):
                     break
                 _trace(self.name, "<<", message)
@@ -123,7 +129,8 @@ class Peer:
                         continue
                 self._on_message(self, message)
         finally:
-            self._writer.closed = True
+            if self.broken is None:  # after garbage the other direction still works: answers go out
+                self._writer.closed = True
             self.closed.set()
             with self._lock:
                 pending = list(self._pending)

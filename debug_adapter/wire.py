@@ -4,42 +4,43 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import IO, Any, Dict, Optional
+from typing import Any, Dict
+
+from fglocal.framing import FrameReader, FramingError
 
 Message = Dict[str, Any]
 
 
 class WireClosed(EOFError):
-    """The peer closed the stream (or sent something that is not DAP)."""
+    """The peer closed the stream between two messages."""
 
 
-def read_message(stream: IO[bytes]) -> Message:
-    """Read one framed message; raise :class:`WireClosed` at end of stream."""
-    length: Optional[int] = None
-    while True:
-        line = stream.readline()
-        if not line:
-            raise WireClosed("end of stream")
-        line = line.strip()
-        if not line:
-            if length is None:
-                continue  # tolerate stray blank lines between messages
-            break
-        name, _, value = line.decode("ascii", "replace").partition(":")
-        if name.strip().lower() == "content-length":
-            try:
-                length = int(value.strip())
-            except ValueError:
-                raise WireClosed("bad Content-Length header: %r" % line) from None
-    body = stream.read(length)
-    if len(body) < length:
-        raise WireClosed("stream ended inside a message")
+class WireBroken(WireClosed):
+    """The stream is not (or no longer) DAP: the message says what was wrong; it cannot be resynchronised."""
+
+
+def read_message(frames: FrameReader) -> Message:
+    """Read one message; :class:`WireClosed` at end of stream, :class:`WireBroken` on garbage.
+
+    The framing is :class:`fglocal.framing.FrameReader`'s (the language server's too); the body must
+    be a UTF-8 JSON object.
+    """
+    try:
+        body = frames.read_frame()
+    except FramingError as exc:
+        raise WireBroken(str(exc)) from None
+    if body is None:
+        raise WireClosed("end of stream")
     try:
         message = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise WireBroken("the message body is not UTF-8 (byte %d)" % exc.start) from None
     except ValueError as exc:
-        raise WireClosed("message is not JSON: %s" % exc) from None
+        raise WireBroken("the message body is not JSON: %s" % exc) from None
+    except RecursionError:
+        raise WireBroken("the message body is JSON nested too deeply to read") from None
     if not isinstance(message, dict):
-        raise WireClosed("message is not a JSON object")
+        raise WireBroken("the message body is not a JSON object")
     return message
 
 

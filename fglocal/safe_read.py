@@ -43,10 +43,7 @@ class TimedOut(Exception):
 
 def read_text(path: str | os.PathLike, limit: int = MAX_FILE_BYTES, timeout: float = READ_TIMEOUT) -> str:
     """The UTF-8 text of the regular file ``path``; :class:`UnreadableFile` for anything else."""
-    try:
-        data = call_bounded(_read_bytes, timeout, os.fspath(path), limit)
-    except TimedOut:
-        raise UnreadableFile("%s could not be read within %g s" % (os.fspath(path), timeout)) from None
+    data = read_bytes(path, limit, timeout)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -81,11 +78,19 @@ def check_config_files(code_dir: str | os.PathLike) -> None:
         raise ConfigError("envFile", str(exc), config_file) from None
 
 
+def read_bytes(path: str | os.PathLike, limit: int = MAX_FILE_BYTES, timeout: float = READ_TIMEOUT) -> bytes:
+    """The bytes of the regular file ``path`` (any encoding); :class:`UnreadableFile` for anything else."""
+    try:
+        return call_bounded(_read_bytes, timeout, os.fspath(path), limit)
+    except TimedOut:
+        raise UnreadableFile("%s could not be read within %g s" % (os.fspath(path), timeout)) from None
+
+
 def check_regular(path: str | os.PathLike) -> Optional[str]:
-    """Why ``path`` is not a file the server may read ("is a FIFO ..."), None for a regular file."""
+    """Why ``path`` is not a file the tools may read ("is a FIFO ..."), None for a regular file."""
     try:
         mode = os.stat(path).st_mode
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
         return _os_problem(exc)
     return _kind_problem(mode)
 
@@ -122,7 +127,7 @@ def _read_bytes(path: str, limit: int) -> bytes:
     try:
         # O_NONBLOCK: should the path have been swapped for a FIFO since the check, open does not wait.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise UnreadableFile("%s %s" % (path, _os_problem(exc))) from None
     try:
         info = os.fstat(fd)
@@ -159,7 +164,9 @@ def _size_problem(size: int, limit: int) -> str:
     return "is over the %s-byte limit (%s bytes or more)" % (format(limit, ","), format(size, ","))
 
 
-def _os_problem(exc: OSError) -> str:
+def _os_problem(exc: Exception) -> str:
+    if not isinstance(exc, OSError):
+        return "cannot be read: the path contains a NUL character"
     if exc.errno == errno.ELOOP:
         return "cannot be read: a symbolic link loop"
     if exc.errno == errno.ENOENT:

@@ -4,11 +4,10 @@ pygls' own stdio loop drops a request whose params do not validate (no response:
 forever) and, after a malformed header, keeps running without ever answering again. This loop
 replaces it:
 
-* Framing: header lines ``Name: value`` (the name a token) ending in CRLF (or LF), a blank line, then exactly
-  ``Content-Length`` bytes. A malformed header, a missing or non-numeric ``Content-Length``, one over
-  :data:`MAX_BODY`, a header line over :data:`MAX_HEADER_LINE` (garbage bytes) or end of input
-  inside a message cannot be resynchronised reliably, so the server logs it to stderr and exits with
-  code 1; the editor restarts it.
+* Framing (:class:`fglocal.framing.FrameReader`, shared with the debug adapter): a malformed header
+  (seen as soon as its bytes arrive), a missing or non-numeric ``Content-Length``, one over 64 MiB, a
+  header line over 8,192 bytes or end of input inside a message cannot be resynchronised reliably, so
+  the server logs it to stderr and exits with code 1; the editor restarts it.
 * A complete frame whose body is not JSON gets a ``ParseError``; JSON that is not a request,
   notification or response object gets ``InvalidRequest`` (id null when it has none). The server
   goes on.
@@ -28,8 +27,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import re
 import threading
 from typing import Any, BinaryIO, Dict, List, Optional, Union
 
@@ -40,8 +37,7 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage
 
-MAX_HEADER_LINE = 8192  # bytes; real headers are ~25
-MAX_BODY = 64 * 1024 * 1024  # bytes; a bigger document is not analysed anyway (see MAX_TEXT)
+from fglocal.framing import FrameReader
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -49,50 +45,7 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
 
-_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 token)
 log = logging.getLogger(__name__)
-
-
-class FramingError(Exception):
-    """The byte stream is not (or no longer) a sequence of LSP messages."""
-
-
-def read_frame(stream: Any) -> Optional[bytes]:
-    """The body of the next message; None at end of input between messages; FramingError otherwise.
-
-    ``stream`` has ``readline(limit)`` and ``read(size)`` (a :class:`FdReader`, or any binary file).
-    """
-    headers: Dict[bytes, bytes] = {}
-    first = True
-    while True:
-        line = stream.readline(MAX_HEADER_LINE + 1)
-        if not line:
-            if first:
-                return None
-            raise FramingError("end of input inside a message header")
-        first = False
-        if not line.endswith(b"\n"):
-            if len(line) > MAX_HEADER_LINE:
-                raise FramingError("a header line over %d bytes (not an LSP message)" % MAX_HEADER_LINE)
-            raise FramingError("end of input inside a message header")
-        if line in (b"\r\n", b"\n"):
-            break
-        name, sep, value = line.partition(b":")
-        if not sep or not _TOKEN.fullmatch(name):
-            raise FramingError("malformed header line %r" % line[:80])
-        headers[name.lower()] = value.strip()
-    length_text = headers.get(b"content-length")
-    if length_text is None:
-        raise FramingError("a message without a Content-Length header")
-    if not (length_text.isascii() and length_text.isdigit()):
-        raise FramingError("Content-Length %r is not a number of bytes" % length_text[:40])
-    length = int(length_text)
-    if length > MAX_BODY:
-        raise FramingError("Content-Length %d is over the %d-byte limit" % (length, MAX_BODY))
-    body = stream.read(length)
-    if len(body) < length:
-        raise FramingError("end of input after %d of %d body bytes" % (len(body), length))
-    return body
 
 
 class Dispatcher:
@@ -214,66 +167,21 @@ class Dispatcher:
                 pass
 
 
-class FdReader:
-    """``readline``/``read`` on a file descriptor with its own buffer.
-
-    Not a :class:`io.BufferedReader`: the reader thread blocks inside it, and a buffered stdin whose
-    lock a daemon thread holds makes interpreter shutdown abort ("could not acquire lock").
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = b""
-        self.eof = False
-
-    def _fill(self) -> bool:
-        if self.eof:
-            return False
-        chunk = os.read(self.fd, 65536)
-        if not chunk:
-            self.eof = True
-            return False
-        self.buffer += chunk
-        return True
-
-    def readline(self, limit: int) -> bytes:
-        """Up to and including the next LF, at most ``limit`` bytes; less only at end of input."""
-        while b"\n" not in self.buffer[:limit] and len(self.buffer) < limit and self._fill():
-            pass
-        end = self.buffer.find(b"\n", 0, limit)
-        end = min(limit, len(self.buffer)) if end < 0 else end + 1
-        line, self.buffer = self.buffer[:end], self.buffer[end:]
-        return line
-
-    def read(self, size: int) -> bytes:
-        """Exactly ``size`` bytes; fewer only at end of input."""
-        parts, have = [self.buffer[:size]], min(size, len(self.buffer))
-        self.buffer = self.buffer[size:]
-        while have < size and not self.eof:
-            chunk = os.read(self.fd, min(size - have, 1 << 20))
-            if not chunk:
-                self.eof = True
-                break
-            parts.append(chunk)
-            have += len(chunk)
-        return b"".join(parts)
-
-
 def serve(server: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> int:
     """Run the server over ``stdin``/``stdout`` until ``exit`` or a broken stream; the exit code."""
     writer = StdoutWriter(stdout)
     server.protocol.set_writer(writer)
-    return asyncio.run(_serve(Dispatcher(server, writer), FdReader(stdin.fileno())))
+    return asyncio.run(_serve(Dispatcher(server, writer), FrameReader(stdin.fileno())))
 
 
-async def _serve(dispatcher: Dispatcher, stdin: Any) -> int:
+async def _serve(dispatcher: Dispatcher, stdin: FrameReader) -> int:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Union[bytes, Exception, None]] = asyncio.Queue()
 
     def read() -> None:
         while True:
             try:
-                body = read_frame(stdin)
+                body = stdin.read_frame()
             except Exception as exc:  # FramingError, or the stream itself failed
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
                 return

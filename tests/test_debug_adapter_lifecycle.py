@@ -30,7 +30,9 @@ BAD_CONFIGS = [
     pytest.param({"handler": "index.nope"}, "defines no function 'nope'", id="unknown-entry"),
     pytest.param({"handler": "nodots"}, "'file.function'", id="malformed-entry"),
     pytest.param({"event": "{not json"}, "event: the string is not valid JSON", id="bad-json-event"),
-    pytest.param({"eventFile": "events/missing.json"}, "eventFile: cannot read", id="missing-event-file"),
+    pytest.param(
+        {"eventFile": "events/missing.json"}, "missing.json does not exist", id="missing-event-file"
+    ),
     pytest.param({"eventFile": "events/broken.json"}, "is not valid JSON", id="broken-event-file"),
     pytest.param(
         {"python": "/no/such/python3"}, "python: /no/such/python3 is not an executable", id="no-interpreter"
