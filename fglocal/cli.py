@@ -211,7 +211,7 @@ def load_function_config(args: Any, handler: Optional[str] = None) -> Any:
         config = load_config(args.code_dir, args.config)
         user_data = dict(config.user_data)
         if args.env_file:
-            user_data.update(read_env_file(args.env_file, field_name="--env-file"))
+            user_data.update(read_env_file(args.env_file, field_name="--env-file", regular_only=False))
         for number, item in enumerate(args.user_data, 1):
             # Messages say which --user-data is wrong, never what it holds (it may be a secret).
             key, sep, value = item.partition("=")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 
 from fglocal.contract import (
     CONFIG_FILE_NAME,
@@ -289,13 +290,27 @@ def _check_path_text(field_name: str, value: str, source: str) -> None:
         ) from None
 
 
-def read_env_file(path: Any, field_name: str = "envFile") -> Dict[str, str]:
-    """Read a dotenv file of user data (the syntax of python-dotenv and docker compose; see README)."""
+ENV_FILE_LIMIT = 1024 * 1024  # far above what the platform takes (its user data is a few KB)
+
+
+def read_env_file(path: Any, field_name: str = "envFile", regular_only: bool = True) -> Dict[str, str]:
+    """Read a dotenv file of user data (the syntax of python-dotenv and docker compose; see README).
+
+    A file a config names must be a regular file (a FIFO in a cloned repository would block); the
+    command line's ``--env-file`` may also be a pipe (``--env-file <(vault read ...)``). Either way it
+    is read up to ENV_FILE_LIMIT bytes.
+    """
+    shown = printable(os.fspath(path))
     try:
-        with open(path, "rb") as env_file:
-            data = env_file.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) if regular_only else os.O_RDONLY)
+        with os.fdopen(fd, "rb") as env_file:
+            if regular_only and not stat.S_ISREG(os.fstat(env_file.fileno()).st_mode):
+                raise ConfigError(field_name, f"{shown} is not a regular file")
+            data = env_file.read(ENV_FILE_LIMIT + 1)
     except OSError as exc:
-        raise ConfigError(field_name, f"cannot read {printable(os.fspath(path))}: {exc.strerror}") from None
+        raise ConfigError(field_name, f"cannot read {shown}: {exc.strerror}") from None
+    if len(data) > ENV_FILE_LIMIT:
+        raise ConfigError(field_name, f"{shown} is over {ENV_FILE_LIMIT // 1024} KB: not an env file")
     return parse_env_text(_decode_utf8(data, field_name, path), field_name, os.fspath(path))
 
 

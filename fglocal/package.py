@@ -194,8 +194,6 @@ def collect_files(
             reason = _excluded_reason(entry.name, is_dir, at_root=not prefix)
             if reason is None and is_dir and os.path.isfile(os.path.join(target, "pyvenv.cfg")):
                 reason = "virtualenv"
-            if reason is None and not is_dir and _holds_private_key(target, entry.name):
-                reason = PRIVATE_KEY
             if reason is not None:
                 excluded.append((rel + ("/" if is_dir else ""), reason))
                 continue
@@ -218,6 +216,9 @@ def collect_files(
                 continue
             if not stat.S_ISREG(info.st_mode):
                 excluded.append((rel, "not a regular file"))
+                continue
+            if _holds_private_key(target, entry.name):  # opened only once known to be a regular file
+                excluded.append((rel, PRIVATE_KEY))
                 continue
             files.append(FileEntry(rel, target, bool(info.st_mode & 0o111), info.st_size))
 

@@ -12,6 +12,7 @@ import fnmatch
 import json
 import os
 import re
+import stat
 from typing import Any, List, Optional
 
 from fglocal import jsonc
@@ -114,8 +115,7 @@ def holds_private_key(head: bytes) -> bool:
 def config_file_reason(path: str) -> str:
     """Why an ``fglocal.json`` is left out: it is local configuration, perhaps with credentials."""
     try:
-        with open(path, "rb") as config_file:
-            data = json.loads(config_file.read().decode("utf-8-sig"))
+        data = json.loads(_read_regular(path).decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):
         return "local config"
     if isinstance(data, dict) and data.get("credentials"):
@@ -124,7 +124,19 @@ def config_file_reason(path: str) -> str:
 
 
 LAUNCH_ENV_FILE = "env file named by envFile in .vscode/launch.json"
-_LAUNCH_SIZE_LIMIT = 1024 * 1024
+_READ_LIMIT = 1024 * 1024  # a config or launch.json larger than this is not one
+
+
+def _read_regular(path: str) -> bytes:
+    """The bytes of a regular file of at most _READ_LIMIT; OSError for anything else (never blocks)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError("not a regular file")
+        data = f.read(_READ_LIMIT + 1)
+    if len(data) > _READ_LIMIT:
+        raise OSError("too large")
+    return data
 
 
 def launch_env_files(folder: str) -> List[str]:
@@ -145,10 +157,7 @@ def launch_env_files(folder: str) -> List[str]:
 
 def _launch_env_files(launch: str, workspace: str) -> List[str]:
     try:
-        if not os.path.isfile(launch) or os.path.getsize(launch) > _LAUNCH_SIZE_LIMIT:
-            return []
-        with open(launch, "rb") as launch_file:
-            data = jsonc.loads(launch_file.read().decode("utf-8-sig"))
+        data = jsonc.loads(_read_regular(launch).decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):
         return []
     configurations = data.get("configurations") if isinstance(data, dict) else None

@@ -7,6 +7,7 @@ and checks the secret appears nowhere in what comes out: stdout, stderr, --json,
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -350,3 +351,33 @@ def test_paths_the_system_cannot_take_are_usage_errors(fn, content, field, fragm
     proc = run_cli("invoke", "--code-dir", str(fn))
     usage_error(proc, f"invalid '{field}'", fragment)
     assert "\x1b" not in proc.stderr and "\x00" not in proc.stderr
+
+
+def test_env_file_from_a_pipe_on_the_command_line(fn, tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe.env"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w") as writer:
+            writer.write("PIPED=%s\n" % SECRET)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    results, proc = invoke_json("--code-dir", str(fn), "--env-file", str(fifo))
+    feeder.join(timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(results[0]["body"])["userData"] == {"PIPED": SECRET}  # like --env-file <(vault ...)
+
+
+def test_env_file_a_config_names_must_be_a_regular_file(fn, tmp_path):
+    os.mkfifo(fn / "local.env")  # nobody writes: reading it would block forever
+    write_config(fn, {"envFile": "local.env"})
+    proc = run_cli("invoke", "--code-dir", str(fn), timeout=60)
+    usage_error(proc, "invalid 'envFile'", "is not a regular file")
+
+
+def test_env_file_size_is_capped(fn):
+    proc = run_cli("invoke", "--code-dir", str(fn), "--env-file", "/dev/zero", timeout=60)
+    usage_error(proc, "invalid '--env-file'", "/dev/zero is over 1024 KB: not an env file")

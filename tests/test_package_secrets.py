@@ -385,3 +385,20 @@ def test_pip_index_credentials_are_hidden_in_what_package_prints(tmp_path: Path)
     assert proc.returncode == 1  # nothing to install from: refused, and said so
     assert "--index-url=https://***@127.0.0.1:9/simple" in proc.stdout
     assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_fifos_in_the_folder_are_left_out_without_being_opened(tmp_path: Path):
+    root = tmp_path / "fn"
+    write(root, {"index.py": HANDLER})
+    os.mkfifo(root / "notes.txt")  # opening one for reading would block: nobody writes
+    os.mkfifo(root / "pipe.txt")
+    (root / "sub").mkdir()
+    os.mkfifo(root / "sub" / "fglocal.json")
+    launch = {"configurations": [{"envFile": "${workspaceFolder}/pipe.txt"}]}
+    write(root, {".vscode/launch.json": json.dumps(launch)})
+    proc = run_cli("package", "--code-dir", str(root), "--json", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert excluded(report)["notes.txt"] == "not a regular file"
+    assert excluded(report)["pipe.txt"] == "env file named by envFile in .vscode/launch.json"
+    assert excluded(report)["sub/fglocal.json"] == "local config"
