@@ -76,8 +76,8 @@ def make_function(
     return folder
 
 
-@pytest.fixture
-def cloud(tmp_path):
+@pytest.fixture(name="cloud")
+def cloud_fixture(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     with APIServer() as server:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 
-from cloud_support import cloud, make_function, requests_text  # noqa: F401
+from cloud_support import cloud_fixture, make_function, requests_text  # noqa: F401
 from fg_api_server import SK
 
 CONFIG = {
