@@ -132,6 +132,7 @@ class TreeWatch:
     """
 
     STALE_SECONDS = 1.0
+    REFRESH_SECONDS = 0.025
 
     def __init__(self) -> None:
         self.root = 0
@@ -139,6 +140,8 @@ class TreeWatch:
         self._inside: Dict[int, int] = {}  # pid -> start time
         self._newest = _newest_pid()
         self._scanned = time.monotonic()
+        self._measured = 0.0  # when memory_mb last scanned the tree
+        self._tree_mb = 0.0
 
     @property
     def last(self) -> Dict[int, int]:
@@ -183,12 +186,22 @@ class TreeWatch:
         return inside
 
     def memory_mb(self) -> float:
-        """Memory of the whole tree (root included) in MB: the root's RSS alone when it has no descendants."""
-        members = self.members()
-        if not members:
-            return memory_kb(self.root, False) / 1024.0
-        # Forked children share pages with their parent: proportional shares count each page once.
-        return sum(memory_kb(pid, True) for pid in [self.root, *members]) / 1024.0
+        """Memory of the whole tree (root included) in MB, sampled cheaply enough to call every few ms.
+
+        The root's resident size is read every call (one small file); the tree is scanned, and every
+        member's proportional share (PSS: forked children share pages with their parent, counted once
+        this way) summed, at most every REFRESH_SECONDS. Between scans the larger of the last tree
+        total and the root's current size is the answer (the root's pages are all the container's).
+        """
+        root_mb = memory_kb(self.root, False) / 1024.0
+        now = time.monotonic()
+        if now - self._measured >= self.REFRESH_SECONDS:
+            self._measured = now
+            members = self.members()
+            self._tree_mb = (
+                sum(memory_kb(pid, True) for pid in [self.root, *members]) / 1024.0 if members else 0.0
+            )
+        return max(root_mb, self._tree_mb)
 
 
 def _signal_all(pids: Iterable[int], sig: int) -> None:
