@@ -192,3 +192,20 @@ def test_a_short_lived_child_over_the_limit_is_caught_too():
         assert result.error is not None
         assert result.error["errorType"] == "MemoryLimitExceeded"
         assert result.summary["maxMemoryUsedMB"] > 128
+
+
+def test_adopted_orphans_that_end_are_reaped_but_the_functions_own_children_are_not(tmp_path):
+    with _instance(timeout=30) as instance:
+        own = json.loads(instance.invoke({"call": "own_zombie"}).body)
+        orphans = []
+        for n in range(3):
+            pidfile = tmp_path / ("orphan-%d" % n)
+            assert instance.invoke({"call": "orphan_zombie", "pidfile": str(pidfile)}).ok
+            orphans.append(int(pidfile.read_text()))
+        # The instance looks for adopted zombies at most once a second, after a reply: let one pass.
+        assert instance.invoke({"call": "pause", "seconds": 1.2}).ok
+        assert instance.invoke({"call": "echo"}).ok  # requests are served in order: the look is over
+        zombies = json.loads(instance.invoke({"call": "zombie_children"}).body)
+        assert zombies == [own]  # the orphans were reaped; the function's own child was left to it
+        assert all(not os.path.exists("/proc/%d" % pid) for pid in orphans)
+        assert instance.invoke({"call": "wait_own"}).body == "5"  # its os.waitpid still works

@@ -582,8 +582,11 @@ def _answer(worker, line, pipes):  # type: (Optional[Worker], bytes, tuple) -> t
 
 def serve(read_fd, write_fd):  # type: (int, int) -> None
     """Answer the supervisor's requests until it closes the pipe."""
-    if sys.platform.startswith("linux"):
-        set_child_subreaper()  # orphans of the function's processes stay in this instance's tree
+    adopting = sys.platform.startswith("linux") and set_child_subreaper()
+    if adopting:  # orphans of the function's processes stay in this instance's tree; reap the ended ones
+        from .orphans import reap_adopted, record_own_children
+
+        record_own_children()
     # Buffered: a raw readline() would read the pipe one byte per system call.
     reader = os.fdopen(read_fd, "rb")
     requests = iter(reader.readline, b"")
@@ -599,6 +602,11 @@ def serve(read_fd, write_fd):  # type: (int, int) -> None
             )
             reply = _failed_reply(INVOCATION_ERROR + message, "RuntimeError")
         write_line(write_fd, _dumps(reply))
+        if adopting:
+            try:
+                reap_adopted()  # after the reply: off the invocation's path
+            except Exception:  # housekeeping must never take the instance down
+                pass
 
 
 def main():  # type: () -> None
