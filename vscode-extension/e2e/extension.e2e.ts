@@ -234,6 +234,52 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
   });
 
+  uiTest('a wrong-signature bad.py beside index.py shows in the Problems panel', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    const bad = path.join(workspace, 'bad.py');
+    fs.writeFileSync(bad, 'def handler(event):\n    return 1\n');
+    try {
+      await workbench.openFile('bad.py');
+      await workbench.waitForLanguageServer();
+      await workbench.activeEditor.locator('.squiggly-error').first().waitFor({ timeout: UI_TIMEOUT });
+      const rows = await workbench.problems(/takes only 1/);
+      assert.ok(rows.some((row) => /bad\.py/.test(row) || /takes only 1/.test(row)), rows.join('\n'));
+      assert.ok(rows.some((row) => /handler-signature/.test(row)), rows.join('\n'));
+      await workbench.screenshot('bad-py-problems');
+    } finally {
+      fs.rmSync(bad, { force: true });
+    }
+  });
+
+  uiTest('typing `event["` offers the keys of the selected test event', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    // Another event with other keys: only the selected one's (hello.json: "name") are offered.
+    const other = path.join(workspace, 'events', 'other.json');
+    fs.writeFileSync(other, '{"other_key": 1}\n');
+    try {
+      await workbench.openFile('index.py');
+      await workbench.runCommand('FunctionGraph: Select Test Event…');
+      await workbench.pickQuickItem('hello.json');
+      await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
+      await workbench.waitForLanguageServer();
+      await workbench.goToLine(8);
+      await workbench.page.keyboard.press('End');
+      await workbench.page.keyboard.press('Enter');
+      await workbench.page.keyboard.type('value = event["', { delay: 30 });
+      await workbench.suggestWidget.locator('.monaco-list-row', { hasText: 'name' }).first().waitFor({ timeout: UI_TIMEOUT });
+      await workbench.screenshot('completion-event-keys');
+      const labels = await workbench.suggestLabels();
+      assert.ok(labels.includes('name'), labels.join(', '));
+      assert.ok(!labels.includes('other_key'), `keys of an event that is not selected: ${labels.join(', ')}`);
+      await workbench.page.keyboard.press('Escape');
+      await workbench.suggestWidget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await workbench.runCommand('File: Revert File');
+      await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'index.py' }).waitFor({ timeout: UI_TIMEOUT });
+    } finally {
+      fs.rmSync(other, { force: true });
+    }
+  });
+
   uiTest('saving a handler with a wrong signature shows the problem in the editor and the Problems panel', async (t) => {
     if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
     await workbench.openFile('index.py');

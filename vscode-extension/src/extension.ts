@@ -7,7 +7,7 @@ import { log } from './log';
 import { onDidChangeInterpreter, watchInterpreter } from './python';
 import { pushSettings, startServer, stopServer } from './server';
 import { initStatusBar } from './statusBar';
-import { initTestEvents } from './testEvents';
+import { initTestEvents, onDidChangeTestEvent } from './testEvents';
 
 /** Called by VS Code when a Python file or a function folder opens. */
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -20,6 +20,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('functiongraph.restartServer', () => startServer(paths)),
     vscode.commands.registerCommand('functiongraph.showOutput', () => log().show()),
     onDidChangeInterpreter(() => void startServer(paths)),
+    // The server completes the selected test event's keys: tell it when the selection changes.
+    onDidChangeTestEvent(() => void pushSettings()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('functiongraph') && !event.affectsConfiguration('functiongraph.python')) {
         void pushSettings();

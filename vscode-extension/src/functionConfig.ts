@@ -126,7 +126,7 @@ export interface EntryOverrides {
 export function locateFunction(target: string, workspaceFolder?: string, overrides: EntryOverrides = {}): FunctionFolder {
   const start = isDirectory(target) ? target : path.dirname(target);
   const configFile = findConfigFile(start, workspaceFolder);
-  const functionDir = configFile ? path.dirname(configFile) : folderWithHandler(start, workspaceFolder, overrides.handler || DEFAULT_HANDLER);
+  const functionDir = configFile ? path.dirname(configFile) : folderWithHandler(start, workspaceFolder, overrides.handler || DEFAULT_HANDLER, !overrides.handler);
   const fields = configFile ? parseFunctionConfig(fs.readFileSync(configFile, 'utf8'), configFile) : {};
   const codeRoot = path.resolve(functionDir, fields.codeUri ?? '.');
   if (configFile && !isDirectory(codeRoot)) {
@@ -137,20 +137,78 @@ export function locateFunction(target: string, workspaceFolder?: string, overrid
     functionDir,
     configFile,
     codeRoot,
-    handler: overrides.handler || fields.handler || DEFAULT_HANDLER,
+    handler: overrides.handler || fields.handler || inferHandler(codeRoot),
     initializer: overrides.initializer || fields.initializer,
     runtime: overrides.runtime || fields.runtime || DEFAULT_RUNTIME,
     runtimeSource,
   };
 }
 
-function folderWithHandler(start: string, workspaceFolder: string | undefined, handler: string): string {
+function folderWithHandler(start: string, workspaceFolder: string | undefined, handler: string, inferred: boolean): string {
   const limit = workspaceFolder === undefined ? undefined : path.resolve(workspaceFolder);
+  const chain: string[] = [];
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    chain.push(dir);
     if (fs.existsSync(fileForEntry(dir, handler))) return dir;
     if (dir === limit || path.dirname(dir) === dir || (limit !== undefined && !isInside(path.dirname(dir), limit))) break;
   }
+  // As the language server does: else the nearest folder whose modules define a handler-shaped function.
+  const withHandler = inferred ? chain.find((dir) => candidateEntries(dir).length > 0) : undefined;
+  if (withHandler !== undefined) return withHandler;
   return limit !== undefined && isInside(start, limit) ? limit : start;
+}
+
+const MAX_SCANNED_MODULES = 200;
+const MAX_MODULE_BYTES = 1_000_000;
+const EVENT_NAMES = new Set(['event', 'evt', '_event']);
+const TOP_DEF = /^(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(([^)]*)\)/gm;
+
+/**
+ * The top-level functions of `source` with the handler shape, as the language server defines it
+ * (server/analysis/context_inference.py, handler_shaped): two positional parameters, the first
+ * named like an event (`event`, `evt`) or the function named like a handler (`main_handler`).
+ */
+export function handlerShapedFunctions(source: string): string[] {
+  const found: string[] = [];
+  for (const match of source.matchAll(TOP_DEF)) {
+    const params = (match[2] ?? '').split(',').map((p) => p.split(/[:=]/)[0]!.trim()).filter((p) => p !== '');
+    if (params.length !== 2 || params.some((p) => p.startsWith('*') || p === '/')) continue;
+    const name = match[1]!;
+    if (EVENT_NAMES.has(params[0]!) || name.toLowerCase().endsWith('handler')) found.push(name);
+  }
+  return found;
+}
+
+/** The handler entries a folder without a configured handler offers, best first (see the server's entries.py). */
+export function candidateEntries(codeRoot: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(codeRoot).filter((name) => name.endsWith('.py') && IDENTIFIER.test(name.slice(0, -3))).sort();
+  } catch {
+    return [];
+  }
+  const candidates: [number, string, number, string][] = [];
+  for (const name of names.slice(0, MAX_SCANNED_MODULES)) {
+    const file = path.join(codeRoot, name);
+    let source: string;
+    try {
+      const stat = fs.lstatSync(file);
+      if (!stat.isFile() || stat.size > MAX_MODULE_BYTES) continue;
+      source = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const module = name.slice(0, -3);
+    if (module === 'index' && definesFunction(source, 'handler')) return [DEFAULT_HANDLER];
+    for (const fn of handlerShapedFunctions(source)) candidates.push([module === 'index' ? 0 : 1, module, fn === 'handler' ? 0 : 1, fn]);
+  }
+  candidates.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) || a[2] - b[2] || (a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0));
+  return candidates.map(([, module, , fn]) => `${module}.${fn}`);
+}
+
+/** The handler when nothing configures it: `index.handler` if index.py defines it, else the first candidate. */
+export function inferHandler(codeRoot: string): string {
+  return candidateEntries(codeRoot)[0] ?? DEFAULT_HANDLER;
 }
 
 function isDirectory(target: string): boolean {
@@ -187,6 +245,8 @@ export function handlerForFile(fn: FunctionFolder, file: string, source: string)
   if (path.resolve(fileForEntry(fn.codeRoot, fn.handler)) === path.resolve(file)) return fn.handler;
   const module = moduleForFile(fn.codeRoot, file);
   if (module !== undefined && definesFunction(source, 'handler')) return `${module}.handler`;
+  const shaped = module === undefined ? undefined : handlerShapedFunctions(source)[0];
+  if (shaped !== undefined) return `${module}.${shaped}`;
   return fn.handler;
 }
 

@@ -32,6 +32,8 @@ export interface ServerSettings {
   /** Initializer entry; null: the function config's. */
   initializer: string | null;
   diagnostics: { enabled: boolean; disabledCodes: string[] };
+  /** The selected test event of each function folder (absolute paths), as the status bar shows it. */
+  testEvents: Record<string, string>;
 }
 
 /** Settings read through `get(key)`, with anything of the wrong type replaced by its default. */
@@ -55,12 +57,13 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
 }
 
 /** The language server's view of the settings: empty strings become null ("use the config file"). */
-export function serverSettings(settings: FunctionGraphSettings): ServerSettings {
+export function serverSettings(settings: FunctionGraphSettings, testEvents: Record<string, string> = {}): ServerSettings {
   const orNull = (value: string): string | null => (value === '' ? null : value);
   return {
     runtime: orNull(settings.runtime),
     handler: orNull(settings.handler),
     initializer: orNull(settings.initializer),
     diagnostics: { enabled: settings.diagnosticsEnabled, disabledCodes: [...settings.disabledDiagnostics] },
+    testEvents: { ...testEvents },
   };
 }

@@ -15,6 +15,7 @@ import { errorMessage, log } from './log';
 import { serverSettings } from './options';
 import { resolveInterpreter } from './python';
 import { readSettings } from './settings';
+import { selectedEventFiles } from './testEvents';
 
 let client: LanguageClient | undefined;
 let starting: Promise<void> | undefined;
@@ -60,8 +61,9 @@ async function createClient(paths: BundledPaths): Promise<LanguageClient | undef
     outputChannel: log(),
     traceOutputChannel: log(),
     revealOutputChannelOn: RevealOutputChannelOn.Never,
-    initializationOptions: serverSettings(readSettings()),
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/fglocal.json') },
+    initializationOptions: serverSettings(readSettings(), selectedEventFiles()),
+    // fglocal.json changes entries; events/*.json the keys completed after `event["`.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{fglocal.json,events/*.json}') },
   };
   return new LanguageClient('functiongraph', 'FunctionGraph Language Server', serverOptions, clientOptions);
 }
@@ -118,6 +120,6 @@ export async function stopServer(): Promise<void> {
 export async function pushSettings(): Promise<void> {
   if (client?.state !== State.Running) return;
   await client.sendNotification(DidChangeConfigurationNotification.type, {
-    settings: serverSettings(readSettings()),
+    settings: serverSettings(readSettings(), selectedEventFiles()),
   });
 }

@@ -35,6 +35,16 @@ export function selectedEvent(fn: FunctionFolder): string | undefined {
   return files.length === 1 ? files[0] : undefined;
 }
 
+/** The selected event file of every function folder that has one (for the language server). */
+export function selectedEventFiles(): Record<string, string> {
+  if (context === undefined) return {};
+  const chosen: Record<string, string> = {};
+  for (const [functionDir, file] of Object.entries(selections())) {
+    if (fs.existsSync(file)) chosen[functionDir] = file;
+  }
+  return chosen;
+}
+
 async function select(fn: FunctionFolder, file: string): Promise<void> {
   await context.workspaceState.update(STATE_KEY, { ...selections(), [fn.functionDir]: file });
   changed.fire();

@@ -4,11 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  candidateEntries,
   definesFunction,
   fileForEntry,
   findConfigFile,
   FunctionConfigError,
   handlerForFile,
+  handlerShapedFunctions,
   isEmptyLaunch,
   launchConfiguration,
   locateFunction,
@@ -144,6 +146,30 @@ describe('entries and files', () => {
     assert.equal(handlerForFile(fn, path.join(root, 'ws/fn/main.py'), 'def entry(e, c): pass'), 'main.entry');
     assert.equal(handlerForFile(fn, path.join(root, 'ws/fn/lib/helpers.py'), 'def handler(event, context):\n'), 'lib.helpers.handler');
     assert.equal(handlerForFile(fn, path.join(root, 'ws/fn/lib/helpers.py'), 'x = 1\n'), 'main.entry');
+  });
+});
+
+describe('entries inferred as the language server infers them', () => {
+  test('handler-shaped functions', () => {
+    const source = 'def handler(event, context):\n  pass\nasync def main_handler(req, ctx): pass\ndef helper(a, context): pass\ndef h(evt, c=1): pass\n  def inner(event, context): pass\n';
+    assert.deepEqual(handlerShapedFunctions(source), ['handler', 'main_handler', 'h']);
+  });
+
+  test('a folder without index.py and without config: its handler module is the function', () => {
+    write('ws/rds/startrds.py', 'def handler(event, context):\n    return 1\n');
+    write('ws/rds/util.py', 'def add(a, b):\n    return a + b\n');
+    const fn = locateFunction(path.join(root, 'ws/rds/util.py'), path.join(root, 'ws'));
+    assert.equal(fn.functionDir, path.join(root, 'ws/rds'));
+    assert.equal(fn.handler, 'startrds.handler');
+    assert.deepEqual(candidateEntries(path.join(root, 'ws/rds')), ['startrds.handler']);
+    write('ws/rds/index.py', 'def handler(event, context):\n    return 1\n');
+    assert.deepEqual(candidateEntries(path.join(root, 'ws/rds')), ['index.handler']);
+    fs.rmSync(path.join(root, 'ws/rds/index.py'));
+  });
+
+  test('a file without `handler` runs its handler-shaped function', () => {
+    const fn = locateFunction(path.join(root, 'ws/fn/main.py'), path.join(root, 'ws'));
+    assert.equal(handlerForFile(fn, path.join(root, 'ws/fn/lib/helpers.py'), 'def on_timer(event, ctx):\n'), 'lib.helpers.on_timer');
   });
 });
 

@@ -35,6 +35,12 @@ describe('settings', () => {
       handler: null,
       initializer: null,
       diagnostics: { enabled: true, disabledCodes: ['reload-sys'] },
+      testEvents: {},
     });
+  });
+
+  test('the server gets the selected test event of each function', () => {
+    const selected = { '/work/fn': '/work/fn/events/apig.json' };
+    assert.deepEqual(serverSettings(DEFAULT_SETTINGS, selected).testEvents, selected);
   });
 });
