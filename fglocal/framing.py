@@ -33,7 +33,7 @@ class FrameReader:
     a buffered stdin holds its lock, which makes interpreter shutdown abort.
     """
 
-    def __init__(self, source: Any, max_body: int = MAX_BODY) -> None:
+    def __init__(self, source: Any, max_body: int = MAX_BODY, prefix: bytes = b"") -> None:
         self._read: Callable[[int], bytes]
         if isinstance(source, int):
             fd = source
@@ -41,7 +41,7 @@ class FrameReader:
         else:
             self._read = getattr(source, "read1", source.read)
         self.max_body = max_body
-        self._buffer = b""
+        self._buffer = prefix  # bytes already read from the source by someone else, read first
         self._eof = False
 
     def read_frame(self) -> Optional[bytes]:

@@ -279,17 +279,7 @@ class FunctionGraphLanguageServer(LanguageServer):
     def _missing_entry_files(
         self, project: Project, module: ModuleContext, lines: List[str], enabled: FrozenSet[str]
     ) -> List[Finding]:
-        if not module.module_name or "." in module.module_name or "entry-not-found" not in enabled:
-            return []
-        if not project.listed:
-            return []  # the folder was not read: nothing is known to be missing
-        return config_checks.module_entry_findings(
-            lines[0] if lines else "",
-            [(role, entry) for role, entry in _entries(project) if role in project.explicit_entries],
-            project.entries_from_file,
-            (*project.py_files, module.module_file),  # the open document counts, saved or not
-            str(project.code_root),
-        )
+        return project.module_entry_findings(module, lines[0] if lines else "", enabled)
 
     def _publish_config(self, project: Optional[Project]) -> None:
         if project is None or project.config_file is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Collection, Iterable, List, Optional, Tuple
 
 from fglocal.config import (
     CONFIG_FILE_NAME,
@@ -26,8 +26,9 @@ from fglocal.config import (
 )
 from fglocal.contract import entry_files, runtime_version
 from fglocal.safe_read import UnreadableFile, check_config_files, read_text
+from server.analysis import config_checks
 from server.analysis.entries import infer_entries
-from server.analysis.model import ModuleContext, Roles
+from server.analysis.model import Finding, ModuleContext, Roles
 from server.settings import Settings
 
 MAX_FILES = 5000
@@ -76,6 +77,25 @@ class Project:
         if parts and parts[-1] == "__init__":
             parts.pop()
         return ".".join(parts)
+
+    def module_entry_findings(
+        self, module: ModuleContext, first_line: str, enabled: Collection[str]
+    ) -> List[Finding]:
+        """Entries a setting names whose module file is missing, shown on a top-level module's first line."""
+        if not module.module_name or "." in module.module_name or "entry-not-found" not in enabled:
+            return []
+        if not self.listed:
+            return []  # the folder was not read: nothing is known to be missing
+        entries = [("handler", self.handler)] + (
+            [("initializer", self.initializer)] if self.initializer else []
+        )
+        return config_checks.module_entry_findings(
+            first_line,
+            [(role, entry) for role, entry in entries if role in self.explicit_entries],
+            self.entries_from_file,
+            (*self.py_files, module.module_file),  # the open document counts, saved or not
+            str(self.code_root),
+        )
 
     def module_context(self, path: Path) -> ModuleContext:
         """What the analysis needs to know about the module at ``path``.

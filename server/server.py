@@ -12,12 +12,12 @@ import functools
 import logging
 import sys
 import traceback
-from typing import Any, Awaitable, Callable, List, Optional, TypeVar
+from typing import Any, Awaitable, BinaryIO, Callable, List, Optional, TypeVar
 
 from lsprotocol import types
 
 from fglocal.config import CONFIG_FILE_NAME
-from server import __version__
+from server import __version__, fast_start
 from server.analysis import codelens, completion, entries, event_keys, hover, signature_help
 from server.analysis.event_keys import NO_EVENTS, FunctionEvents
 from server.entry_edit import config_edit
@@ -55,9 +55,14 @@ def initialized(ls: FunctionGraphLanguageServer, params: types.InitializedParams
 @guarded(None)
 def did_open(ls: FunctionGraphLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     """Publish diagnostics at once for a newly opened document."""
-    ls.forget_document(params.text_document.uri)
+    uri = params.text_document.uri
+    ls.forget_document(uri)
     ls.invalidate_projects()
-    ls.publish_diagnostics(params.text_document.uri)
+    if fast_start.published_early(uri, params.text_document.version):
+        # Analysed and published before pygls was ready (server/fast_start.py): only the config's.
+        ls._publish_config(ls.project_of(uri))
+        return
+    ls.publish_diagnostics(uri)
 
 
 @SERVER.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -325,10 +330,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     if "--version" in args:
         print("functiongraph-language-server", __version__)
         return
+    run_stdio()
+
+
+def run_stdio(prefix: bytes = b"", stdout: Optional[BinaryIO] = None) -> None:
+    """Serve LSP on stdin/stdout until the client leaves; ``prefix``: bytes already read from stdin."""
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    sys.exit(serve(SERVER, sys.stdin.buffer, sys.stdout.buffer))
+    sys.exit(serve(SERVER, sys.stdin.buffer, stdout or sys.stdout.buffer, prefix))
 
 
-__all__ = ["DEBUG_COMMAND", "RUN_COMMAND", "SERVER", "FunctionGraphLanguageServer", "main"]
+__all__ = ["DEBUG_COMMAND", "RUN_COMMAND", "SERVER", "FunctionGraphLanguageServer", "main", "run_stdio"]

@@ -167,11 +167,14 @@ class Dispatcher:
                 pass
 
 
-def serve(server: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> int:
-    """Run the server over ``stdin``/``stdout`` until ``exit`` or a broken stream; the exit code."""
+def serve(server: LanguageServer, stdin: BinaryIO, stdout: BinaryIO, prefix: bytes = b"") -> int:
+    """Run the server over ``stdin``/``stdout`` until ``exit`` or a broken stream; the exit code.
+
+    ``prefix``: bytes already read from ``stdin`` (by server/fast_start.py), read first.
+    """
     writer = StdoutWriter(stdout)
     server.protocol.set_writer(writer)
-    return asyncio.run(_serve(Dispatcher(server, writer), FrameReader(stdin.fileno())))
+    return asyncio.run(_serve(Dispatcher(server, writer), FrameReader(stdin.fileno(), prefix=prefix)))
 
 
 async def _serve(dispatcher: Dispatcher, stdin: FrameReader) -> int:
