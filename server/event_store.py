@@ -50,22 +50,35 @@ class EventStore:
         self._loading: Dict[Path, asyncio.Future[Tuple[Tuple[str, str, Any], ...]]] = {}
 
     def clear(self) -> None:
-        """Forget every folder's events (files changed)."""
+        """Forget every folder's events (files changed); a read under way is not kept."""
         self._cache.clear()
+        self._loading.clear()
+
+    def prefetch(self, folder: Path) -> None:
+        """Start reading ``folder``'s events on a worker thread (when a document of it opens)."""
+        if folder not in self._cache:
+            self._load(folder)
+
+    def _load(self, folder: Path) -> asyncio.Future[Tuple[Tuple[str, str, Any], ...]]:
+        pending = self._loading.get(folder)
+        if pending is None:
+            pending = asyncio.get_running_loop().run_in_executor(None, read_events, folder)
+            self._loading[folder] = pending
+
+            def store(done: asyncio.Future[Tuple[Tuple[str, str, Any], ...]]) -> None:
+                if self._loading.get(folder) is done:
+                    self._loading.pop(folder, None)
+                    if not done.cancelled() and done.exception() is None:
+                        self._cache[folder] = done.result()
+
+            pending.add_done_callback(store)
+        return pending
 
     async def events(self, folder: Path, selections: Sequence[Tuple[str, str]]) -> FunctionEvents:
         """The events of ``folder`` and the selected one among them (from the client's ``testEvents``)."""
         files = self._cache.get(folder)
         if files is None:
-            pending = self._loading.get(folder)
-            if pending is None:
-                loop = asyncio.get_running_loop()
-                pending = self._loading[folder] = loop.run_in_executor(None, read_events, folder)
-            try:
-                files = await asyncio.shield(pending)
-            finally:
-                self._loading.pop(folder, None)
-            self._cache[folder] = files
+            files = await asyncio.shield(self._load(folder))
         return FunctionEvents(
             tuple((label, value) for _, label, value in files), _selected(files, selections)
         )

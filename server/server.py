@@ -58,9 +58,12 @@ def did_open(ls: FunctionGraphLanguageServer, params: types.DidOpenTextDocumentP
     uri = params.text_document.uri
     ls.forget_document(uri)
     ls.invalidate_projects()
+    project = ls.project_of(uri)
+    if project is not None:
+        EVENTS.prefetch(project.folder)  # its test events, read now off the loop: `event["` is then instant
     if fast_start.published_early(uri, params.text_document.version):
         # Analysed and published before pygls was ready (server/fast_start.py): only the config's.
-        ls._publish_config(ls.project_of(uri))
+        ls._publish_config(project)
         return
     ls.publish_diagnostics(uri)
 
