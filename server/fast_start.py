@@ -75,7 +75,7 @@ def read_message(fd: int, consumed: bytearray) -> Optional[_Message]:
     consumed += body
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: server.transport answers it
         parsed = None
     return _Message(parsed if isinstance(parsed, dict) else {})
 
@@ -130,7 +130,7 @@ class _DropResponse:
             body = data.split(b"\r\n\r\n", 1)[-1]
             try:
                 message = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 message = None
             if isinstance(message, dict) and "result" in message and message.get("id") == self._request_id:
                 self._dropped = True
