@@ -56,6 +56,20 @@ POSITIVE = [
     ),
     ("runtime-syntax", "py27", "def handler(event, context):\n    return f'{event}'\n", (1, 11)),
     ("missing-coding", "py27", "# 注释\ndef handler(event, context):\n    return 1\n", (0, 2)),
+    # Python 2.7.18's rule (fglocal.py2source): a line-2 declaration counts only after a comment line,
+    # and only for the bytes after it.
+    (
+        "missing-coding",
+        "py27",
+        "x = 1\n# coding: utf-8\n# 注释\ndef handler(event, context):\n    return 1\n",
+        (2, 2),
+    ),
+    (
+        "missing-coding",
+        "py27",
+        "# 注释\n# -*- coding: utf-8 -*-\ndef handler(event, context):\n    return 1\n",
+        (0, 2),
+    ),
     ("reload-sys", "py27", "import sys\nreload(sys)\ndef handler(event, context):\n    return 1\n", (1, 0)),
     (
         "background-command",

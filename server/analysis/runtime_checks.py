@@ -3,43 +3,42 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import List, Sequence, Set, Tuple
 
+from fglocal.py2source import undeclared_non_ascii
 from server.analysis.model import ERROR, WARNING, Edit, Finding, Fix, Span
 from server.analysis.parsing import node_span
 from server.analysis.tree_index import TreeIndex
 
-_CODING_RE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 CODING_LINE = "# -*- coding: utf-8 -*-"
 
 
 def check_coding_declaration(lines: Sequence[str], runtime: Tuple[int, int]) -> List[Finding]:
-    """Under python2.7, non-ASCII source needs ``# -*- coding: utf-8 -*-`` on line 1 or 2."""
+    """Under python2.7, non-ASCII source Python 2 refuses (the rule of fglocal.py2source, shared with run/package)."""
     if runtime[0] != 2:
         return []
-    if any(_CODING_RE.match(line) for line in lines[:2]):
+    found = undeclared_non_ascii("\n".join(lines).encode("utf-8", "surrogatepass"))
+    if found is None:
         return []
-    for number, line in enumerate(lines):
-        if not line.isascii():
-            col = next(i for i, char in enumerate(line) if ord(char) > 127)
-            insert_at = 1 if lines and lines[0].startswith("#!") else 0
-            fix = Fix(
-                "Add '%s'" % CODING_LINE,
-                (Edit(Span.point(insert_at, 0), CODING_LINE + "\n"),),
-                True,
-            )
-            return [
-                Finding(
-                    Span(number, col, number, col + 1),
-                    ERROR,
-                    "missing-coding",
-                    "Non-ASCII character without a coding declaration: Python 2.7 refuses to load this "
-                    "module (SyntaxError: Non-ASCII character). Add '%s' as the first line." % CODING_LINE,
-                    (fix,),
-                )
-            ]
-    return []
+    number = found[1] - 1
+    line = lines[number]
+    col = next(i for i, char in enumerate(line) if ord(char) > 127)
+    insert_at = 1 if lines and lines[0].startswith("#!") and number > 0 else 0
+    fix = Fix(
+        "Add '%s'" % CODING_LINE,
+        (Edit(Span.point(insert_at, 0), CODING_LINE + "\n"),),
+        True,
+    )
+    return [
+        Finding(
+            Span(number, col, number, col + 1),
+            ERROR,
+            "missing-coding",
+            "Non-ASCII character without a coding declaration: Python 2.7 refuses to load this "
+            "module (SyntaxError: Non-ASCII character). Add '%s' as the first line." % CODING_LINE,
+            (fix,),
+        )
+    ]
 
 
 def check_tree(tree: TreeIndex, lines: Sequence[str], runtime: Tuple[int, int]) -> List[Finding]:
