@@ -76,8 +76,19 @@ INVOKE_OPTIONS = (
     ("--event-json", "event_json", str, True, "JSON", "event given inline; repeatable"),
     ("--repeat", "repeat", int, False, "N", "run the events N times on one warm instance"),
     ("--result-file", "result_file", str, False, "PATH", "also append each JSON result as a line to PATH"),
+    (
+        "--region",
+        "region",
+        str,
+        False,
+        "R",
+        "with --cloud: the region (default: fglocal.json, HUAWEICLOUD_SDK_REGION)",
+    ),
 )
-INVOKE_FLAGS = (("--json", "json", "print one JSON object per invocation"),)
+INVOKE_FLAGS = (
+    ("--json", "json", "print one JSON object per invocation"),
+    ("--cloud", "cloud", "invoke the deployed function in FunctionGraph instead (see fglocal deploy)"),
+)
 DEFAULTS = {"code_dir": ".", "repeat": 1}
 
 
@@ -328,6 +339,10 @@ def run_invoke(args: Any) -> int:
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
     config = load_function_config(args, entries[0] if entries else None)
+    if args.cloud:
+        from fglocal.commands.invoke_cloud import run_cloud_invoke
+
+        return run_cloud_invoke(args, config, collect_events(args))
     interpreter = resolve_function_interpreter(args, config)
     events = collect_events(args)
     result_file = _open_result_file(args.result_file) if args.result_file else None

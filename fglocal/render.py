@@ -105,8 +105,12 @@ def render(result: InvocationResult, stream: IO[str], style: Any = None) -> None
     for warning in result.warnings:
         write(style.error("warning: " + warning) + "\n")
     write("\n")
-    note = "last %d bytes shown; " % LOG_DISPLAY_BYTES if result.logs_truncated else ""
-    write(style.heading("== Logs ==") + style.dim(f" ({note}full log: {result.log_file})") + "\n")
+    notes = ["last %d bytes shown" % LOG_DISPLAY_BYTES] if result.logs_truncated else []
+    if result.log_file:
+        notes.append(f"full log: {result.log_file}")
+    elif result.source == "cloud":
+        notes.append("the platform returns the last 4 KB; the full log is in the function's LTS log stream")
+    write(style.heading("== Logs ==") + (style.dim(" (%s)" % "; ".join(notes)) if notes else "") + "\n")
     if result.logs_truncated:
         write(style.dim("[... earlier output cut: the console shows at most 4 KB ...]") + "\n")
     write(result.logs)

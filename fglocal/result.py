@@ -93,6 +93,7 @@ class InvocationResult:
         "logs_truncated",
         "python",
         "request_id",
+        "source",
         "summary",
         "warnings",
     )
@@ -109,6 +110,7 @@ class InvocationResult:
         log_file: str = "",
         python: Optional[Dict[str, str]] = None,
         warnings: Optional[List[str]] = None,
+        source: str = "local",
     ) -> None:
         self.request_id = request_id
         self.body = body
@@ -120,6 +122,7 @@ class InvocationResult:
         self.log_file = log_file
         self.python = python  # {"version", "path"} of the interpreter that ran it
         self.warnings = list(warnings or [])
+        self.source = source  # "local", or "cloud" for fglocal invoke --cloud
 
     @property
     def ok(self) -> bool:
@@ -127,8 +130,8 @@ class InvocationResult:
         return self.error is None
 
     def to_json(self) -> Dict[str, Any]:
-        """The ``fglocal invoke --json`` object."""
-        return {
+        """The ``fglocal invoke --json`` object (a cloud run adds ``"source": "cloud"``)."""
+        obj = {
             "requestId": self.request_id,
             "body": self.body,
             "contentType": self.content_type,
@@ -140,6 +143,9 @@ class InvocationResult:
             "python": self.python,
             "warnings": self.warnings,
         }
+        if self.source != "local":
+            obj["source"] = self.source
+        return obj
 
     def __repr__(self) -> str:
         state = "ok" if self.ok else "error={}".format((self.error or {}).get("errorType"))

@@ -260,7 +260,9 @@ class FunctionGraphAPI:
         if "error" in outcome:
             result, func_err = json.dumps(outcome["error"]), True
         else:
-            result, func_err = json.dumps(outcome["result"]), False
+            # A returned string travels as it is, any other value as its JSON (the v1 body).
+            value = outcome["result"]
+            result, func_err = (value if isinstance(value, str) else json.dumps(value)), False
         extra = {
             "X-Cff-Request-Id": request_id,
             "X-Is-Func-Err": "true" if func_err else "false",
