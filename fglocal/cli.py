@@ -377,7 +377,8 @@ def run_invoke(args: Any) -> int:
                     render(result, sys.stdout)
                 sys.stdout.flush()
     finally:
-        instance.close()
+        _ignore_stop_signals()  # impatient Ctrl+C presses must not cut the cleanup short
+        instance.close()  # the instance and every process it started
         if result_file is not None:
             result_file.close()
     return EXIT_FAILED if failed else EXIT_OK
@@ -443,6 +444,14 @@ def _exit(code: int) -> None:
         # exit hooks, so they get the ordinary exit.
         os._exit(code)
     sys.exit(code)
+
+
+def _ignore_stop_signals() -> None:
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to ignore there
+        pass
 
 
 def _exit_on_signal(signum: int, frame: Any) -> None:

@@ -97,7 +97,8 @@ def test_the_cli_leaves_no_process_behind(tmp_path):
     assert _wait_gone(pids) == []
 
 
-def test_ctrl_c_of_invoke_leaves_no_process_behind(tmp_path):
+@pytest.mark.parametrize(("sig", "times"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 3)])
+def test_ctrl_c_of_invoke_leaves_no_process_behind(tmp_path, sig, times):
     marker = tmp_path / "running"
     pidfile = tmp_path / "pids"
     event = {"call": "wait_marked", "marker": str(marker), "pidfile": str(pidfile)}
@@ -116,7 +117,8 @@ def test_ctrl_c_of_invoke_leaves_no_process_behind(tmp_path):
         time.sleep(0.05)
     assert marker.exists(), proc.communicate(timeout=30)
     (child,) = _pids(pidfile)
-    os.kill(proc.pid, signal.SIGINT)
+    for _ in range(times):  # impatient presses must not cut the cleanup short
+        os.kill(proc.pid, sig)
     proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert _wait_gone([child]) == []
@@ -209,3 +211,17 @@ def test_adopted_orphans_that_end_are_reaped_but_the_functions_own_children_are_
         assert zombies == [own]  # the orphans were reaped; the function's own child was left to it
         assert all(not os.path.exists("/proc/%d" % pid) for pid in orphans)
         assert instance.invoke({"call": "wait_own"}).body == "5"  # its os.waitpid still works
+
+
+def test_a_module_that_ignores_signals_is_still_ended(tmp_path):
+    # SIGTERM, SIGINT, SIGHUP, SIGUSR1/2 ignored and SIGCHLD set to SIG_IGN at import: the
+    # supervisor ends instances with SIGSTOP/SIGKILL, which cannot be ignored.
+    marker = tmp_path / "pid"
+    config = load_config(HOSTILE).with_overrides(handler="signals.handler", timeout=1)
+    with Instance(config) as instance:
+        result = instance.invoke({"marker": str(marker), "seconds": 30})
+        assert result.error["errorType"] == "FunctionTimeout"
+        assert _gone(int(marker.read_text()))
+        assert instance.invoke({}).body == "ignoring signals"
+        pid = instance.pid
+    assert _gone(pid)
