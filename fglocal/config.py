@@ -288,6 +288,9 @@ def _check_path_text(field_name: str, value: str, source: str) -> None:
         raise ConfigError(
             field_name, "a path cannot hold a lone surrogate (\\ud800-\\udfff)", source
         ) from None
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in value):
+        # Legal on Linux, but no real folder has one, and messages would carry it to the terminal.
+        raise ConfigError(field_name, "a path cannot hold control characters (newline, ESC...)", source)
 
 
 ENV_FILE_LIMIT = 1024 * 1024  # far above what the platform takes (its user data is a few KB)

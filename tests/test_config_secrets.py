@@ -343,7 +343,11 @@ def test_debug_launch_errors_never_show_user_data(fn, arguments):
             {"envFile": "\ud800.env"}, "envFile", "a path cannot hold a lone surrogate", id="env-surr"
         ),
         pytest.param({"codeUri": "\udfff"}, "codeUri", "a path cannot hold a lone surrogate", id="uri-surr"),
-        pytest.param({"codeUri": "\u001b[2J"}, "codeUri", "folder", id="uri-escape"),
+        pytest.param({"codeUri": "\u001b[2J"}, "codeUri", "control characters", id="uri-escape"),
+        pytest.param(
+            {"python": "/usr/bin/\u001b[2Jpython"}, "python", "control characters", id="python-escape"
+        ),
+        pytest.param({"envFile": "a\nb.env"}, "envFile", "control characters", id="env-newline"),
     ],
 )
 def test_paths_the_system_cannot_take_are_usage_errors(fn, content, field, fragment):
