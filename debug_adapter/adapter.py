@@ -193,11 +193,11 @@ class Adapter:
             self._drop_debugpy()
             self.run = NoDebugRun(self, plan)
         else:
-            from debug_adapter.debug_run import DebugRun, python_version
+            from debug_adapter.debug_run import DebugRun, function_version
             from debug_adapter.debugpy_releases import ReleaseError, release_for
 
             try:  # debugpy 1.8 for Python 3.8+, 1.5.1 for 2.7/3.6 (or the fix when it is missing)
-                release = release_for(python_version(plan.python))
+                release = release_for(function_version(plan))
             except ReleaseError as exc:
                 self.client.respond(request, error="Cannot launch the function: %s" % exc)
                 return

@@ -54,7 +54,7 @@ class DebugRun(Run):
 
     def __init__(self, adapter: Any, plan: LaunchPlan, release: Optional[Release] = None) -> None:
         super().__init__(adapter, plan)
-        self.release = release or release_for(python_version(plan.python))
+        self.release = release or release_for(function_version(plan))
         self.announcements: Optional[socket.socket] = None
         self.debugpy: Optional[subprocess.Popen[bytes]] = None
         self.parent: Optional[Peer] = None
@@ -123,9 +123,7 @@ class DebugRun(Run):
         """What debuggee_boot.py needs to attach an instance of this runtime with debugpy 1.5.1."""
         assert self.announcements is not None
         host, port = self.announcements.getsockname()[:2]
-        version = python_version(self.plan.python)
         return {
-            debuggee_boot.RUNTIME_ENV: "%d.%d" % version,
             debuggee_boot.DEBUGPY_ENV: self.release.folder,
             debuggee_boot.ANNOUNCE_ENV: "%s:%d" % (host, port),
             debuggee_boot.ADAPTER_PYTHON_ENV: sys.executable,
@@ -182,9 +180,10 @@ class DebugRun(Run):
                 command, request.get("arguments"), lambda response: self._relay(request, response)
             )
         elif self.active is not None and not self.active.peer.closed.is_set():
+            relay = self._relay_threads if command == "threads" else self._relay
             if command in _RESUMING:
                 self._resumed()
-            relay = self._relay_threads if command == "threads" else self._relay
+                relay = self._relay_resumed
             self.active.peer.request(
                 command, request.get("arguments"), lambda response: relay(request, response)
             )
@@ -251,6 +250,13 @@ class DebugRun(Run):
             body["breakpoints"] = list(body.get("breakpoints") or [])[:wanted]
             answer["body"] = body
         self.client.send(answer)
+
+    def _relay_resumed(self, request: Message, response: Message) -> None:
+        # The function may run to its end, and its instance be closed, before the answer to the
+        # resuming request leaves it (seen with debugpy 1.5.1): it did resume, so say so.
+        if response.get("_closed"):
+            response = {"success": True}
+        self._relay(request, response)
 
     def _relay_threads(self, request: Message, response: Message) -> None:
         # The instance's main thread only runs the runtime's request loop once your code is
@@ -422,17 +428,8 @@ class DebugRun(Run):
                 peer.close()
 
 
-def python_version(python: str) -> Tuple[int, int]:
-    """The (major, minor) version of the interpreter at ``python`` (already checked to run)."""
-    if python == sys.executable:
+def function_version(plan: LaunchPlan) -> Tuple[int, int]:
+    """The (major, minor) version of the interpreter the function runs on."""
+    if plan.interpreter is None:
         return sys.version_info[0], sys.version_info[1]
-    out = subprocess.run(
-        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    )
-    major, minor = out.stdout.strip().split(".")
-    return int(major), int(minor)
+    return plan.interpreter.version[0], plan.interpreter.version[1]

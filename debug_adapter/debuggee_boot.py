@@ -26,12 +26,12 @@ import socket
 import sys
 
 # Set by the debug adapter (invocation.py) for a function debugged with debugpy 1.5.1.
-RUNTIME_ENV = "FGLOCAL_DEBUG_RUNTIME"  # "2.7": the major.minor of the process to attach
+RUNTIME_ENV = "FGLOCAL_DEBUG_RUNTIME"  # "2.7": the major.minor of the function's process
 DEBUGPY_ENV = "FGLOCAL_DEBUG_DEBUGPY"  # the folder holding that release's debugpy package
 ANNOUNCE_ENV = "FGLOCAL_DEBUG_ANNOUNCE"  # host:port where the debug adapter hears of the instance
 ADAPTER_PYTHON_ENV = "FGLOCAL_DEBUG_ADAPTER_PYTHON"  # the interpreter that runs debugpy's adapter
 SESSION_ENV = "FGLOCAL_DEBUG_SESSION"  # marks the debugpy adapter this starts (the session kills it)
-ATTACH_ENV = (RUNTIME_ENV, DEBUGPY_ENV, ANNOUNCE_ENV, ADAPTER_PYTHON_ENV)
+ATTACH_ENV = (DEBUGPY_ENV, ANNOUNCE_ENV, ADAPTER_PYTHON_ENV)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _TARGET = "_pydevd_bundle.pydevd_comm"
@@ -80,14 +80,16 @@ def _patch_pydevd_on_import():  # type: ignore[no-untyped-def]
 
 
 def _is_target():  # type: ignore[no-untyped-def]
-    """True in the process to attach with debugpy 1.5.1 (its Python is the one RUNTIME_ENV names)."""
-    return os.environ.get(RUNTIME_ENV) == "%d.%d" % sys.version_info[:2]
+    """True in the function's process (its Python is the one RUNTIME_ENV names), or when none is named."""
+    wanted = os.environ.get(RUNTIME_ENV)
+    return not wanted or wanted == "%d.%d" % sys.version_info[:2]
 
 
 def _remove_self_from_path():  # type: ignore[no-untyped-def]
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-    if os.environ.get(RUNTIME_ENV) and not _is_target():
+    if not _is_target():
         return  # the supervisor: its instance (started with this environment) must still get us
+    os.environ.pop(RUNTIME_ENV, None)
     parts = [
         p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and os.path.abspath(p) != _HERE
     ]

@@ -76,10 +76,10 @@ def read_version(folder: str) -> Optional[str]:
 
 
 def legacy_candidates() -> List[Path]:
-    """Where debugpy 1.5.1 is looked for, in order (the environment variable first)."""
+    """Where debugpy 1.5.1 is looked for, in order (only there when the environment variable names a folder)."""
+    if os.environ.get(LEGACY_ENV):  # named on purpose: that folder, or the fix for it
+        return [Path(os.path.expanduser(os.environ[LEGACY_ENV]))]
     candidates = []
-    if os.environ.get(LEGACY_ENV):
-        candidates.append(Path(os.path.expanduser(os.environ[LEGACY_ENV])))
     # Beside the tools' environment (`make venv` puts it in .venv/), and in a .vsix beside the
     # bundled tool folder (bundled/debugpy-1.5.1 next to bundled/tool/debug_adapter).
     candidates.append(Path(sys.prefix) / LEGACY_FOLDER)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import fglocal
+from debug_adapter.debuggee_boot import RUNTIME_ENV
 from debug_adapter.launch_config import LaunchPlan
 from debug_adapter.processes import is_running
 
@@ -78,11 +79,9 @@ class Invocation:
             str(self.result_file),
             "--log-dir",
             str(self.log_dir),
-            # The function runs in the debugged interpreter (debugpy is loaded there); when it is not
-            # the runtime's version, fglocal says so in the result's warnings.
-            "--python",
-            self.plan.python,
-            "--any-python",
+            # The function runs on its runtime's interpreter, resolved once for the session (the
+            # debugpy release depends on it); the supervisor runs on the tools' own.
+            *(["--python", self.plan.interpreter.path] if self.plan.interpreter else []),
         ]
 
     @property
@@ -103,6 +102,9 @@ class Invocation:
             boot.mkdir(exist_ok=True)
             shutil.copyfile(Path(__file__).with_name("debuggee_boot.py"), boot / "sitecustomize.py")
             paths.append(str(boot))
+            if self.plan.interpreter is not None:
+                # Which process is the function's: the boot stays on the supervisor's path for it.
+                changes[RUNTIME_ENV] = "%d.%d" % self.plan.interpreter.version[:2]
         # fglocal for the function's interpreter (whichever it is, however the adapter found its own
         # copy), through a folder that holds nothing else: none of the adapter's packages leak in.
         shim = self.workdir / "path"

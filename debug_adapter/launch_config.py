@@ -11,8 +11,6 @@ import ast
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,12 +19,12 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from fglocal.config import ConfigError, FunctionConfig, json_kind, load_config, read_env_file, split_entry
 from fglocal.contract import entry_files, find_entry_file
+from fglocal.interpreters import Interpreter, InterpreterError, resolve_interpreter
 from fglocal.printable import printable
 from fglocal.result import MAX_BODY_BYTES
 from fglocal.safe_read import UnreadableFile, check_config_files, read_bytes, read_text
 
 SCHEMA_PATH = Path(__file__).with_name("launch-schema.json")
-MIN_PYTHON = (3, 8)  # debugpy 1.8 and fglocal both need it
 # An event file may be pretty-printed: 4x the platform's 6 MB request limit (the run checks the limit).
 MAX_EVENT_FILE_BYTES = 4 * MAX_BODY_BYTES
 MAX_SOURCE_BYTES = 10_000_000  # an entry module bigger than this is left to the runtime to check
@@ -62,13 +60,15 @@ class LaunchPlan:
 
     config: FunctionConfig
     code_dir: Path
-    python: str
+    python: str  # the tools' interpreter: runs fglocal's supervisor (and debugpy's adapter)
     event_json: str
     repeat: int = 1
     no_debug: bool = False
     just_my_code: bool = True
     stop_on_entry: bool = False
     extra_env: Dict[str, str] = field(default_factory=dict)
+    # The function's own interpreter, its runtime's (fglocal.interpreters): the instance runs on it.
+    interpreter: Optional[Interpreter] = None
 
     @property
     def entries(self) -> List[str]:
@@ -132,7 +132,8 @@ def parse_launch(arguments: Mapping[str, Any], default_folder: Optional[str] = N
     return LaunchPlan(
         config=config,
         code_dir=folder,
-        python=check_interpreter(arguments.get("python")),
+        python=sys.executable,
+        interpreter=function_interpreter(config, arguments.get("python")),
         event_json=_event_json(arguments, folder),
         repeat=int(arguments.get("repeat", 1)),
         no_debug=bool(arguments.get("noDebug", False)),
@@ -237,44 +238,19 @@ class _Anything:
         return True
 
 
-def check_interpreter(python: Optional[str]) -> str:
-    """Return the interpreter path to run the function with; raise :class:`LaunchError` if unusable."""
-    if not python:
-        return sys.executable
-    found = shutil.which(os.path.expanduser(python))
-    if not found:
-        raise LaunchError(
-            "python: %s is not an executable file; set 'python' to a Python 3.8+ interpreter" % python
-        )
-    return _probe_interpreter(found)
+def function_interpreter(config: FunctionConfig, python: Optional[str]) -> Interpreter:
+    """Resolve the function's interpreter as ``fglocal invoke`` does, or raise fglocal's refusal.
 
-
-@lru_cache(maxsize=8)
-def _probe_interpreter(path: str) -> str:
+    ``python`` is the launch's own choice (like ``--python``); the refusal is a :class:`LaunchError`.
+    """
     try:
-        out = subprocess.run(
-            [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LaunchError(
-            "python: cannot run %s (%s); set 'python' to a Python 3.8+ interpreter" % (path, exc)
-        ) from None
-    match = re.match(r"^(\d+)\.(\d+)$", out.stdout.strip())
-    if out.returncode != 0 or not match:
-        raise LaunchError(
-            "python: %s is not a Python interpreter; set 'python' to a Python 3.8+ interpreter" % path
-        )
-    version = (int(match.group(1)), int(match.group(2)))
-    if version < MIN_PYTHON:
-        raise LaunchError(
-            "python: %s is Python %d.%d; debugging needs Python %d.%d or newer"
-            % ((path, *version, *MIN_PYTHON))
-        )
-    return path
+        return resolve_interpreter(config, os.path.expanduser(python) if python else None)
+    except InterpreterError as exc:
+        # fglocal's words for its CLI, said for a launch configuration (which has no --any-python).
+        message = str(exc).replace("--python PATH", "'python' in the launch configuration")
+        message = message.replace("--python", "'python'")
+        message = message.replace(", or pass --any-python to run on it anyway", "")
+        raise LaunchError(re.sub(r"; --any-python runs on [^;]* instead$", "", message)) from None
 
 
 def _check_schema(arguments: Mapping[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -213,10 +214,11 @@ def test_debuggee_sees_no_trace_of_the_adapter_and_pydevd_socket_has_nodelay(dap
     result = json.loads(dap.wait_for_event("functiongraph/result")["body"]["body"])
     assert not [p for p in result["sys_path"] if p.endswith("boot")]
     assert "boot" not in result["pythonpath"]
-    # Of the adapter, the function sees only the runtime: one folder holding just `fglocal`.
-    ours = [p for p in result["sys_path"] if "fg-debug-" in p]
-    # The adapter's own folder, on its PYTHONPATH (see DAPClient), is not passed on.
-    assert len(ours) == 1 and result["pythonpath"] == ours[0]
+    # Of the adapter, the function sees nothing: it runs on its runtime's interpreter, which starts
+    # fglocal's instance side by path, with only the user's PYTHONPATH (the adapter's own folder, on
+    # its PYTHONPATH in DAPClient, is not passed on).
+    assert not [p for p in result["sys_path"] if "fg-debug-" in p]
+    assert result["pythonpath"] == ""
     assert result["sys_path"][0] == str(HELLO)
 
 
@@ -260,11 +262,13 @@ def _pyenv_python(version: str) -> str:
     pytest.skip("python%s is not installed on this machine" % version)
 
 
-@pytest.mark.parametrize("version", ["3.8", "3.12"])
-def test_function_runs_on_another_interpreter(dap: DAPClient, version: str) -> None:
-    """'python' picks the function's interpreter: debugpy and fglocal come along, nothing else."""
+@pytest.mark.parametrize("version", ["3.10", "3.12"])
+def test_function_runs_on_the_interpreter_the_launch_names(dap: DAPClient, version: str) -> None:
+    """'python' picks the function's interpreter (like --python): the instance runs and stops there."""
     python = _pyenv_python(version)
-    launch_hello(dap, "index.environment", [bp(HELLO_INDEX, "environment")], python=python)
+    launch_hello(
+        dap, "index.environment", [bp(HELLO_INDEX, "environment")], python=python, runtime="python" + version
+    )
     stopped = dap.stopped()
     frame = dap.top_frame(stopped["body"]["threadId"])
     version_info = dap.request(
@@ -274,14 +278,32 @@ def test_function_runs_on_another_interpreter(dap: DAPClient, version: str) -> N
     dap.request("continue", {"threadId": stopped["body"]["threadId"]})
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]
+    assert result["python"] == {"version": result["python"]["version"], "path": python}
+    assert result["python"]["version"].startswith(version + ".")
 
 
-def test_no_debug_on_another_interpreter(dap: DAPClient) -> None:
-    python = _pyenv_python("3.8")
-    launch_hello(dap, "index.environment", [], python=python, noDebug=True)
+def test_an_interpreter_of_another_version_is_refused_with_the_fix(dap: DAPClient) -> None:
+    python = _pyenv_python("3.12")
+    dap.initialize()
+    response = dap.response(
+        dap.send_request(
+            "launch",
+            {"type": "functiongraph", "request": "launch", "codeUri": str(HELLO), "python": python},
+        )
+    )
+    assert not response["success"]
+    message = response["message"]
+    assert "names Python 3.12" in message and "the runtime python3.9 runs Python 3.9" in message
+    assert "point 'python' at a Python 3.9" in message and "--any-python" not in message
+
+
+def test_no_debug_runs_on_the_runtimes_interpreter(dap: DAPClient) -> None:
+    python = _pyenv_python("3.10")
+    launch_hello(dap, "index.environment", [], runtime="python3.10", noDebug=True)
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]
-    assert any("3.8" in p for p in json.loads(result["body"])["sys_path"])
+    assert result["python"]["version"].startswith("3.10.")
+    assert any(os.path.dirname(os.path.dirname(python)) in p for p in json.loads(result["body"])["sys_path"])
 
 
 @pytest.mark.parametrize("just_my_code", [True, False])

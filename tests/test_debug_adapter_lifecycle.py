@@ -35,9 +35,20 @@ BAD_CONFIGS = [
     ),
     pytest.param({"eventFile": "events/broken.json"}, "is not valid JSON", id="broken-event-file"),
     pytest.param(
-        {"python": "/no/such/python3"}, "python: /no/such/python3 is not an executable", id="no-interpreter"
+        {"python": "/no/such/python3"},
+        "'python' names /no/such/python3, which is not an executable Python interpreter",
+        id="no-interpreter",
     ),
-    pytest.param({"python": "/bin/true"}, "is not a Python interpreter", id="not-an-interpreter"),
+    pytest.param(
+        {"python": "/bin/true"},
+        "/bin/true, which does not run as a Python interpreter",
+        id="not-an-interpreter",
+    ),
+    pytest.param(
+        {"runtime": "python3.6", "python": "/no/such/python3.6"},
+        "to let fglocal find a Python 3.6 for python3.6",
+        id="named-interpreter-missing",
+    ),
     pytest.param(
         {"codeUri": "/no/such/folder"}, "codeUri: folder /no/such/folder does not exist", id="no-folder"
     ),

@@ -147,12 +147,18 @@ def test_side_channels_stop_streaming_a_huge_log(tmp_path: Path, monkeypatch: py
     assert "full log is %s" % (tmp_path / "big.log") in seen[-1]
 
 
-def test_an_old_interpreter_is_refused_with_the_version() -> None:
+def test_an_interpreter_of_another_runtime_is_refused_with_the_version() -> None:
+    """'python' names the function's interpreter (any runtime's, 2.7 too), checked against the runtime."""
     old = sorted((Path.home() / ".pyenv" / "versions").glob("2.7.*/bin/python2.7"))
     if not old:
         pytest.skip("no Python 2.7 on this machine")
-    with pytest.raises(LaunchError, match=r"is Python 2\.7; debugging needs Python 3\.8 or newer"):
+    with pytest.raises(
+        LaunchError, match=r"names Python 2\.7\.\d+ .*the runtime python3\.9 runs Python 3\.9"
+    ):
         parse_launch({"codeUri": str(HELLO), "python": str(old[0])})
+    plan = parse_launch({"codeUri": str(HELLO), "python": str(old[0]), "runtime": "python2.7"})
+    assert plan.interpreter is not None and plan.interpreter.version[:2] == (2, 7)
+    assert plan.python == sys.executable  # the supervisor stays on the tools' interpreter
 
 
 def test_work_folders_of_dead_adapters_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

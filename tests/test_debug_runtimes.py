@@ -1,0 +1,148 @@
+"""F5 on every FunctionGraph runtime: the real adapter over stdio, real debugpy, the runtime's own Python.
+
+python3.9/3.10/3.12 are debugged with debugpy 1.8 and python2.7/3.6 with debugpy 1.5.1 (in its own
+folder, installed by `make`); the adapter picks the release from the interpreter fglocal resolves for
+the runtime. A runtime whose interpreter is missing fails (see runtime_matrix.py), and the terminal
+summary lists which runtimes were covered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from dap_client import REPO, DAPClient
+from debug_helpers import FIXTURES, bp
+from runtime_matrix import ALL_RUNTIMES, require
+
+from debug_adapter.debugpy_releases import LEGACY_ENV, release_for
+
+FUNCTION = FIXTURES / "runtimes"
+INDEX = FUNCTION / "index.py"
+BOOT = FIXTURES.parent.parent.parent / "debug_adapter" / "debuggee_boot.py"
+
+
+@pytest.fixture(params=ALL_RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    require(request.param)
+    return str(request.param)
+
+
+@pytest.fixture
+def dap() -> Iterator[DAPClient]:
+    client = DAPClient()
+    yield client
+    client.close()
+
+
+def _version(runtime: str) -> str:
+    return runtime[len("python") :]
+
+
+def test_the_boot_compiles_on_the_runtime(runtime: str) -> None:
+    """debuggee_boot.py runs in every process of a debug run, the function's Python 2.7 included."""
+    python = require(runtime).path
+    source = "compile(open(%r).read(), %r, 'exec')" % (str(BOOT), str(BOOT))
+    subprocess.run([python, "-c", source], check=True, capture_output=True, timeout=60)
+
+
+def test_breakpoint_step_variables_and_result(dap: DAPClient, runtime: str) -> None:
+    interpreter = require(runtime)
+    release = release_for(interpreter.version[:2])
+    launch = dap.launch(
+        {"codeUri": str(FUNCTION), "runtime": runtime, "event": {"name": "bob"}},
+        {str(INDEX): [bp(INDEX, "greet")]},
+    )
+    assert dap.response(launch)["success"]
+    stopped = dap.stopped()
+    assert stopped["body"]["reason"] == "breakpoint"
+    thread_id = stopped["body"]["threadId"]
+    frames = dap.request("stackTrace", {"threadId": thread_id})["body"]["stackFrames"]
+    assert (frames[0]["name"], frames[0]["line"]) == ("handler", bp(INDEX, "greet"))
+    assert frames[0]["source"]["path"] == str(INDEX)
+    assert all("fglocal" not in f.get("source", {}).get("path", "") for f in frames)
+    # The frame is the runtime's Python, with the debugpy release for it.
+    version = dap.request(
+        "evaluate",
+        {"expression": "__import__('sys').version", "frameId": frames[0]["id"], "context": "watch"},
+    )["body"]["result"]
+    assert version.strip("'").startswith(interpreter.version_text + " "), version
+    debugpy_version = dap.request(
+        "evaluate",
+        {
+            "expression": "str(__import__('debugpy').__version__)",
+            "frameId": frames[0]["id"],
+            "context": "watch",
+        },
+    )["body"]["result"]
+    assert debugpy_version.strip("'") == release.version
+    event = dap.variables_of(frames[0]["id"])["event"]["value"]
+    assert "bob" in event
+    # Step over the line: the local it assigned is there.
+    before = len(dap.events)
+    dap.request("next", {"threadId": thread_id})
+    step = dap.stopped(after=before)
+    assert step["body"]["reason"] == "step"
+    frame = dap.top_frame(step["body"]["threadId"])
+    assert frame["line"] == bp(INDEX, "next")
+    # Python 2: the event's strings are unicode (u'hello bob'), as on the platform's 2.7 runtime.
+    assert dap.variables_of(frame["id"])["greeting"]["value"] in ("'hello bob'", "u'hello bob'")
+    dap.request("continue", {"threadId": thread_id})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    dap.wait_for_event("terminated")
+    assert result["error"] is None, result["error"]
+    assert json.loads(result["body"]) == {"greeting": "hello bob", "python": _version(runtime)}
+    assert result["python"] == {"version": interpreter.version_text, "path": interpreter.path}
+    console = dap.outputs()
+    assert "running on %s" % _version(runtime) in console
+    assert '"greeting": "hello bob"' in console and "Execution summary" in console
+
+
+def test_uncaught_exception_stops_at_the_raising_line(dap: DAPClient, runtime: str) -> None:
+    require(runtime)
+    dap.launch(
+        {"codeUri": str(FUNCTION), "runtime": runtime, "handler": "index.failing", "event": {"missing": "b"}},
+        exception_filters=["uncaught"],
+    )
+    stopped = dap.stopped()
+    assert stopped["body"]["reason"] == "exception"
+    thread_id = stopped["body"]["threadId"]
+    frame = dap.top_frame(thread_id)
+    assert (frame["line"], frame["source"]["path"]) == (bp(INDEX, "raise"), str(INDEX))
+    info = dap.request("exceptionInfo", {"threadId": thread_id})["body"]
+    assert "KeyError" in info["exceptionId"]
+    before = len(dap.events)
+    dap.request("continue", {"threadId": thread_id})
+    result = dap.wait_for_event("functiongraph/result", after=before)["body"]
+    assert result["error"]["errorType"] == "KeyError"
+    assert '"errorType": "KeyError"' in dap.outputs("stderr")
+
+
+def test_without_debugpy_1_5_1_a_python_2_7_launch_says_how_to_provide_it(tmp_path: Path) -> None:
+    require("python2.7")
+    env = dict(os.environ, PYTHONPATH=str(REPO), **{LEGACY_ENV: str(tmp_path / "empty")})
+    client = DAPClient(env=env)
+    try:
+        client.initialize()
+        response = client.response(
+            client.send_request(
+                "launch",
+                {
+                    "type": "functiongraph",
+                    "request": "launch",
+                    "codeUri": str(FUNCTION),
+                    "runtime": "python2.7",
+                },
+            )
+        )
+        assert not response["success"]
+        message = response["message"]
+        assert "Python 2.7 function needs debugpy 1.5.1 in a folder of its own" in message
+        assert "pip install --target" in message and "debugpy==1.5.1" in message
+        assert "%s (no debugpy)" % (tmp_path / "empty") in message
+    finally:
+        client.close()
