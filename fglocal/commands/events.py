@@ -1,0 +1,85 @@
+"""``fglocal events pull`` / ``fglocal events push``: sync the console's test events with events/*.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from fglocal.commands.cloud_common import EXIT_FAILED, EXIT_OK, add_region_option, report_error
+
+
+def register(subparsers: Any) -> None:
+    """Add ``fglocal events pull|push`` to the CLI."""
+    from fglocal.cli import add_options
+
+    parser = subparsers.add_parser(
+        "events",
+        help="sync the console's test events of the function with events/*.json",
+        description=(
+            "pull: the console's test events into events/<name>.json; push: events/*.json to the "
+            "console. A sync-state file (events/.fglocal-sync.json) records what was last synced: an event "
+            "changed on both sides since then is a conflict, reported and never overwritten (--force takes "
+            "this command's source side). Exit 0 done, 1 conflicts or an API error, 2 bad options."
+        ),
+    )
+    actions = parser.add_subparsers(dest="events_action", metavar="ACTION")
+    for action, text in (
+        ("pull", "console -> events/*.json"),
+        ("push", "events/*.json -> console"),
+    ):
+        sub = actions.add_parser(action, help=text, description=text)
+        add_options(sub, tuple(o for o in _function_options() if o[1] in ("code_dir", "config")))
+        add_region_option(sub)
+        sub.add_argument("--force", action="store_true", help="on a conflict, overwrite the other side")
+        sub.add_argument("--json", action="store_true", help="print one JSON object")
+        sub.set_defaults(run=run_events, user_data=[], env_file=None, initializer=None, timeout=None)
+        sub.set_defaults(memory=None, runtime=None)
+    parser.set_defaults(run=lambda args: _usage(parser))
+
+
+def _function_options() -> tuple:
+    from fglocal.cli import FUNCTION_OPTIONS
+
+    return FUNCTION_OPTIONS
+
+
+def _usage(parser: Any) -> int:
+    parser.print_usage(sys.stderr)
+    sys.stderr.write("fglocal events: give pull or push\n")
+    return 2
+
+
+def run_events(args: Any) -> int:
+    """``fglocal events pull|push``: 0 done, 1 conflicts or an API error."""
+    from fglocal.cli import load_function_config
+    from fglocal.cloud.events_sync import EventsFolder, pull, push
+    from fglocal.cloud.invoke import function_urn
+    from fglocal.cloud.session import CloudError, connect
+
+    config = load_function_config(args)
+    folder = EventsFolder(Path(args.code_dir).resolve() / "events")
+    try:
+        cloud = connect(config, args.region)
+        urn = function_urn(cloud, config)
+        sync = pull if args.events_action == "pull" else push
+        report = sync(cloud, urn, folder, args.force)
+    except CloudError as error:
+        return report_error(args, error)
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        print(f"function {report.function_urn}")
+        for name, action in report.actions:
+            print(f"  {name}: {action}")
+        if not report.actions:
+            print("  no test events" + (" in the console" if args.events_action == "pull" else " in events/"))
+        if report.conflicts:
+            other = "console" if args.events_action == "push" else "local file"
+            sys.stderr.write(
+                "fglocal: conflict: changed locally and in the console since the last sync, nothing "
+                f"overwritten: {', '.join(report.conflicts)}\n  what to do: compare the two, then "
+                f"`fglocal events {args.events_action} --force` to overwrite the {other}\n"
+            )
+    return EXIT_FAILED if report.conflicts else EXIT_OK
