@@ -317,7 +317,11 @@ class DebugRun(Run):
                 (connect.get("host", "127.0.0.1"), int(connect["port"])), timeout=30
             )
         except (OSError, KeyError, ValueError) as exc:
-            self.adapter.output("stderr", "could not attach to the function's process %s: %s\n" % (pid, exc))
+            why = exc.strerror if isinstance(exc, OSError) else "debugpy sent no port"
+            self.adapter.output(
+                "stderr",
+                "could not attach to the function's process %s: %s\n" % (pid, why or "no connection"),
+            )
             return
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

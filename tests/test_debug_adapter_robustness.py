@@ -46,7 +46,7 @@ def launch_error(dap: DAPClient, arguments: Dict[str, Any]) -> str:
     assert response["success"] is False, response
     assert response["body"]["error"]["showUser"] is True
     message = str(response["message"])
-    assert not any(raw in message for raw in RAW_ERRORS), message
+    assert not any(raw.lower() in message.lower() for raw in RAW_ERRORS), message
     return message
 
 
@@ -299,3 +299,15 @@ def test_port_mode_warns_and_is_loopback_only_and_bad_ports_are_usage_errors() -
             timeout=WAIT,
         )
         assert done.returncode == 2 and b"usage: python -m debug_adapter [--port N]" in done.stderr
+
+
+def test_an_interpreter_that_cannot_be_executed_is_named_without_exception_text(
+    dap: DAPClient, function: Path
+) -> None:
+    fifo = function / "python3"
+    os.mkfifo(fifo)
+    fifo.chmod(0o755)  # executable bits on something exec refuses (found here: the errno text leaked)
+    dap.initialize()
+    message = launch_error(dap, {"codeUri": str(function), "python": str(fifo), "noDebug": True})
+    assert "python: cannot run %s (Permission denied)" % fifo in message
+    still_serving(dap)
