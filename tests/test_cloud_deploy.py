@@ -21,6 +21,7 @@ CONFIG = {
     "userData": {"GREETING": "hi"},
     "envFile": "local.env",
     "python": "/opt/my-local/python3.9",
+    "credentials": {"accessKey": "LOCAL-AGENCY-AK-1234", "secretKey": "LOCAL-AGENCY-SK-5678"},
 }
 CODE = "def init(context):\n    pass\n\n\ndef handler(event, context):\n    return event\n"
 
@@ -58,7 +59,15 @@ def test_create_sends_the_config_and_the_package_bytes(cloud, tmp_path):
     assert base64.b64decode(body["func_code"]["file"]) == out.read_bytes()
     # Local-only fields are never sent.
     sent = create.body.decode()
-    for local in ("python", "codeUri", "envFile", "/opt/my-local", "local.env"):
+    for local in (
+        "python",
+        "codeUri",
+        "envFile",
+        "/opt/my-local",
+        "local.env",
+        "LOCAL-AGENCY",
+        "credentials",
+    ):
         assert local not in json.dumps(sorted(body)) and local not in sent.replace("python3", "")
 
 
@@ -70,7 +79,8 @@ def test_nothing_changed_uploads_nothing(cloud, tmp_path):
     assert run.returncode == 0, run
     report = run.json()
     assert not report["created"] and not report["codeUpdated"] and not report["configUpdated"]
-    assert [r.method for r in cloud.api.requests[before:]] == ["GET", "GET"]  # list, show code
+    # list, show config, show code: nothing written
+    assert [r.method for r in cloud.api.requests[before:]] == ["GET", "GET", "GET"]
 
 
 def test_code_only(cloud, tmp_path):

@@ -139,6 +139,7 @@ def deploy(cloud: Cloud, config: Any, zip_bytes: bytes, report: DeployReport, pu
         CreateFunctionVersionRequestBody,
         FuncCode,
         ShowFunctionCodeRequest,
+        ShowFunctionConfigRequest,
         UpdateFunctionCodeRequest,
         UpdateFunctionCodeRequestBody,
         UpdateFunctionConfigRequest,
@@ -167,6 +168,10 @@ def deploy(cloud: Cloud, config: Any, zip_bytes: bytes, report: DeployReport, pu
     else:
         urn = existing["func_urn"]
         report.function_urn = urn
+        # The list's entries may leave fields out: the function's own config is the one to compare.
+        existing = cloud.call(
+            "show_function_config", ShowFunctionConfigRequest(function_urn=urn), "reading the configuration"
+        ).to_dict()
         shown = cloud.call(
             "show_function_code", ShowFunctionCodeRequest(function_urn=urn), "reading the code"
         )
