@@ -160,6 +160,10 @@ class FunctionConfig:
         shown["user_data"] = {key: "***" for key in self.user_data}
         return "FunctionConfig(%s)" % ", ".join("%s=%r" % item for item in sorted(shown.items()))
 
+    def checked(self) -> FunctionConfig:
+        """Return this config once validated (raises :class:`ConfigError` naming what is wrong)."""
+        return _validated(self, source="")
+
     def with_overrides(self, **overrides: Any) -> FunctionConfig:
         """A copy with the given (snake_case) fields replaced; None values are ignored."""
         values = self._fields()

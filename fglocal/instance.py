@@ -271,7 +271,9 @@ class Instance:
         start_method: Optional[str] = None,
         interpreter: Optional[Interpreter] = None,
     ) -> None:
-        self.config = config
+        # A FunctionConfig built directly (not by load_config) is checked here: bad user data must be a
+        # ConfigError naming the key, not a crashed instance.
+        self.config = config.checked()
         if interpreter is None:
             from fglocal.interpreters import resolve_interpreter
 

@@ -116,6 +116,16 @@ def test_user_data_that_no_environment_can_hold_is_a_usage_error(fn, user_data, 
     assert "exited with code" not in proc.stderr
 
 
+def test_a_config_built_directly_is_checked_before_an_instance_starts(fn):
+    from fglocal import invoke
+    from fglocal.config import FunctionConfig
+
+    for bad in ({"A=" + SECRET: "1"}, {"A": SECRET + "\x00"}):
+        with pytest.raises(ConfigError) as caught:
+            invoke(FunctionConfig(fn, user_data=bad), {})
+        assert caught.value.field == "userData" and SECRET not in str(caught.value)
+
+
 def test_user_data_keys_checked_through_the_python_api(fn):
     config = load_config(fn)
     for bad in ({"A=B": "1"}, {"": "1"}, {"X": "a\x00b"}, {"X": 1}):
