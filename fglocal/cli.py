@@ -262,7 +262,7 @@ def _read_event_text(source: str) -> tuple:
             info = os.stat(source)
             if stat.S_ISDIR(info.st_mode):
                 raise UsageError(f"{name} is a folder, not a JSON file")
-            if not stat.S_ISREG(info.st_mode):
+            if not stat.S_ISREG(info.st_mode) and not _is_open_descriptor(source):
                 # A FIFO would block until something writes to it, a device may never end.
                 raise UsageError(f"{name} is not a regular file (a FIFO, socket or device); give a JSON file")
             if info.st_size > MAX_EVENT_FILE_BYTES:
@@ -283,6 +283,18 @@ def _read_event_text(source: str) -> tuple:
         raise UsageError(
             f"{name} is not UTF-8 text (line {line}: byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None
+
+
+def _is_open_descriptor(path: str) -> bool:
+    """``/dev/stdin``, ``/dev/fd/N``, ``/proc/self/fd/N``: a descriptor this process already holds.
+
+    A pipe there has its writer (``--event <(make-event)``, ``--event /dev/stdin``), so reading it
+    cannot block forever the way a named FIFO nobody writes to does.
+    """
+    if path == "/dev/stdin":
+        return True
+    head, _, number = path.rpartition("/")
+    return head in ("/dev/fd", "/proc/self/fd") and number.isdigit()
 
 
 def _parse_event(name: str, text: str) -> Any:
@@ -367,8 +379,13 @@ def run_invoke(args: Any) -> int:
                 result = instance.invoke(event)
                 failed = failed or not result.ok
                 if result_file is not None:
-                    result_file.write(json.dumps(result.to_json()) + "\n")
-                    result_file.flush()
+                    try:
+                        result_file.write(json.dumps(result.to_json()) + "\n")
+                        result_file.flush()
+                    except OSError as exc:  # the disk filled up, the file system went away
+                        raise UsageError(
+                            f"cannot write --result-file {args.result_file}: {exc.strerror}"
+                        ) from None
                 if args.json:
                     sys.stdout.write(json.dumps(result.to_json()) + "\n")
                 else:
@@ -380,7 +397,10 @@ def run_invoke(args: Any) -> int:
         _ignore_stop_signals()  # impatient Ctrl+C presses must not cut the cleanup short
         instance.close()  # the instance and every process it started
         if result_file is not None:
-            result_file.close()
+            try:
+                result_file.close()
+            except OSError:  # what it could not flush was reported above
+                pass
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -243,3 +243,20 @@ def test_serve_refuses_the_same_log_folder(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "is writable by other users" in proc.stderr
+
+
+def test_an_event_through_an_open_descriptor_is_read(tmp_path):
+    # `--event /dev/stdin` and bash's `--event <(...)` name pipes that already have their writer.
+    results, proc = invoke_json(
+        "index.dispatch", "--code-dir", HOSTILE, "--event", "/dev/stdin", input='{"call": "echo"}'
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(results[0]["body"])["n"] == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_result_file_that_fills_up():
+    usage_error_after_run = invoke("--event-json", '{"call": "echo"}', "--result-file", "/dev/full")
+    assert usage_error_after_run.returncode == 2
+    assert "cannot write --result-file /dev/full: No space left on device" in usage_error_after_run.stderr
+    assert "Traceback" not in usage_error_after_run.stderr

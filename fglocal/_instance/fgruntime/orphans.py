@@ -71,6 +71,13 @@ def reap_adopted(now=None):  # type: (Optional[float]) -> int
     if now - _last[0] < REAP_INTERVAL:
         return 0
     _last[0] = now
+    waitid = getattr(os, "waitid", None)  # Python 3.3+: one system call says whether any child ended
+    if waitid is not None:
+        try:
+            if waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                return 0  # children, but none has ended
+        except OSError:  # ECHILD: no children at all
+            return 0
     me = os.getpid()
     reaped = 0
     with _lock:
