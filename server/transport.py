@@ -16,8 +16,8 @@ replaces it:
   notification with bad params (or of an unknown method) is logged and dropped.
 * Lifecycle (LSP specification): a request before ``initialize`` gets ``ServerNotInitialized``, a
   second ``initialize`` ``InvalidRequest``, and requests after ``shutdown`` ``InvalidRequest``;
-  ``exit`` ends the process with 0 after ``shutdown`` and 1 without. End of input without ``exit``
-  exits 1.
+  ``exit`` ends the process with 0 after ``shutdown`` and 1 without. End of input ends it with 0
+  after ``shutdown``, else (the client died) with 1, logged.
 
 Frames are read on a daemon thread and handled in order on the asyncio loop.
 """
@@ -197,6 +197,8 @@ async def _serve(dispatcher: Dispatcher, stdin: FrameReader) -> int:
     while True:
         item = await queue.get()
         if item is None:
+            if dispatcher.shut_down:
+                return 0  # shut down as asked; the client closed the pipe instead of sending 'exit'
             log.error("functiongraph language server: end of input without 'exit'; exiting with code 1")
             return 1
         if isinstance(item, Exception):

@@ -32,6 +32,8 @@ def test_end_of_input_without_exit_is_logged_and_1():
     outcome = run_server(START)
     assert outcome.returncode == 1
     assert "end of input without 'exit'" in outcome.stderr
+    after_shutdown = run_server(START + SHUTDOWN)
+    assert after_shutdown.returncode == 0 and after_shutdown.stderr == ""
 
 
 def test_requests_after_shutdown_get_invalid_request():
