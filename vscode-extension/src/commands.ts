@@ -16,7 +16,7 @@ import { createTestEvent, ensureTestEvent, pickTestEvent, validateEventFile } fr
 import { lastErrorLine, runTool } from './tool';
 
 /** The function folder for a command that takes a folder: the argument, the editor, or the workspace. */
-function functionForCommand(arg: unknown): FunctionFolder | undefined {
+export function functionForCommand(arg: unknown): FunctionFolder | undefined {
   const uri =
     arg instanceof vscode.Uri ? arg : (vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
   if (uri === undefined || uri.scheme !== 'file') {
@@ -26,7 +26,7 @@ function functionForCommand(arg: unknown): FunctionFolder | undefined {
   return functionFor(uri);
 }
 
-async function saveFunctionFiles(fn: FunctionFolder): Promise<void> {
+export async function saveFunctionFiles(fn: FunctionFolder): Promise<void> {
   const dirty = vscode.workspace.textDocuments.filter((doc) => doc.isDirty && doc.uri.scheme === 'file' && isInside(doc.uri.fsPath, fn.functionDir));
   await Promise.all(dirty.map((doc) => doc.save()));
 }

@@ -1,6 +1,7 @@
 // Entry point: wires the parts together. Each part lives in its own module.
 import * as vscode from 'vscode';
 import { bundledPaths } from './bundle';
+import { registerCloudCommands } from './cloud';
 import { registerCommands } from './commands';
 import { registerDebugging } from './debug';
 import { log } from './log';
@@ -15,6 +16,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(log());
   initTestEvents(context);
   registerCommands(context);
+  registerCloudCommands(context);
   registerDebugging(context);
   context.subscriptions.push(
     vscode.commands.registerCommand('functiongraph.restartServer', () => startServer(paths)),

@@ -32,3 +32,25 @@ function createPanel(): vscode.WebviewPanel {
   created.onDidDispose(() => (panel = undefined));
   return created;
 }
+
+const comparePanels = new Map<string, vscode.WebviewPanel>();
+
+/** The same event run locally and in the cloud: the two results side by side (two result views). */
+export function showComparison(local: InvocationResult, cloud: InvocationResult, title: string): void {
+  for (const [side, result, column] of [
+    ['Local', local, vscode.ViewColumn.Two],
+    ['Cloud', cloud, vscode.ViewColumn.Three],
+  ] as const) {
+    const label = `${side}: ${title}`;
+    for (const line of formatResult(result, label)) log().info(line);
+    let shown = comparePanels.get(side);
+    if (shown === undefined) {
+      shown = vscode.window.createWebviewPanel('functiongraph.compare', label, { viewColumn: column, preserveFocus: true }, { enableScripts: false, localResourceRoots: [] });
+      shown.onDidDispose(() => comparePanels.delete(side));
+      comparePanels.set(side, shown);
+    }
+    shown.title = label;
+    shown.webview.html = resultHtml(result, label, shown.webview.cspSource);
+    shown.reveal(column, true);
+  }
+}

@@ -1,0 +1,160 @@
+// The cloud commands: deploy, invoke in the cloud, pull/push test events, set credentials, and
+// compare a local run with a cloud run. Each runs the bundled `fglocal` with the credentials from
+// SecretStorage passed by environment (never written to settings, arguments or logs).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
+import { cloudEnvironment, cloudErrorText, CloudCredentials, describeDeploy, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
+import { functionForCommand, saveFunctionFiles } from './commands';
+import { FunctionFolder } from './functionConfig';
+import { errorMessage, log } from './log';
+import { resolveInterpreter } from './python';
+import { InvocationResult, parseResult } from './results';
+import { showComparison, showResult } from './resultView';
+import { ensureTestEvent, validateEventFile } from './testEvents';
+import { runTool, ToolRun } from './tool';
+
+const SECRET_KEY = 'functiongraph.cloudCredentials';
+
+async function credentials(context: vscode.ExtensionContext): Promise<CloudCredentials | undefined> {
+  return parseCredentials(await context.secrets.get(SECRET_KEY));
+}
+
+async function setCredentials(context: vscode.ExtensionContext): Promise<void> {
+  const ask = (prompt: string, password: boolean, optional = false): Thenable<string | undefined> =>
+    vscode.window.showInputBox({ prompt, password, ignoreFocusOut: true, validateInput: (v) => (optional || v.trim() ? undefined : 'required') });
+  const accessKey = await ask('Huawei Cloud access key ID (AK)', false);
+  if (accessKey === undefined) return;
+  const secretKey = await ask('Secret access key (SK)', true);
+  if (secretKey === undefined) return;
+  const securityToken = await ask('Security token (only for temporary credentials; leave empty otherwise)', true, true);
+  if (securityToken === undefined) return;
+  const projectId = await ask('Project ID of the region (leave empty to use fglocal.json "projectId")', false, true);
+  if (projectId === undefined) return;
+  const stored: CloudCredentials = { accessKey: accessKey.trim(), secretKey: secretKey.trim(), securityToken: securityToken.trim(), projectId: projectId.trim() };
+  await context.secrets.store(SECRET_KEY, JSON.stringify(stored));
+  void vscode.window.showInformationMessage('FunctionGraph: credentials stored in VS Code\'s secret storage.');
+}
+
+async function runCloud(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder, args: string[], title: string): Promise<ToolRun | undefined> {
+  const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
+  if (interpreter === undefined) return undefined;
+  await saveFunctionFiles(fn);
+  const env = cloudEnvironment(toolEnvironment(paths), await credentials(context));
+  log().info(`${title}: ${interpreter.executable} -m fglocal ${args.join(' ')}`);
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `FunctionGraph: ${title}…`, cancellable: true }, (_progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return runTool(interpreter.executable, ['-m', 'fglocal', ...args], { cwd: paths.tool, env, signal: abort.signal });
+  });
+}
+
+function fail(what: string, run: ToolRun): void {
+  const text = cloudErrorText(run.stdout, run.stderr);
+  log().error(`${what}: ${text}`);
+  void vscode.window.showErrorMessage(`FunctionGraph: ${what} failed: ${text}`, 'Show Output').then((action) => action && log().show());
+}
+
+async function deploy(context: vscode.ExtensionContext, paths: BundledPaths, arg: unknown): Promise<void> {
+  const fn = functionForCommand(arg);
+  if (fn === undefined) return;
+  const run = await runCloud(context, paths, fn, ['deploy', '--code-dir', fn.functionDir, '--json'], 'deploying');
+  if (run === undefined || run.cancelled) return;
+  const report = parseDeployReport(run.stdout);
+  if (run.code !== 0 || report === undefined || report.error) {
+    fail('Deploy', run);
+    return;
+  }
+  log().info(describeDeploy(report));
+  void vscode.window.showInformationMessage(`FunctionGraph: deployed ${describeDeploy(report)}`);
+}
+
+async function cloudResult(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder, event: string): Promise<InvocationResult | undefined> {
+  const run = await runCloud(context, paths, fn, ['invoke', '--cloud', '--code-dir', fn.functionDir, '--event', event, '--json'], 'invoking in the cloud');
+  if (run === undefined || run.cancelled) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(run.stdout.trim().split(/\r?\n/).pop() ?? '');
+  } catch {
+    parsed = undefined;
+  }
+  const result = parseResult(parsed);
+  if (result === undefined) fail('Invoke in the Cloud', run);
+  return result;
+}
+
+async function invokeCloud(context: vscode.ExtensionContext, paths: BundledPaths, arg: unknown): Promise<void> {
+  const fn = functionForCommand(arg);
+  if (fn === undefined) return;
+  const event = await ensureTestEvent(fn);
+  if (event === undefined || !(await validateEventFile(event))) return;
+  const result = await cloudResult(context, paths, fn, event);
+  if (result !== undefined) showResult(result, `cloud: ${path.basename(fn.functionDir)} ← ${path.basename(event)}`, 'run', vscode.Uri.file(fn.functionDir));
+}
+
+async function compare(context: vscode.ExtensionContext, paths: BundledPaths, arg: unknown): Promise<void> {
+  const fn = functionForCommand(arg);
+  if (fn === undefined) return;
+  const event = await ensureTestEvent(fn);
+  if (event === undefined || !(await validateEventFile(event))) return;
+  const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
+  if (interpreter === undefined) return;
+  await saveFunctionFiles(fn);
+  const localRun = await runTool(interpreter.executable, ['-m', 'fglocal', 'invoke', '--code-dir', fn.functionDir, '--event', event, '--json'], { cwd: paths.tool, env: toolEnvironment(paths) });
+  let local: InvocationResult | undefined;
+  try {
+    local = parseResult(JSON.parse(localRun.stdout.trim().split(/\r?\n/).pop() ?? ''));
+  } catch {
+    local = undefined;
+  }
+  if (local === undefined) {
+    fail('Local run', localRun);
+    return;
+  }
+  const cloud = await cloudResult(context, paths, fn, event);
+  if (cloud !== undefined) showComparison(local, cloud, `${path.basename(fn.functionDir)} ← ${path.basename(event)}`);
+}
+
+async function syncEvents(context: vscode.ExtensionContext, paths: BundledPaths, action: 'pull' | 'push', arg: unknown): Promise<void> {
+  const fn = functionForCommand(arg);
+  if (fn === undefined) return;
+  const run = await runCloud(context, paths, fn, ['events', action, '--code-dir', fn.functionDir, '--json'], `${action === 'pull' ? 'pulling' : 'pushing'} test events`);
+  if (run === undefined || run.cancelled) return;
+  const report = parseSyncReport(run.stdout);
+  if (report === undefined || report.error) {
+    fail(action === 'pull' ? 'Pull Test Events' : 'Push Test Events', run);
+    return;
+  }
+  for (const { name, action: done } of report.events) log().info(`  ${name}: ${done}`);
+  if (report.conflicts.length) {
+    void vscode.window.showWarningMessage(
+      `FunctionGraph: changed locally and in the console since the last sync, nothing overwritten: ${report.conflicts.join(', ')}. Compare them, then run \`fglocal events ${action} --force\`.`,
+      'Show Output',
+    ).then((choice) => choice && log().show());
+    return;
+  }
+  void vscode.window.showInformationMessage(`FunctionGraph: ${report.events.length} test event(s) ${action === 'pull' ? 'pulled' : 'pushed'} or in sync.`);
+}
+
+/** Registers the cloud commands. */
+export function registerCloudCommands(context: vscode.ExtensionContext): void {
+  const paths = bundledPaths(context.extensionPath);
+  const guard =
+    (name: string, body: (arg: unknown) => Promise<void>) =>
+    async (arg: unknown): Promise<void> => {
+      try {
+        await body(arg);
+      } catch (error) {
+        log().error(`${name}: ${errorMessage(error)}`);
+        void vscode.window.showErrorMessage(`FunctionGraph: ${name} failed: ${errorMessage(error)}`);
+      }
+    };
+  context.subscriptions.push(
+    vscode.commands.registerCommand('functiongraph.deployFunction', guard('Deploy Function', (arg) => deploy(context, paths, arg))),
+    vscode.commands.registerCommand('functiongraph.invokeCloud', guard('Invoke in the Cloud', (arg) => invokeCloud(context, paths, arg))),
+    vscode.commands.registerCommand('functiongraph.pullTestEvents', guard('Pull Test Events', (arg) => syncEvents(context, paths, 'pull', arg))),
+    vscode.commands.registerCommand('functiongraph.pushTestEvents', guard('Push Test Events', (arg) => syncEvents(context, paths, 'push', arg))),
+    vscode.commands.registerCommand('functiongraph.setCredentials', guard('Set Credentials', () => setCredentials(context))),
+    vscode.commands.registerCommand('functiongraph.compareLocalCloud', guard('Compare Local and Cloud Result', (arg) => compare(context, paths, arg))),
+  );
+}

@@ -1,0 +1,132 @@
+// The cloud commands' side that needs no VS Code API (unit-tested): the credentials' environment,
+// and reading `fglocal deploy --json` / `fglocal events pull|push --json` / their errors.
+
+/** What "FunctionGraph: Set Credentials" stores in SecretStorage (never in settings or logs). */
+export interface CloudCredentials {
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly securityToken?: string;
+  readonly projectId?: string;
+}
+
+/** The SDK's environment variables for `credentials`, added to `base` (the tool's environment). */
+export function cloudEnvironment(base: Record<string, string>, credentials: CloudCredentials | undefined): Record<string, string> {
+  const env = { ...base };
+  if (credentials === undefined) return env; // the tool then reads its own environment or ~/.huaweicloud/credentials
+  env.HUAWEICLOUD_SDK_AK = credentials.accessKey;
+  env.HUAWEICLOUD_SDK_SK = credentials.secretKey;
+  if (credentials.securityToken) env.HUAWEICLOUD_SDK_SECURITY_TOKEN = credentials.securityToken;
+  else delete env.HUAWEICLOUD_SDK_SECURITY_TOKEN;
+  if (credentials.projectId) env.HUAWEICLOUD_SDK_PROJECT_ID = credentials.projectId;
+  return env;
+}
+
+/** Reads stored credentials; undefined for anything that is not a complete set. */
+export function parseCredentials(text: string | undefined): CloudCredentials | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if (typeof value.accessKey !== 'string' || typeof value.secretKey !== 'string' || !value.accessKey || !value.secretKey) return undefined;
+    return {
+      accessKey: value.accessKey,
+      secretKey: value.secretKey,
+      securityToken: typeof value.securityToken === 'string' && value.securityToken ? value.securityToken : undefined,
+      projectId: typeof value.projectId === 'string' && value.projectId ? value.projectId : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CloudError {
+  readonly message: string;
+  readonly hint: string;
+  readonly done: string;
+}
+
+export interface DeployReport {
+  readonly functionUrn: string;
+  readonly created: boolean;
+  readonly codeUpdated: boolean;
+  readonly configUpdated: boolean;
+  readonly changedFields: readonly string[];
+  readonly version: string | null;
+  readonly error?: CloudError;
+}
+
+export interface SyncReport {
+  readonly functionUrn: string;
+  readonly events: ReadonlyArray<{ readonly name: string; readonly action: string }>;
+  readonly conflicts: readonly string[];
+  readonly error?: CloudError;
+}
+
+function lastJson(stdout: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(stdout.trim().split(/\r?\n/).pop() ?? '');
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorOf(data: Record<string, unknown>): CloudError | undefined {
+  const error = data.error as Record<string, unknown> | undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  return { message: text(error.message), hint: text(error.hint), done: text(error.done) };
+}
+
+/** The `fglocal deploy --json` object in `stdout`. */
+export function parseDeployReport(stdout: string): DeployReport | undefined {
+  const data = lastJson(stdout);
+  if (data === undefined || typeof data.functionUrn !== 'string') return undefined;
+  return {
+    functionUrn: data.functionUrn,
+    created: data.created === true,
+    codeUpdated: data.codeUpdated === true,
+    configUpdated: data.configUpdated === true,
+    changedFields: Array.isArray(data.changedFields) ? data.changedFields.filter((f): f is string => typeof f === 'string') : [],
+    version: typeof data.version === 'string' ? data.version : null,
+    error: errorOf(data),
+  };
+}
+
+/** One line saying what a deploy did. */
+export function describeDeploy(report: DeployReport): string {
+  const parts: string[] = [];
+  if (report.created) parts.push('created');
+  else {
+    parts.push(report.codeUpdated ? 'code uploaded' : 'code unchanged');
+    parts.push(report.configUpdated ? `configuration updated (${report.changedFields.join(', ')})` : 'configuration unchanged');
+  }
+  if (report.version !== null) parts.push(`version ${report.version} published`);
+  return `${report.functionUrn}: ${parts.join(', ')}`;
+}
+
+/** The `fglocal events pull|push --json` object in `stdout`. */
+export function parseSyncReport(stdout: string): SyncReport | undefined {
+  const data = lastJson(stdout);
+  if (data === undefined || (typeof data.functionUrn !== 'string' && data.error === undefined)) return undefined;
+  const events = Array.isArray(data.events) ? data.events : [];
+  return {
+    functionUrn: typeof data.functionUrn === 'string' ? data.functionUrn : '',
+    events: events
+      .filter((e): e is { name: string; action: string } => typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.action === 'string')
+      .map((e) => ({ name: e.name, action: e.action })),
+    conflicts: Array.isArray(data.conflicts) ? data.conflicts.filter((c): c is string => typeof c === 'string') : [],
+    error: errorOf(data),
+  };
+}
+
+/** The error of a failed cloud command: the JSON error when there is one, else stderr's message. */
+export function cloudErrorText(stdout: string, stderr: string): string {
+  const data = lastJson(stdout);
+  const error = data === undefined ? undefined : errorOf(data);
+  if (error !== undefined) {
+    const done = error.done ? ` NOT finished: ${error.done}.` : '';
+    return `${error.message}.${done}${error.hint ? ` ${error.hint}` : ''}`;
+  }
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  return lines.join(' ') || 'the command failed';
+}
