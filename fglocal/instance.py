@@ -546,16 +546,22 @@ class Instance:
     # -- invocations -----------------------------------------------------------------------------
 
     def _open_log(self, log_file: str) -> int:
-        """Open (create, 0600) an invocation's log; the folder is made again if it was removed meanwhile."""
+        """Open (create, 0600, never through a symbolic link) an invocation's log.
+
+        The folder is made again if it was removed meanwhile; anything else is a :class:`LogDirError`.
+        """
         flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            return os.open(log_file, flags, 0o600)
-        except FileNotFoundError:
-            prepare_log_dir(self.log_dir)
-        try:
-            return os.open(log_file, flags, 0o600)
-        except OSError as exc:
-            raise LogDirError(f"cannot write the log {log_file}: {exc.strerror}") from None
+        for attempt in (1, 2):
+            try:
+                return os.open(log_file, flags, 0o600)
+            except FileNotFoundError:
+                if attempt == 1:
+                    prepare_log_dir(self.log_dir)
+                    continue
+                raise LogDirError(f"cannot write the log {log_file}: the folder keeps vanishing") from None
+            except OSError as exc:
+                raise LogDirError(f"cannot write the log {log_file}: {exc.strerror}") from None
+        raise AssertionError("unreachable")
 
     def _log_path(self, request_id: str) -> str:
         return os.path.join(self.log_dir, f"{request_id}.log")

@@ -260,3 +260,19 @@ def test_a_result_file_that_fills_up():
     assert usage_error_after_run.returncode == 2
     assert "cannot write --result-file /dev/full: No space left on device" in usage_error_after_run.stderr
     assert "Traceback" not in usage_error_after_run.stderr
+
+
+def test_a_log_planted_as_a_symlink_is_not_followed(tmp_path):
+    from fglocal.instance import LogDirError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    logs = tmp_path / "shared-logs"
+    logs.mkdir()
+    (logs / "planted.log").symlink_to(victim)
+    config = load_config(HOSTILE).with_overrides(handler="index.dispatch")
+    with Instance(config, log_dir=str(logs)) as instance:
+        with pytest.raises(LogDirError, match=r"cannot write the log .*planted\.log"):
+            instance.invoke({"call": "echo"}, request_id="planted")
+        assert instance.invoke({"call": "echo"}).ok  # other invocations are unaffected
+    assert victim.read_text() == "precious\n"

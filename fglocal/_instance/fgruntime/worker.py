@@ -223,7 +223,8 @@ class Worker(object):
         except OSError:  # the function closed stdin: give it /dev/null again (and keep fd 0 off the log)
             os.open(os.devnull, os.O_RDONLY)
         log_path = native(log_path)
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # Never through a symbolic link: in a shared --log-dir one could be planted at the path.
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
         # With fd 1 or 2 closed, the log itself may have been given one of them.
         if fd != 1:
             os.dup2(fd, 1)
