@@ -4,6 +4,7 @@
 //   FG_E2E_OUTPUT       folder for screenshots and logs
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test, TestContext } from 'node:test';
 import { Browser } from 'playwright-core';
@@ -115,12 +116,55 @@ describe('FunctionGraph extension in code-server', () => {
     fs.rmSync(sandbox.root, { recursive: true, force: true });
   });
 
-  uiTest('opening index.py activates the extension: the status bar shows the test event and runtime', async () => {
+  uiTest('opening index.py activates the extension: the status bar shows the test event, the runtime and its interpreter', async () => {
     await workbench.openFile('index.py');
     const item = workbench.statusBarItem('hello.json');
     await item.waitFor({ timeout: UI_TIMEOUT });
-    assert.match((await item.textContent()) ?? '', /hello\.json.*python3\.9/);
+    // The runtime's own interpreter, as fglocal resolves it (pyenv's 3.9 on the project's machines).
+    const python = workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/);
+    await python.waitFor({ timeout: UI_TIMEOUT });
     await workbench.screenshot('activated-status-bar');
+  });
+
+  uiTest('a missing interpreter gives one notification with the fix; the pick command stores "python" in fglocal.json', async () => {
+    const configFile = path.join(workspace, 'fglocal.json');
+    const original = fs.readFileSync(configFile, 'utf8');
+    try {
+      fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(original), python: '/no/such/python3.9' }, null, 2));
+      await workbench.openFile('index.py');
+      await workbench.statusBarItem(/python3\.9 · no interpreter/).waitFor({ timeout: UI_TIMEOUT });
+      const toast = workbench.notifications.filter({ hasText: 'no Python for python3.9' });
+      await toast.waitFor({ timeout: UI_TIMEOUT });
+      const text = (await toast.textContent()) ?? '';
+      assert.match(text, /\/no\/such\/python3\.9, which is not an executable Python interpreter/);
+      assert.match(text, /Pick an interpreter for this function/);
+      await workbench.screenshot('missing-interpreter-notification');
+      await workbench.clearNotifications();
+      // Enter a path: stored as the local-only "python" field (the runtime's own interpreter here).
+      const found = fs
+        .readdirSync(path.join(os.homedir(), '.pyenv', 'versions'), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && /^3\.9\.\d+$/.test(entry.name))
+        .map((entry) => path.join(os.homedir(), '.pyenv', 'versions', entry.name, 'bin', 'python3.9'))
+        .find((candidate) => fs.existsSync(candidate));
+      if (found !== undefined) {
+        await workbench.runCommand('FunctionGraph: Select Python Interpreter for Function…');
+        await workbench.pickQuickItem('Enter interpreter path', { thenCloses: false });
+        const input = workbench.quickInput.locator('input');
+        await input.fill(found);
+        await input.press('Enter');
+        await waitFor(() => JSON.parse(fs.readFileSync(configFile, 'utf8')).python === found, '"python" in fglocal.json');
+        await workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/).waitFor({ timeout: UI_TIMEOUT });
+      }
+      // "Find automatically" removes the field again; everything else in the file stays.
+      await workbench.runCommand('FunctionGraph: Select Python Interpreter for Function…');
+      await workbench.pickQuickItem('Find automatically');
+      await waitFor(() => !('python' in JSON.parse(fs.readFileSync(configFile, 'utf8'))), '"python" removed from fglocal.json');
+      assert.deepEqual(JSON.parse(fs.readFileSync(configFile, 'utf8')), JSON.parse(original));
+      await workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/).waitFor({ timeout: UI_TIMEOUT });
+      await workbench.screenshot('interpreter-found-again');
+    } finally {
+      fs.writeFileSync(configFile, original);
+    }
   });
 
   uiTest('the commands are in the command palette', async () => {
@@ -134,6 +178,7 @@ describe('FunctionGraph extension in code-server', () => {
       'Select Test Event…',
       'Package Function (zip)',
       'Open Function Config',
+      'Select Python Interpreter for Function…',
       'Restart Language Server',
     ]) {
       assert.ok(

@@ -6,6 +6,7 @@ import { registerCommands } from './commands';
 import { registerDebugging } from './debug';
 import { log } from './log';
 import { onDidChangeInterpreter, watchInterpreter } from './python';
+import { initPythonStatus } from './pythonStatus';
 import { pushSettings, startServer, stopServer } from './server';
 import { initStatusBar } from './statusBar';
 import { initTestEvents, onDidChangeTestEvent } from './testEvents';
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   initStatusBar(context);
+  initPythonStatus(context, paths);
   await vscode.commands.executeCommand('setContext', 'functiongraph.active', true);
   await watchInterpreter(context);
   void startServer(paths);

@@ -1,5 +1,5 @@
-// The status bar item: the selected test event and the runtime of the active editor's function.
-// Clicking it picks another test event.
+// The status bar item: the selected test event of the active editor's function (its runtime and
+// interpreter are the next item, pythonStatus.ts). Clicking it picks another test event.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FunctionConfigError, locateFunction } from './functionConfig';
@@ -48,7 +48,8 @@ function refresh(item: vscode.StatusBarItem): void {
     const event = selectedEvent(fn);
     const server = serverState();
     const eventName = event ? path.basename(event) : 'no test event';
-    item.text = `${SERVER_ICONS[server]}$(symbol-event) ${eventName} $(symbol-namespace) ${fn.runtime}`;
+    // The runtime and its interpreter have their own item (pythonStatus.ts).
+    item.text = `${SERVER_ICONS[server]}$(symbol-event) ${eventName}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**FunctionGraph** — ${fn.handler}\n\n`);
     tooltip.appendMarkdown(`Test event: ${event ? path.relative(fn.functionDir, event) : 'none yet'}  \n`);
