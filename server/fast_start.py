@@ -188,15 +188,18 @@ class _EarlyDiagnostics:
         _PUBLISHED.add((uri, version))
 
     def _diagnostics(self, path: Path, text: str, enabled: Any) -> List[Dict[str, Any]]:
+        from fglocal.safe_read import READ_TIMEOUT, call_bounded
         from server.analysis import diagnostics
         from server.analysis.text import split_lines
         from server.project import find_project
 
-        project = find_project(path, self.roots, self.settings)
+        # Bounded, as every read of the folder: on a stuck file system pygls publishes later instead.
+        project = call_bounded(find_project, READ_TIMEOUT, path, self.roots, self.settings)
         module = project.module_context(path)
         findings = diagnostics.analyze(text, module, enabled)
         lines = split_lines(text)
         findings += project.module_entry_findings(module, lines[0] if lines else "", enabled)
+        findings += project.unplaced_config_findings(lines[0] if lines else "", enabled)
         return [diagnostic_json(lines, finding, self.encoding) for finding in findings]
 
 

@@ -24,7 +24,7 @@ from fglocal.safe_read import READ_TIMEOUT, TimedOut, call_bounded
 from server import __version__
 from server.analysis import config_checks, diagnostics
 from server.analysis.context_inference import ScopeIndex
-from server.analysis.model import ERROR, Finding, ModuleContext, Roles, Span
+from server.analysis.model import Finding, ModuleContext, Roles
 from server.analysis.text import split_lines
 from server.lsp_convert import to_diagnostic
 from server.project import ConfigError, Project, find_project, unread_project
@@ -253,7 +253,8 @@ class FunctionGraphLanguageServer(LanguageServer):
             if project is not None and enabled:
                 self._publish_config(project)
                 findings += self._missing_entry_files(project, module, self.lines_of(document), enabled)
-                findings += _unplaced_config_error(project, self.lines_of(document), enabled)
+                lines = self.lines_of(document)
+                findings += project.unplaced_config_findings(lines[0] if lines else "", enabled)
             diagnostics_ = [to_diagnostic(document, f) for f in findings]
         except Exception:
             self.log(
@@ -319,17 +320,6 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._config_published.clear()
         for uri in [document.uri for document in list(self.workspace.text_documents.values())]:
             self.publish_diagnostics(uri)
-
-
-def _unplaced_config_error(project: Project, lines: List[str], enabled: FrozenSet[str]) -> List[Finding]:
-    """A config error with no fglocal.json text to show it in (the file is unreadable): on line 1."""
-    if project.config_error is None or project.config_text is not None or "config-error" not in enabled:
-        return []
-    if project.config_file is None and project.listed:
-        return []  # no config file: nothing the user wrote is wrong (the error is logged)
-    span = Span(0, 0, 0, len(lines[0]) if lines else 0)
-    message = "%s. The language server uses the defaults." % project.config_error
-    return [Finding(span, ERROR, "config-error", message)]
 
 
 def _fs_path(uri: str) -> Optional[Path]:

@@ -28,7 +28,7 @@ from fglocal.contract import entry_files, runtime_version
 from fglocal.safe_read import UnreadableFile, check_config_files, read_text
 from server.analysis import config_checks
 from server.analysis.entries import infer_entries
-from server.analysis.model import Finding, ModuleContext, Roles
+from server.analysis.model import ERROR, Finding, ModuleContext, Roles, Span
 from server.settings import Settings
 
 MAX_FILES = 5000
@@ -96,6 +96,15 @@ class Project:
             (*self.py_files, module.module_file),  # the open document counts, saved or not
             str(self.code_root),
         )
+
+    def unplaced_config_findings(self, first_line: str, enabled: Collection[str]) -> List[Finding]:
+        """A config error with no fglocal.json text to show it in (the file is unreadable): on line 1."""
+        if self.config_error is None or self.config_text is not None or "config-error" not in enabled:
+            return []
+        if self.config_file is None and self.listed:
+            return []  # no config file: nothing the user wrote is wrong (the error is logged)
+        message = "%s. The language server uses the defaults." % self.config_error
+        return [Finding(Span(0, 0, 0, len(first_line)), ERROR, "config-error", message)]
 
     def module_context(self, path: Path) -> ModuleContext:
         """What the analysis needs to know about the module at ``path``.

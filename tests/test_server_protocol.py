@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from lsp_pipe import (
     EXIT,
@@ -16,6 +19,7 @@ from lsp_pipe import (
 
 START = INITIALIZE + INITIALIZED
 CANCELLED = -32800  # pygls answers requests still running when "shutdown" arrives with RequestCancelled
+HANDLER_TEXT = "def handler(event, context):\n    return context.getRequestID()\n"
 HOVER = {"textDocument": {"uri": "file:///nowhere/x.py"}, "position": {"line": 0, "character": 0}}
 
 
@@ -150,4 +154,38 @@ def test_invalid_params_unknown_methods_and_bad_notifications_through_the_pipe()
     assert [outcome.error_code(i) for i in (2, 3, 4, 5)] == [-32602, -32602, -32601, -32600]
     assert outcome.error_code(6) in (None, CANCELLED)
     assert "textDocument/didChange" in outcome.stderr
+    assert outcome.returncode == 0
+
+
+def test_unreadable_fglocal_json_is_reported_on_a_document_opened_at_start(tmp_path: Path):
+    """A didOpen right after initialize is analysed before pygls is ready (server/fast_start.py): same diagnostic."""
+    folder = tmp_path / "fn"
+    folder.mkdir()
+    (folder / "index.py").write_text(HANDLER_TEXT)
+    os.mkfifo(folder / "fglocal.json")
+    uri = (folder / "index.py").as_uri()
+    start = request(1, "initialize", {"processId": None, "rootUri": folder.as_uri(), "capabilities": {}})
+    opened = notification(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": HANDLER_TEXT}},
+    )
+    outcome = run_server(
+        start
+        + INITIALIZED
+        + opened
+        + request(
+            2, "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+        )
+        + SHUTDOWN
+        + EXIT
+    )
+    published = [
+        m["params"]["diagnostics"]
+        for m in outcome.messages
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+    ]
+    assert published, outcome.messages
+    for diagnostics in published:
+        assert [d["code"] for d in diagnostics] == ["config-error"]
+        assert "is a FIFO (named pipe), not a regular file" in diagnostics[0]["message"]
     assert outcome.returncode == 0
