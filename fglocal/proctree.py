@@ -283,10 +283,11 @@ def reap(pids: Iterable[int], seconds: float = 2.0) -> None:
 def leftovers(root: int, root_started: int, last_seen: Dict[int, int]) -> List[int]:
     """Processes a crashed instance left behind (its orphans, re-parented to this subreaper).
 
-    Those seen in its tree, and this process's children started after it in another session than
-    this process's (a daemon it started, the usual escape) that are not live instances. Assumption
-    for the Python API: the host program's own children in new sessions started while an instance
-    ran could be taken for the instance's; the CLI and serve start no such children.
+    Those seen in its tree, those in its session (the instance leads its own session, so only its
+    descendants are in it; zombies included, to be reaped), and this process's children started after
+    it in another session than this process's (a daemon it started, the usual escape) that are not
+    live instances. Assumption for the Python API: the host program's own children in new sessions
+    started while an instance ran could be taken for the instance's; the CLI and serve start none.
     """
     me = os.getpid()
     own = stat(me)
@@ -298,8 +299,10 @@ def leftovers(root: int, root_started: int, last_seen: Dict[int, int]) -> List[i
         info = stat(pid)
         if info is None or info[2] < root_started:  # gone, or older than the instance (a reused pid)
             continue
-        if last_seen.get(pid) == info[2] or (
-            info[0] == me and info[1] != my_session and info[3] not in ("Z", "X")
+        if (
+            last_seen.get(pid) == info[2]
+            or info[1] == root  # in the instance's own session: only its descendants can be
+            or (info[0] == me and info[1] != my_session and info[3] not in ("Z", "X"))
         ):
             found.append(pid)
     return found

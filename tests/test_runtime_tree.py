@@ -225,3 +225,12 @@ def test_a_module_that_ignores_signals_is_still_ended(tmp_path):
         assert instance.invoke({}).body == "ignoring signals"
         pid = instance.pid
     assert _gone(pid)
+
+
+def test_a_crashed_instances_zombies_are_reaped(tmp_path):
+    pidfile = tmp_path / "pids"
+    with _instance() as instance:
+        result = instance.invoke({"call": "zombie_then_crash", "pidfile": str(pidfile)})
+        assert result.error["errorType"] == "RuntimeExited"
+        (pid,) = _pids(pidfile)
+        assert _gone(pid)  # re-parented to this process (a subreaper) and waited for
