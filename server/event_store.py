@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple
@@ -19,6 +20,7 @@ from server.analysis.event_keys import FunctionEvents
 EVENTS_DIR = "events"
 MAX_FILES = 100
 MAX_BYTES = 1_000_000
+log = logging.getLogger(__name__)  # stderr: the client's output channel for the server process
 
 
 def read_events(folder: Path) -> Tuple[Tuple[str, str, Any], ...]:
@@ -36,7 +38,11 @@ def read_events(folder: Path) -> Tuple[Tuple[str, str, Any], ...]:
         path = directory / name
         try:  # bounded in size and time: a FIFO or a stuck mount never holds the request up
             value = json.loads(read_text(path, MAX_BYTES))
-        except (UnreadableFile, ValueError, RecursionError):
+        except UnreadableFile as exc:
+            log.warning("functiongraph: test event skipped: %s", exc)
+            continue
+        except (ValueError, RecursionError):
+            log.warning("functiongraph: test event skipped: %s is not valid JSON", path)
             continue
         found.append((os.path.realpath(path), "%s/%s" % (EVENTS_DIR, name), value))
     return tuple(found)

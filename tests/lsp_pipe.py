@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -81,3 +82,41 @@ def parse_frames(data: bytes) -> List[Dict[str, Any]]:
         assert isinstance(message, dict) and message.get("jsonrpc") == "2.0", message
         messages.append(message)
     return messages
+
+
+def converse(first: bytes, wait_for_id: Any, then: bytes, timeout: float = PROCESS_TIMEOUT) -> Outcome:
+    """Send ``first``, wait until the response to ``wait_for_id`` arrives, then send ``then`` and close."""
+    process = subprocess.Popen(
+        SERVER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    messages: List[Dict[str, Any]] = []
+    seen = threading.Event()
+
+    def read() -> None:
+        from fglocal.framing import FrameReader
+
+        reader = FrameReader(process.stdout)
+        while (body := reader.read_frame()) is not None:
+            message = json.loads(body)
+            messages.append(message)
+            if "method" not in message and message.get("id") == wait_for_id:
+                seen.set()
+
+    reading = threading.Thread(target=read, daemon=True)
+    reading.start()
+    stderr = b""
+    try:
+        process.stdin.write(first)
+        process.stdin.flush()
+        assert seen.wait(timeout), "no response to %r: %s" % (wait_for_id, messages)
+        process.stdin.write(then)
+        process.stdin.close()
+        stderr = process.stderr.read()
+        process.wait(timeout=timeout)
+        reading.join(timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return Outcome(process.returncode, messages, stderr.decode("utf-8", "replace"))

@@ -11,6 +11,7 @@ from lsp_pipe import (
     INITIALIZE,
     INITIALIZED,
     SHUTDOWN,
+    converse,
     frame,
     notification,
     request,
@@ -189,3 +190,26 @@ def test_unreadable_fglocal_json_is_reported_on_a_document_opened_at_start(tmp_p
         assert [d["code"] for d in diagnostics] == ["config-error"]
         assert "is a FIFO (named pipe), not a regular file" in diagnostics[0]["message"]
     assert outcome.returncode == 0
+
+
+def test_test_events_that_cannot_be_read_are_named_on_stderr(tmp_path: Path):
+    folder = tmp_path / "fn"
+    (folder / "events").mkdir(parents=True)
+    text = 'def handler(event, context):\n    x = event["'
+    (folder / "index.py").write_text(text)
+    (folder / "events" / "ok.json").write_text('{"body": "x"}')
+    (folder / "events" / "latin1.json").write_bytes(b'{"a": "\xe9"}')
+    (folder / "events" / "broken.json").write_text('{"a": ')
+    uri = (folder / "index.py").as_uri()
+    start = request(1, "initialize", {"processId": None, "rootUri": folder.as_uri(), "capabilities": {}})
+    opened = notification(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    )
+    position = {"line": 1, "character": len('    x = event["')}
+    complete = request(2, "textDocument/completion", {"textDocument": {"uri": uri}, "position": position})
+    outcome = converse(start + INITIALIZED + opened + complete, 2, SHUTDOWN + EXIT)
+    result = outcome.response(2)["result"]
+    assert [item["label"] for item in result.get("items", [])] == ["body"]
+    assert "test event skipped: %s is not UTF-8 text" % (folder / "events" / "latin1.json") in outcome.stderr
+    assert "test event skipped: %s is not valid JSON" % (folder / "events" / "broken.json") in outcome.stderr
