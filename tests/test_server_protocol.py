@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from dap_client import REPO
 from lsp_pipe import (
     EXIT,
     INITIALIZE,
@@ -213,3 +218,36 @@ def test_test_events_that_cannot_be_read_are_named_on_stderr(tmp_path: Path):
     assert [item["label"] for item in result.get("items", [])] == ["body"]
     assert "test event skipped: %s is not UTF-8 text" % (folder / "events" / "latin1.json") in outcome.stderr
     assert "test event skipped: %s is not valid JSON" % (folder / "events" / "broken.json") in outcome.stderr
+
+
+def test_a_file_without_read_permission_is_named():
+    """Permission denied, as both tools see it through fglocal.safe_read (as root: run as nobody)."""
+    as_root = os.geteuid() == 0
+    if as_root and not (shutil.which("setpriv") and os.path.exists("/usr/bin/python3")):
+        pytest.skip("running as root without setpriv and /usr/bin/python3: cannot test a denied read")
+    folder = Path(tempfile.mkdtemp(prefix="fg-perm-"))  # under /tmp: nobody can reach it
+    try:
+        folder.chmod(0o755)
+        secret = folder / "app.env"
+        secret.write_text("A=1\n")
+        secret.chmod(0)
+        code = (
+            "import sys; sys.path.insert(0, %r)\n"
+            "from fglocal.safe_read import UnreadableFile, read_text\n"
+            "try:\n    print(len(read_text(%r)))\nexcept UnreadableFile as exc:\n    print(exc)\n"
+        ) % (str(REPO), str(secret))
+        command = [sys.executable, "-c", code]
+        if as_root:  # root reads anything: drop to nobody (stdlib only, so the system Python does)
+            command = [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                code,
+            ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert done.stdout.strip() == "%s cannot be read: permission denied" % secret, done.stderr
+    finally:
+        shutil.rmtree(folder)
