@@ -168,3 +168,28 @@ def test_local_invoke_does_not_import_the_sdk():
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "fglocal.cli" in proc.stderr
     assert "huaweicloudsdk" not in proc.stderr and "fglocal.cloud" not in proc.stderr
+
+
+def test_unreachable_endpoint_is_said_without_the_sdk_log(monkeypatch, tmp_path):
+    import socket
+
+    from cloud_support import ROOT as root
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "FGLOCAL_"))}
+    env.update(
+        HOME=str(tmp_path), PYTHONPATH=str(root), NO_PROXY="127.0.0.1", HUAWEICLOUD_SDK_AK=AK,
+        HUAWEICLOUD_SDK_SK=SK, HUAWEICLOUD_SDK_PROJECT_ID=PROJECT,
+        FGLOCAL_FUNCTIONGRAPH_ENDPOINT=f"http://127.0.0.1:{port}",
+    )  # fmt: skip
+    (tmp_path / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "fglocal", "deploy", "--code-dir", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "cannot reach FunctionGraph" in proc.stderr and "FGLOCAL_FUNCTIONGRAPH_ENDPOINT" in proc.stderr
+    assert "ConnectionException occurred" not in proc.stderr  # the SDK's own log stays quiet
+    assert SK not in proc.stderr + proc.stdout
