@@ -16,7 +16,7 @@ from typing import Iterator
 
 import pytest
 from dap_client import REPO, DAPClient
-from debug_helpers import FIXTURES, bp
+from debug_helpers import FIXTURES, alive, bp
 from runtime_matrix import ALL_RUNTIMES, require
 
 from debug_adapter.debugpy_releases import LEGACY_ENV, release_for
@@ -146,3 +146,73 @@ def test_without_debugpy_1_5_1_a_python_2_7_launch_says_how_to_provide_it(tmp_pa
         assert "%s (no debugpy)" % (tmp_path / "empty") in message
     finally:
         client.close()
+
+
+def _legacy_adapters() -> list:
+    """Living debugpy 1.5.1 adapters started by a debug session's instance (detached from it)."""
+    from debug_adapter.debuggee_boot import SESSION_ENV
+
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb") as environ:
+                marked = (SESSION_ENV + "=").encode() in environ.read()
+            with open("/proc/%s/cmdline" % name, "rb") as cmdline:
+                adapter = b"debugpy-1.5.1" in cmdline.read()
+        except OSError:
+            continue
+        if marked and adapter:
+            found.append(int(name))
+    return found
+
+
+def test_ending_a_python_2_7_session_leaves_no_debugpy_adapter(dap: DAPClient) -> None:
+    """debugpy 1.5.1's adapter runs detached from the instance; disconnecting kills it too."""
+    require("python2.7")
+    dap.launch(
+        {"codeUri": str(FUNCTION), "runtime": "python2.7", "event": {"name": "bob"}},
+        {str(INDEX): [bp(INDEX, "greet")]},
+    )
+    dap.stopped()
+    adapters = _legacy_adapters()
+    assert adapters, "the session's debugpy 1.5.1 adapter was not found"
+    dap.close()
+    assert not [pid for pid in adapters if alive(pid)]
+
+
+def test_after_a_timeout_the_fresh_python_2_7_instance_is_debugged_too(
+    dap: DAPClient, tmp_path: Path
+) -> None:
+    """The fresh instance starts its own debugpy 1.5.1 and announces it: it stops at the breakpoint too."""
+    require("python2.7")
+    dap.launch(
+        {
+            "codeUri": str(FUNCTION),
+            "runtime": "python2.7",
+            "handler": "index.hang_first",
+            "timeout": 1,
+            "repeat": 2,
+            "event": {"marker": str(tmp_path / "marker")},
+        },
+        {str(INDEX): [bp(INDEX, "fresh")]},
+    )
+    first = dap.wait_for_event("functiongraph/result")["body"]
+    assert first["error"]["errorType"] == "FunctionTimeout"
+    stopped = dap.stopped()
+    frame = dap.top_frame(stopped["body"]["threadId"])
+    assert (frame["name"], frame["line"]) == ("hang_first", bp(INDEX, "fresh"))
+    dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+    dap.wait_for_event("terminated")
+    results = [e["body"] for e in dap.events if e.get("event") == "functiongraph/result"]
+    assert [r["body"] for r in results] == ["", "fresh instance"]
+
+
+def test_no_debug_runs_on_the_runtime(dap: DAPClient, runtime: str) -> None:
+    interpreter = require(runtime)
+    dap.launch({"codeUri": str(FUNCTION), "runtime": runtime, "event": {"name": "bob"}, "noDebug": True})
+    result = dap.wait_for_event("functiongraph/result")["body"]
+    assert result["error"] is None, result["error"]
+    assert json.loads(result["body"]) == {"greeting": "hello bob", "python": _version(runtime)}
+    assert result["python"]["version"] == interpreter.version_text
