@@ -129,6 +129,14 @@ describe('FunctionGraph extension in code-server', () => {
   uiTest('a missing interpreter gives one notification with the fix; the pick command stores "python" in fglocal.json', async () => {
     const configFile = path.join(workspace, 'fglocal.json');
     const original = fs.readFileSync(configFile, 'utf8');
+    // The config as it is on disk (undefined while it is not a whole JSON document).
+    const config = (): Record<string, unknown> | undefined => {
+      try {
+        return JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    };
     try {
       fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(original), python: '/no/such/python3.9' }, null, 2));
       await workbench.openFile('index.py');
@@ -152,14 +160,14 @@ describe('FunctionGraph extension in code-server', () => {
         const input = workbench.quickInput.locator('input');
         await input.fill(found);
         await input.press('Enter');
-        await waitFor(() => JSON.parse(fs.readFileSync(configFile, 'utf8')).python === found, '"python" in fglocal.json');
+        await waitFor(() => config()?.python === found, '"python" in fglocal.json');
         await workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/).waitFor({ timeout: UI_TIMEOUT });
       }
       // "Find automatically" removes the field again; everything else in the file stays.
       await workbench.runCommand('FunctionGraph: Select Python Interpreter for Function…');
       await workbench.pickQuickItem('Find automatically');
-      await waitFor(() => !('python' in JSON.parse(fs.readFileSync(configFile, 'utf8'))), '"python" removed from fglocal.json');
-      assert.deepEqual(JSON.parse(fs.readFileSync(configFile, 'utf8')), JSON.parse(original));
+      await waitFor(() => config() !== undefined && !('python' in (config() ?? {})), '"python" removed from fglocal.json');
+      assert.deepEqual(config(), JSON.parse(original));
       await workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/).waitFor({ timeout: UI_TIMEOUT });
       await workbench.screenshot('interpreter-found-again');
     } finally {

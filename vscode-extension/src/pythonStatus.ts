@@ -187,7 +187,11 @@ async function selectPython(paths: BundledPaths, arg: unknown, item: vscode.Stat
   const configFile = fn.configFile ?? path.join(fn.functionDir, CONFIG_FILE_NAME);
   try {
     const text = fs.existsSync(configFile) ? fs.readFileSync(configFile, 'utf8') : undefined;
-    fs.writeFileSync(configFile, setPythonField(text, chosen));
+    // Written whole, then renamed over the old one: fglocal, the language server and the file
+    // watchers never read half a config.
+    const temporary = `${configFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, setPythonField(text, chosen));
+    fs.renameSync(temporary, configFile);
   } catch (error) {
     void vscode.window.showErrorMessage(`FunctionGraph: cannot store the interpreter in ${configFile}: ${errorMessage(error)}`);
     return;
