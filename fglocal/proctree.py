@@ -123,9 +123,9 @@ def memory_kb(pid: int, proportional: bool) -> int:
 class TreeWatch:
     """The descendants of one instance process, kept up to date cheaply enough to sample every few ms.
 
-    Created before the instance process is: every pid that exists then is outside its tree, so a
-    scan reads the stat of processes it has not seen before only (a listdir of /proc, not a stat
-    per process). A process once found in the tree stays in it (re-parenting never leaves the tree:
+    Created before the instance process is: every pid handed out until then is outside its tree, so
+    a scan reads the stat of younger processes it has not seen before only (a listdir of /proc, not
+    a stat per process). A process once found in the tree stays in it (re-parenting never leaves the tree:
     orphans go to the instance, a subreaper). A pid can be reused only after the pid counter wraps:
     when it did (the newest pid went down) or may have (a second passed since the last scan), the
     processes outside the tree are looked at again.
@@ -136,9 +136,11 @@ class TreeWatch:
 
     def __init__(self) -> None:
         self.root = 0
-        self._outside = set(_all_pids())
         self._inside: Dict[int, int] = {}  # pid -> start time
-        self._newest = _newest_pid()
+        # Pids up to the newest one handed out now belong to processes older than the tree. Reading
+        # that one number (not listing /proc) keeps the cold start short; without it, list them.
+        self._newest = self._floor = _newest_pid()
+        self._outside = set() if self._floor >= 0 else set(_all_pids())
         self._scanned = time.monotonic()
         self._measured = 0.0  # when memory_mb last scanned the tree
         self._tree_mb = 0.0
@@ -154,7 +156,9 @@ class TreeWatch:
         newest = _newest_pid()
         now = time.monotonic()
         if newest < self._newest or now - self._scanned > self.STALE_SECONDS:
-            self._outside = set()  # the pid counter may have wrapped: look at every process again
+            # The pid counter may have wrapped: look at every process again.
+            self._outside = set()
+            self._floor = 0
         self._newest, self._scanned = newest, now
         present = set(pids)
         outside, inside = self._outside, self._inside
@@ -162,8 +166,9 @@ class TreeWatch:
             del inside[pid]
         outside &= present
         fresh = {}
+        floor = self._floor
         for pid in pids:
-            if pid not in outside and pid not in inside and pid != self.root:
+            if pid > floor and pid not in outside and pid not in inside and pid != self.root:
                 info = stat(pid)
                 if info is not None:
                     fresh[pid] = info
