@@ -131,3 +131,11 @@ def test_a_return_value_too_deep_to_encode_is_an_error():
         assert result.error is not None
         assert result.error["errorType"] == "RecursionError"
         _echo_works(instance, 1)
+
+
+def test_a_module_that_closes_the_pipes_at_import_fails_clearly():
+    config = load_config(HOSTILE).with_overrides(handler="closes_at_import.handler", timeout=30)
+    with Instance(config) as instance:
+        result = instance.invoke({})
+        assert result.error["errorType"] == "RuntimeExited"
+        assert "closed or replaced the file descriptors of the runtime's pipe" in result.error["errorMessage"]

@@ -573,7 +573,9 @@ def _answer(worker, line, pipes):  # type: (Optional[Worker], bytes, tuple) -> t
         _prepare_process(request["setup"])
         worker = Worker(request["setup"], pipes)
         worker.redirect_output(request["logFile"])
-        return worker, worker.load()
+        reply = worker.load()
+        worker.check_pipes()  # module-level code may have closed them too
+        return worker, reply
     assert worker is not None, "setup must come first"
     worker.redirect_output(request["logFile"])
     if op == "init":
