@@ -431,6 +431,50 @@ describe('FunctionGraph extension in code-server', () => {
     await workbench.restorePanel();
   });
 
+  uiTest('F5 on a python2.7 function stops in Python 2.7 (debugpy 1.5.1) and shows the result', async (t) => {
+    if (!bundles('debug_adapter/__main__.py')) return skip(t, 'the debug adapter (debug_adapter/__main__.py) is not in this build yet');
+    const configFile = path.join(workspace, 'fglocal.json');
+    const original = fs.readFileSync(configFile, 'utf8');
+    fs.writeFileSync(configFile, original.replace('"python3.9"', '"python2.7"'));
+    try {
+      await workbench.openFile('index.py');
+      // The runtime's own interpreter (pyenv's 2.7 on the project's machines).
+      await workbench.statusBarItem(/python2\.7 · 2\.7\.\d+/).waitFor({ timeout: UI_TIMEOUT });
+      // The breakpoint from the checks above is still set on line 7.
+      await workbench.activeEditor.locator('.codicon-debug-breakpoint').first().waitFor({ timeout: UI_TIMEOUT });
+      await workbench.runCommand('Debug Console: Focus on Debug Console View');
+      await workbench.page.locator('.part.panel [aria-label^="Clear Console"]').first().click();
+      await workbench.activeEditor.locator('.view-lines').click();
+      await workbench.page.keyboard.press('F5');
+      await workbench.activeEditor.locator('.debug-top-stack-frame-line').first().waitFor({ timeout: UI_TIMEOUT });
+      const frame = workbench.page.locator('.debug-call-stack .monaco-list-row', { hasText: 'index.py' }).first();
+      await frame.waitFor({ timeout: UI_TIMEOUT });
+      assert.match((await frame.textContent()) ?? '', /handler.*index\.py\s*7:/s);
+      // Evaluated in the paused frame, in the Debug Console: the function runs on Python 2.7.
+      await workbench.runCommand('Debug Console: Focus on Debug Console View');
+      // The console's input line is a small editor: click into it, then type.
+      const input = workbench.page.locator('.repl-input-wrapper .monaco-editor').first();
+      await input.waitFor({ timeout: UI_TIMEOUT });
+      await input.click();
+      await workbench.page.keyboard.type("__import__('sys').version");
+      await workbench.page.keyboard.press('Enter');
+      await workbench.debugConsoleText(/'2\.7\.\d+ /);
+      // Python 2's own values: the event's strings are unicode, as on the platform's 2.7 runtime.
+      await workbench.page.locator('.debug-variables .monaco-list-row', { hasText: "u'e2e'" }).first().waitFor({ timeout: UI_TIMEOUT });
+      await workbench.screenshot('debug-python27-paused');
+      await workbench.activeEditor.locator('.view-lines').click();
+      await workbench.page.keyboard.press('F5');
+      await workbench.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await workbench.maximizePanel(); // the console's list is virtual: the return must be on screen
+      const text = await workbench.debugConsoleText('Function return', 'Hello, e2e!', 'Execution summary');
+      assert.match(text, /Function return[\s\S]*Execution summary/);
+      await workbench.screenshot('debug-python27-result');
+      await workbench.restorePanel();
+    } finally {
+      fs.writeFileSync(configFile, original);
+    }
+  });
+
   uiTest('a handler that does not exist gives one message naming it, and the result view shows the error', async () => {
     const configFile = path.join(workspace, 'fglocal.json');
     const original = fs.readFileSync(configFile, 'utf8');
