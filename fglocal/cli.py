@@ -404,9 +404,25 @@ def run_invoke(args: Any) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _never_fail_to_print() -> None:
+    """Let every command's output escape what the terminal's encoding cannot show, never crash on it.
+
+    A path, a function's output or an event may hold text the terminal cannot encode (LANG=C,
+    PYTHONIOENCODING=ascii, a lone surrogate); print() would raise UnicodeEncodeError mid-output.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to print to anyway
+                pass
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the command line and exit with its code (0 ok, 1 function failed, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _never_fail_to_print()
     # `fglocal index.handler --event e.json` means `fglocal invoke ...`.
     if not argv or (
         argv[0] not in PLUGIN_COMMANDS and argv[0] not in ("invoke", "-h", "--help", "--version")
