@@ -109,16 +109,32 @@ _ITEM_KINDS = {
 }
 
 
-def to_completion_item(
-    item: CompletionData, document: Optional[TextDocument] = None, cursor: Optional[Tuple[int, int]] = None
-) -> types.CompletionItem:
-    """A completion item in LSP form; one with ``replace_start`` replaces up to ``cursor`` (line, column)."""
-    text_edit = None
-    if item.replace_start is not None and document is not None and cursor is not None:
-        line, col = cursor
-        text_edit = types.TextEdit(
-            range=to_range(document, Span(line, item.replace_start, line, col)), new_text=item.insert_text
-        )
+def to_completion_items(
+    items: List[CompletionData], document: TextDocument, cursor: Tuple[int, int]
+) -> List[types.CompletionItem]:
+    """Completion items in LSP form; one with ``replace_start`` replaces from there to ``cursor``.
+
+    The ranges are converted once per start column (items after ``event["`` share one): each
+    conversion reads the document's lines.
+    """
+    line, col = cursor
+    ranges: Dict[int, types.Range] = {}
+    converted = []
+    for item in items:
+        rng = None
+        if item.replace_start is not None:
+            rng = ranges.get(item.replace_start)
+            if rng is None:
+                rng = ranges[item.replace_start] = to_range(
+                    document, Span(line, item.replace_start, line, col)
+                )
+        converted.append(to_completion_item(item, rng))
+    return converted
+
+
+def to_completion_item(item: CompletionData, replace: Optional[types.Range] = None) -> types.CompletionItem:
+    """A completion item in LSP form; with ``replace``, a text edit of that range."""
+    text_edit = types.TextEdit(range=replace, new_text=item.insert_text) if replace is not None else None
     return types.CompletionItem(
         label=item.label,
         kind=_ITEM_KINDS.get(item.kind, types.CompletionItemKind.Snippet),

@@ -23,7 +23,7 @@ from server.analysis.event_keys import NO_EVENTS, FunctionEvents
 from server.entry_edit import config_edit
 from server.event_store import EventStore
 from server.language_server import FunctionGraphLanguageServer, guarded
-from server.lsp_convert import quick_fixes, to_completion_item, to_range
+from server.lsp_convert import quick_fixes, to_completion_items, to_range
 from server.project import Project
 from server.settings import SECTION
 from server.transport import serve
@@ -176,7 +176,7 @@ async def complete(
     items = completion.complete(lines, line, col, module.roles, snippets, index, events)
     if not items:
         return None
-    converted = [to_completion_item(i, document, (line, col)) for i in items]
+    converted = to_completion_items(items, document, (line, col))
     return types.CompletionList(is_incomplete=False, items=converted)
 
 
