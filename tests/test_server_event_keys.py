@@ -60,7 +60,8 @@ async def test_union_of_test_events_when_none_is_selected(client: LanguageClient
     select(client, None)
     text = 'def handler(event, context):\n    x = event["'
     items = await complete_at(client, text, 'event["')
-    assert [i.label for i in items] == APIG_KEYS + TIMER_KEYS
+    logged = [m.message for m in client.log_messages]
+    assert [i.label for i in items] == APIG_KEYS + TIMER_KEYS, logged
     method = by_label(items)["httpMethod"]
     assert method.kind == types.CompletionItemKind.Field
     assert method.detail == 'str — "POST"'
