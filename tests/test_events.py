@@ -11,13 +11,14 @@ from typing import Any, List
 import pytest
 
 from fglocal import event_templates as et
+from fglocal.commands import event as event_command
 
 FIXTURES = Path(__file__).parent / "fixtures" / "triggers"
 
 
 def run_cli(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="fglocal")
-    et.register(parser.add_subparsers(dest="command"))
+    event_command.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -17,12 +17,13 @@ from typing import Dict, List
 import pytest
 
 from fglocal import package
-from fglocal.cli import UsageError, add_function_options  # noqa: F401  (the plug-in uses them)
+from fglocal.commands import package as package_command
+from fglocal.commands.options import UsageError, add_function_options  # noqa: F401  (the plug-in uses them)
 
 
 def run_cli(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="fglocal")
-    package.register(parser.add_subparsers(dest="command"))
+    package_command.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["package", *argv])
     try:
         return args.run(args)

@@ -334,6 +334,10 @@ def test_invoke_path_does_not_import_the_plugins(tmp_path: Path):
     assert "fglocal.cli" in imported
     for module in (
         "fglocal.serve",
+        "fglocal.commands.serve",
+        "fglocal.commands.package",
+        "fglocal.commands.deploy",
+        "fglocal.cloud",
         "fglocal.apig",
         "fglocal.package",
         "fglocal.event_templates",

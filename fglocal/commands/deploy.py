@@ -11,7 +11,7 @@ from fglocal.commands.cloud_common import EXIT_OK, add_region_option, build_zip,
 
 def register(subparsers: Any) -> None:
     """Add ``fglocal deploy`` to the CLI."""
-    from fglocal.cli import add_function_options
+    from fglocal.commands.options import add_function_options
 
     parser = subparsers.add_parser(
         "deploy",
@@ -39,9 +39,9 @@ def register(subparsers: Any) -> None:
 
 def run_deploy(args: Any) -> int:
     """``fglocal deploy``: 0 deployed, 1 failed (the report says what was done), 2 bad options."""
-    from fglocal.cli import load_function_config
     from fglocal.cloud.deploy import DeployReport, deploy
     from fglocal.cloud.session import CloudError, connect
+    from fglocal.commands.options import load_function_config
 
     config = load_function_config(args, args.entry)
     report = DeployReport()

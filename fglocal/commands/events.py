@@ -12,7 +12,7 @@ from fglocal.commands.cloud_common import EXIT_FAILED, EXIT_OK, add_region_optio
 
 def register(subparsers: Any) -> None:
     """Add ``fglocal events pull|push`` to the CLI."""
-    from fglocal.cli import add_options
+    from fglocal.commands.options import add_options
 
     parser = subparsers.add_parser(
         "events",
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
 
 
 def _function_options() -> tuple:
-    from fglocal.cli import FUNCTION_OPTIONS
+    from fglocal.commands.options import FUNCTION_OPTIONS
 
     return FUNCTION_OPTIONS
 
@@ -53,10 +53,10 @@ def _usage(parser: Any) -> int:
 
 def run_events(args: Any) -> int:
     """``fglocal events pull|push``: 0 done, 1 conflicts or an API error."""
-    from fglocal.cli import load_function_config
     from fglocal.cloud.events_sync import EventsFolder, pull, push
     from fglocal.cloud.invoke import function_urn
     from fglocal.cloud.session import CloudError, connect
+    from fglocal.commands.options import load_function_config
 
     config = load_function_config(args)
     folder = EventsFolder(Path(args.code_dir).resolve() / "events")
