@@ -1,57 +1,20 @@
-"""Process trees on Linux/POSIX without third-party help: find descendants, signal, kill them all."""
+"""Ending the debug session's process trees: signal and kill them all (the tree walk is fglocal.proctree's)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
-from typing import Dict, Iterable, List, Set
+from typing import Iterable, List, Set
 
-
-def _parents() -> Dict[int, int]:
-    """Map every visible pid to its parent pid, read from /proc."""
-    result: Dict[int, int] = {}
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return result
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name, "rb") as stat:
-                data = stat.read()
-        except OSError:
-            continue
-        # The command name (field 2) is in parentheses and may contain spaces.
-        rest = data[data.rfind(b")") + 2 :].split()
-        if len(rest) > 1:
-            result[int(name)] = int(rest[1])
-    return result
-
-
-def descendants(pid: int) -> List[int]:
-    """All living descendants of ``pid`` (children first found, then theirs)."""
-    parents = _parents()
-    children: Dict[int, List[int]] = {}
-    for child, parent in parents.items():
-        children.setdefault(parent, []).append(child)
-    found: List[int] = []
-    frontier = [pid]
-    while frontier:
-        current = frontier.pop()
-        for child in children.get(current, ()):
-            if child not in found:
-                found.append(child)
-                frontier.append(child)
-    return found
+from fglocal.proctree import all_pids, descendants
 
 
 def marked_processes(name: str, value: str) -> List[int]:
     """Living processes (of ours) whose environment has ``name=value``: detached ones too."""
     marker = ("%s=%s" % (name, value)).encode()
     found: List[int] = []
-    for pid in _parents():
+    for pid in all_pids():
         try:
             with open("/proc/%d/environ" % pid, "rb") as environ:
                 if marker in environ.read().split(b"\0"):

@@ -63,7 +63,8 @@ def stat(pid: int) -> Optional[Tuple[int, int, int, str]]:
         return None
 
 
-def _all_pids() -> List[int]:
+def all_pids() -> List[int]:
+    """Every visible process ID (a listing of /proc; empty where there is none)."""
     try:
         return [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
@@ -81,7 +82,7 @@ def _newest_pid() -> int:
 def _parents() -> Dict[int, Tuple[int, int, int, str]]:
     """The stat of every process (a full scan: for a crashed instance's leftovers, off the hot path)."""
     table = {}
-    for pid in _all_pids():
+    for pid in all_pids():
         info = stat(pid)
         if info is not None:
             table[pid] = info
@@ -140,7 +141,7 @@ class TreeWatch:
         # Pids up to the newest one handed out now belong to processes older than the tree. Reading
         # that one number (not listing /proc) keeps the cold start short; without it, list them.
         self._newest = self._floor = _newest_pid()
-        self._outside = set() if self._floor >= 0 else set(_all_pids())
+        self._outside = set() if self._floor >= 0 else set(all_pids())
         self._scanned = time.monotonic()
         self._measured = 0.0  # when memory_mb last scanned the tree
         self._tree_mb = 0.0
@@ -152,7 +153,7 @@ class TreeWatch:
 
     def members(self) -> Dict[int, int]:
         """Processes below the root now, zombies included (pid -> start time)."""
-        pids = _all_pids()
+        pids = all_pids()
         newest = _newest_pid()
         now = time.monotonic()
         if newest < self._newest or now - self._scanned > self.STALE_SECONDS:
@@ -298,7 +299,7 @@ def leftovers(root: int, root_started: int, last_seen: Dict[int, int]) -> List[i
     own = stat(me)
     my_session = own[1] if own else -1
     found = []
-    for pid in _all_pids():
+    for pid in all_pids():
         if pid == root or pid in LIVE_INSTANCES:
             continue
         info = stat(pid)
