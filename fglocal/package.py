@@ -661,7 +661,8 @@ def write_zip(files: Sequence[FileEntry], out: Path) -> int:
     return out.stat().st_size
 
 
-def _human(size: float) -> str:
+def human_size(size: float) -> str:
+    """A size as the package report shows it (B, KB or MB)."""
     for unit in ("B", "KB", "MB"):
         if size < 1024 or unit == "MB":
             return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
@@ -678,11 +679,13 @@ def default_output(function_dir: os.PathLike[str] | str, config: Any) -> Path:
 def size_problems(zip_size: int) -> Tuple[List[str], List[str]]:
     """Refusals and warnings for a zip of ``zip_size`` bytes against the upload limits."""
     if zip_size > OBS_ZIP_LIMIT:
-        return [f"the zip is {_human(zip_size)}, over the 300 MB limit even through OBS"], []
+        return [f"the zip is {human_size(zip_size)}, over the 300 MB limit even through OBS"], []
     if zip_size > API_ZIP_LIMIT:
         return [], [
-            f"the zip is {_human(zip_size)}: over the console's 40 MB, upload it through an OBS bucket"
+            f"the zip is {human_size(zip_size)}: over the console's 40 MB, upload it through an OBS bucket"
         ]
     if zip_size > CONSOLE_ZIP_LIMIT:
-        return [], [f"the zip is {_human(zip_size)}: over the console's 40 MB upload (the API takes 50 MB)"]
+        return [], [
+            f"the zip is {human_size(zip_size)}: over the console's 40 MB upload (the API takes 50 MB)"
+        ]
     return [], []

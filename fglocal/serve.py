@@ -44,7 +44,7 @@ APIG_DEDICATED_BODY_BYTES = 4 * 1024 * 1024  # Huawei's dedicated-gateway trigge
 _LOG_MARKERS = (" Start invoke request '", " Finish invoke request '")
 
 
-def _emit(text: str) -> None:
+def emit(text: str) -> None:
     """Write a line to stdout without Python's stream lock.
 
     Instances are forked from request threads; a child forked while another thread held
@@ -234,7 +234,7 @@ class ApigServer(socketserver.ThreadingTCPServer):
                 pass
             _linger(sock)
             self.shutdown_request(sock)
-            _emit(f"(connection not served) -> 503\n  gateway: {reason}")
+            emit(f"(connection not served) -> 503\n  gateway: {reason}")
         finally:
             self._refusals.release()
 
@@ -404,7 +404,7 @@ class ApigConnection(socketserver.BaseRequestHandler):
             f"warning: {w}" for w in response.warnings
         ]
         lines += ["  " + note for note in notes]
-        _emit("\n".join(lines))
+        emit("\n".join(lines))
         if result is not None and result.log_file and notes:
             # The invocation's own log says why the gateway answered as it did.
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -455,7 +455,7 @@ def _append(path: str, text: str) -> None:
         os.close(fd)
 
 
-def _stop_on_first_signal() -> None:
+def stop_on_first_signal() -> None:
     """Make Ctrl+C / SIGTERM stop the server once; later ones are ignored so that cleanup finishes."""
 
     def stop(signum: int, frame: Any) -> None:

@@ -182,7 +182,7 @@ def collect_events(args: Any) -> List[Any]:
     return [event for _, event in named] or [{}]
 
 
-def _open_result_file(path: str) -> Any:
+def open_result_file(path: str) -> Any:
     """Open ``--result-file`` for appending before anything runs; a usage error when it cannot be written."""
     if os.path.isdir(path):
         raise UsageError(f"--result-file {path} is a folder; name a file (JSON lines are appended to it)")
@@ -206,7 +206,7 @@ def run_invoke(args: Any) -> int:
         return run_cloud_invoke(args, config, collect_events(args))
     interpreter = resolve_function_interpreter(args, config)
     events = collect_events(args)
-    result_file = _open_result_file(args.result_file) if args.result_file else None
+    result_file = open_result_file(args.result_file) if args.result_file else None
 
     from fglocal.instance import Instance
 

@@ -22,9 +22,9 @@ def run_cloud_invoke(args: Any, config: Any, events: List[Any]) -> int:
         cloud = connect(config, args.region, read_timeout=config.timeout + 30)
         urn = function_urn(cloud, config)
         if args.result_file:
-            from fglocal.commands.invoke import _open_result_file
+            from fglocal.commands.invoke import open_result_file
 
-            result_file = _open_result_file(args.result_file)
+            result_file = open_result_file(args.result_file)
         for _ in range(args.repeat):
             for event in events:
                 result = invoke(cloud, urn, config, event)

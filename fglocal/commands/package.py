@@ -15,8 +15,8 @@ from fglocal.package import (
     LIMIT_LINES,
     PackageError,
     PackagePlan,
-    _human,
     default_output,
+    human_size,
     install_dependencies,
     plan_package,
     size_problems,
@@ -134,7 +134,7 @@ def _report(
         return 1 if problems else 0
     if plan:
         for f in plan.files:
-            print(f"{_human(f.size):>10}  {printable(f.arcname)}")
+            print(f"{human_size(f.size):>10}  {printable(f.arcname)}")
         if plan.excluded:
             reasons: Dict[str, List[str]] = {}
             for path, reason in plan.excluded:
@@ -146,7 +146,7 @@ def _report(
         for warning in plan.warnings:
             print(f"warning: {warning}")
         count = len(plan.files)
-        print(f"{count} file{'' if count == 1 else 's'}, {_human(unzipped)} unzipped")
+        print(f"{count} file{'' if count == 1 else 's'}, {human_size(unzipped)} unzipped")
     print("limits: " + "\n        ".join(LIMIT_LINES))
     for problem in problems:
         print(f"refused: {problem}", file=sys.stderr)
@@ -154,7 +154,7 @@ def _report(
         print(f"fglocal package: nothing written ({len(problems)} problem(s) above)", file=sys.stderr)
         return 1
     if written:
-        print(f"wrote {out} ({_human(zip_size)})")
+        print(f"wrote {out} ({human_size(zip_size)})")
     else:
         print("dry run: nothing written")
     return 0

@@ -15,9 +15,9 @@ from fglocal.serve import (
     ApigServer,
     CodeWatcher,
     InstancePool,
-    _emit,
-    _stop_on_first_signal,
     api_id_for,
+    emit,
+    stop_on_first_signal,
 )
 
 
@@ -107,20 +107,20 @@ def run_serve(args: argparse.Namespace) -> int:
         config, args.instances, args.log_dir, tag=f"serve-{port}", interpreter=interpreter
     )
     plural = "s" if args.instances > 1 else ""
-    _emit(
+    emit(
         f"fglocal serve: {config.handler} on http://{HOST}:{port}/ ({args.instances} instance{plural}, "
         f"timeout {config.timeout:g} s, memory {config.memory_size} MB, {config.runtime} on "
         f"{interpreter.describe()}); Ctrl+C to stop"
     )
     if interpreter.warning:
-        _emit("warning: " + interpreter.warning)
+        emit("warning: " + interpreter.warning)
     watcher = None
     if not args.no_reload:
 
         def changed(paths: List[str]) -> None:
             pool.recycle()
             shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-            _emit(f"code changed ({shown}): instances restart on the next request")
+            emit(f"code changed ({shown}): instances restart on the next request")
 
         watcher = CodeWatcher(str(config.code_root), changed)
         watcher.start()
@@ -128,7 +128,7 @@ def run_serve(args: argparse.Namespace) -> int:
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="fglocal-serve"
     )
     thread.daemon = True
-    _stop_on_first_signal()
+    stop_on_first_signal()
     thread.start()
     try:
         while thread.is_alive():
@@ -142,6 +142,6 @@ def run_serve(args: argparse.Namespace) -> int:
         server.shutdown()
         server.server_close()
         pool.close()
-    _emit("fglocal serve: stopped")
+    emit("fglocal serve: stopped")
     sys.stdout.flush()
     return 0
