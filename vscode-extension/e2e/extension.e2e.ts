@@ -374,6 +374,71 @@ describe('FunctionGraph extension in code-server', () => {
     assert.equal(fs.readFileSync(path.join(workspace, 'index.py'), 'utf8'), fs.readFileSync(path.join(fixture, 'index.py'), 'utf8'));
   });
 
+  uiTest('an APIG test event with a wrong type shows the schema\'s problem in the Problems panel', async () => {
+    // A known APIG key with a number where the trigger sends a string: VS Code's JSON support checks
+    // the file against the schema the extension contributes for events/apig-*.json.
+    const event = path.join(workspace, 'events', 'apig-e2e.json');
+    fs.writeFileSync(event, '{\n  "httpMethod": 42,\n  "path": "/orders"\n}\n');
+    try {
+      await workbench.openFile('events/apig-e2e.json');
+      await workbench.activeEditor.locator('.squiggly-warning, .squiggly-error').first().waitFor({ timeout: UI_TIMEOUT });
+      const rows = await workbench.problems(/Incorrect type/);
+      assert.ok(rows.some((row) => /Incorrect type\. Expected "string"/.test(row)), rows.join('\n'));
+      assert.ok(rows.some((row) => /apig-e2e\.json/.test(row)), rows.join('\n'));
+      await workbench.screenshot('apig-event-schema-problem');
+    } finally {
+      fs.rmSync(event, { force: true });
+    }
+  });
+
+  uiTest('fglocal.json: an invalid runtime and memorySize are problems; completion offers the contract\'s fields and values', async () => {
+    await workbench.openFile('fglocal.json');
+    // Edited in the editor only (never saved): the buffer is what VS Code validates.
+    await workbench.goToLine(3);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.insertText('  "runtime": "python9.9",');
+    await workbench.goToLine(4);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.insertText('  "memorySize": 100,');
+    await workbench.activeEditor.locator('.squiggly-warning, .squiggly-error').first().waitFor({ timeout: UI_TIMEOUT });
+    const rows = await workbench.problems(/Value is not accepted/);
+    const problems = rows.join('\n');
+    assert.ok(rows.some((row) => /Value is not accepted.*"python3\.9"/.test(row)), problems);
+    assert.ok(rows.some((row) => /Value is not accepted.*\b128\b.*\b256\b/.test(row)), problems);
+    await workbench.screenshot('fglocal-schema-problems');
+    // Field names: a new property on line 2 offers the contract's fields that the file lacks.
+    await workbench.goToLine(1);
+    await workbench.page.keyboard.press('End');
+    await workbench.page.keyboard.press('Enter');
+    await workbench.page.keyboard.type('"', { delay: 30 });
+    await workbench.suggestWidget.locator('.monaco-list-row', { hasText: 'initializer' }).first().waitFor({ timeout: UI_TIMEOUT });
+    const fields = await workbench.suggestLabels();
+    for (const name of ['initializer', 'initializerTimeout', 'envFile', 'codeUri', 'python']) {
+      assert.ok(fields.some((label) => label.replace(/"/g, '') === name), `${name} not offered: ${fields.join(', ')}`);
+    }
+    await workbench.screenshot('fglocal-completion-fields');
+    await workbench.page.keyboard.press('Escape');
+    await workbench.suggestWidget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    // Values: the runtime's value offers the runtimes the contract lists.
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.insertText('  "runtime": ');
+    await workbench.page.keyboard.press('Control+Space');
+    await workbench.suggestWidget.locator('.monaco-list-row', { hasText: 'python3.12' }).first().waitFor({ timeout: UI_TIMEOUT });
+    const values = await workbench.suggestLabels();
+    for (const runtime of ['python2.7', 'python3.6', 'python3.9', 'python3.10', 'python3.12']) {
+      assert.ok(values.some((label) => label.replace(/"/g, '') === runtime), `${runtime} not offered: ${values.join(', ')}`);
+    }
+    await workbench.screenshot('fglocal-completion-runtimes');
+    await workbench.page.keyboard.press('Escape');
+    await workbench.suggestWidget.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    await workbench.runCommand('File: Revert File');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'fglocal.json' }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(fs.readFileSync(path.join(workspace, 'fglocal.json'), 'utf8'), fs.readFileSync(path.join(fixture, 'fglocal.json'), 'utf8'));
+  });
+
   uiTest('Restart Language Server starts a new server that answers', async (t) => {
     if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
     await workbench.openFile('index.py');
