@@ -5,6 +5,10 @@ and error bodies (``{"error_code", "error_msg"}`` plus ``X-Request-Id``), verifi
 ``SDK-HMAC-SHA256`` signature against the test AK/SK (written here from the signing rules, not with
 the SDK's signer), and records what it received. Invocations are scripted per function
 (``server.invoke_outcome``): the server does not run code. ``server.fail_next`` injects API errors.
+
+Run as a program (``python tests/fg_api_server.py JOURNAL``, for the extension's e2e test) it prints
+``listening on http://127.0.0.1:PORT`` and appends one JSON line per request to JOURNAL: method, path,
+body and ``"signature"`` (``"valid"``, or why it was refused), until it is terminated.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import hmac
 import json
 import re
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +91,7 @@ class FunctionGraphAPI:
         self.failures: List[List[Any]] = []
         self.lock = threading.Lock()
         self.clock = 1764547200.0
+        self.journal: Optional[Any] = None  # a text file: one JSON line per request (see __main__)
 
     # ------------------------------------------------------------------ helpers for the tests
 
@@ -334,6 +340,12 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items()}
         lower = {k.lower(): v for k, v in headers.items()}
         problem = self._auth_problem(api, split.path, split.query, headers, body)
+        if api.journal is not None:
+            entry = {"method": self.command, "path": unquote(split.path), "signature": problem or "valid"}
+            entry["body"] = body.decode("utf-8", "replace") if len(body) < 65536 else "<%d bytes>" % len(body)
+            with api.lock:
+                api.journal.write(json.dumps(entry) + "\n")
+                api.journal.flush()
         if problem:
             self._send(401, {"error_code": "APIGW.0301", "error_msg": problem}, {})
             return
@@ -395,3 +407,22 @@ class APIServer:
     def __exit__(self, *exc: Any) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def main(argv: List[str]) -> int:
+    """Serves until terminated, journaling every request to argv[1]."""
+    if len(argv) != 2:
+        print("usage: fg_api_server.py JOURNAL", file=sys.stderr)
+        return 2
+    with open(argv[1], "a", encoding="utf-8") as journal, APIServer() as server:
+        server.api.journal = journal
+        print("listening on " + server.endpoint, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
