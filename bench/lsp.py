@@ -602,9 +602,10 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int, floor: Dict
     notes = (
         "\n- Start-up: `initialize` is answered before pygls and lsprotocol are imported (server/fast_start.py), "
         "so it is below the floor row, which is importing them; a didOpen sent meanwhile is analysed at once.\n"
-        "- Peak RSS: about 41 MiB after `initialize`; parsing the 3,000-line module adds ~11 MiB at its peak, and "
-        "parsing it while it holds a syntax error (after typing `context.`) adds ~20 MiB, because CPython re-parses "
-        "a failing module with its error rules. That second parse is what puts the peak above 60 MiB.\n"
+        "- Peak RSS: about 41 MiB after `initialize`, ~50 MiB once pygls and lsprotocol are in use. A module is "
+        "parsed run by run of top-level statements (server/analysis/chunks.py), so a parse adds a few MiB at "
+        "its peak, a module with a syntax error included (in one `ast.parse` call, CPython's second pass with "
+        "its error rules added ~18 MiB for this 3,000-line module).\n"
         "- The cold didOpen is sent right after `initialized`, nothing before it; the running-server row opens the "
         "same file 5 more times. didSave re-publishes the analysis of the unchanged text from a cache (the "
         "debounced didChange already analysed it), so it costs the publishing only.\n"

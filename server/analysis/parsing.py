@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
+from server.analysis import chunks
 from server.analysis.model import ERROR, Edit, Finding, Fix, Span
 from server.analysis.text import char_column
 
@@ -92,12 +93,38 @@ def parse_module(text: str, lines: Sequence[str], runtime: Tuple[int, int]) -> P
     return result
 
 
+# The errors a split in the wrong place would cause first (a multi-line string or bracket cut in two;
+# a split never falls inside a line): the whole module is parsed again in one go to confirm them.
+_SPLIT_SYMPTOMS = ("unterminated triple-quoted string", "was never closed")
+
+
 def _parse(lines: Sequence[str], version: Optional[Tuple[int, int]]) -> ast.Module:
+    """Parse run by run of top-level statements (server/analysis/chunks.py) into one module tree.
+
+    Each run is preceded by blank lines, so its line numbers are the module's. A module too small to
+    split is parsed in one call, as is a module whose error could come from the split.
+    """
+    text = "\n".join(lines)
+    parts = chunks.runs(text, lines)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if version is None:
-            return ast.parse("\n".join(lines))
-        return ast.parse("\n".join(lines), feature_version=version)
+        if len(parts) == 1:
+            return _parse_text(text, version)
+        body: List[ast.stmt] = []
+        for start, end in parts:
+            try:
+                body += _parse_text("\n" * start + "\n".join(lines[start:end]), version).body
+            except SyntaxError as error:
+                if any(symptom in (error.msg or "") for symptom in _SPLIT_SYMPTOMS):
+                    return _parse_text(text, version)
+                raise
+        return ast.Module(body=body, type_ignores=[])
+
+
+def _parse_text(text: str, version: Optional[Tuple[int, int]]) -> ast.Module:
+    if version is None:
+        return ast.parse(text)
+    return ast.parse(text, feature_version=version)
 
 
 def _clean(message: str) -> str:

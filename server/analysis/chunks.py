@@ -1,0 +1,67 @@
+"""Split a module into runs of whole top-level statements, so each run can be parsed on its own.
+
+Parsing a large module in one ``ast.parse`` call holds the parser's tokens, memo and C arena for the
+whole file at once, and a module with a syntax error is parsed twice over (CPython's second pass with
+its error rules); parsing run by run bounds that peak by the size of a run. A run starts only at a
+line that begins a top-level statement for certain: column 0, not inside a string, brackets or a
+backslash continuation, not ``else``/``elif``/``except``/``finally``, not right after a decorator.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Sequence, Tuple
+
+RUN_LINES = 256  # a run grows by whole statements until it has at least this many lines
+
+# Strings are matched whole (a backslash escapes any character, the newline included, as in the
+# tokenizer); an unterminated single-quoted string ends at its line.
+_TOKENS = re.compile(
+    r'(?P<string>"""(?:[^"\\]+|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^'\\]+|\\.|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n]+|\\.)*(?:"|(?=\n)|\Z)'
+    r"|'(?:[^'\\\n]+|\\.)*(?:'|(?=\n)|\Z))"
+    r"|(?P<comment>#[^\n]*)"
+    r"|(?P<continuation>\\\n)"
+    r"|(?P<newline>\n)"
+    r"|(?P<code>[^'\"#\\\n]+|\\)",
+    re.S,
+)
+_CONTINUES = re.compile(r"(?:else|elif|except|finally)\b")
+
+
+def statement_starts(text: str, lines: Sequence[str]) -> List[int]:
+    """The 0-based lines where a top-level statement certainly starts (line 0 always)."""
+    starts = [0]
+    depth = 0
+    line = 0
+    after_decorator = bool(lines) and lines[0].startswith("@")
+    for match in _TOKENS.finditer(text):
+        kind = match.lastgroup
+        if kind == "code":
+            code = match.group()
+            depth += code.count("(") + code.count("[") + code.count("{")
+            depth -= code.count(")") + code.count("]") + code.count("}")
+        elif kind == "string" or kind == "continuation":
+            line += match.group().count("\n")
+        elif kind == "newline":
+            line += 1
+            if depth == 0 and line < len(lines):
+                first = lines[line][:1]
+                if first and first not in " \t\f#\r" and not _CONTINUES.match(lines[line]):
+                    if not after_decorator:
+                        starts.append(line)
+                    after_decorator = first == "@"
+    return starts
+
+
+def runs(text: str, lines: Sequence[str], size: int = RUN_LINES) -> List[Tuple[int, int]]:
+    """``(start, end)`` line ranges of whole top-level statements, each about ``size`` lines or more."""
+    result: List[Tuple[int, int]] = []
+    start = 0
+    for line in statement_starts(text, lines)[1:]:
+        if line - start >= size:
+            result.append((start, line))
+            start = line
+    result.append((start, len(lines)))
+    return result
