@@ -124,13 +124,23 @@ export class Workbench {
 
   /** Opens a workspace file with Quick Open and waits for its editor tab to be active. */
   async openFile(relativePath: string): Promise<Locator> {
-    await this.page.keyboard.press('Control+P');
-    const input = this.quickInput.locator('input');
-    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await input.fill(relativePath);
     const base = path.basename(relativePath);
+    const input = this.quickInput.locator('input');
     // Enter only once the highlighted result is that file (recent files show first, for a moment).
-    await this.quickInput.locator('.monaco-list-row.focused', { hasText: base }).first().waitFor({ timeout: UI_TIMEOUT });
+    const found = this.quickInput.locator('.monaco-list-row.focused', { hasText: base }).first();
+    const none = this.quickInput.locator('.monaco-list-row', { hasText: 'No matching results' }).first();
+    for (let attempt = 1; ; attempt += 1) {
+      await this.page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await input.fill(relativePath);
+      await found.or(none).waitFor({ timeout: UI_TIMEOUT });
+      if (await found.isVisible()) break;
+      // A file created moments ago may be missing from the file list this Quick Open searched
+      // ("No matching results"): a new Quick Open searches again.
+      if (attempt === 5) throw new Error(`Quick Open does not find ${relativePath}`);
+      await this.page.keyboard.press('Escape');
+      await this.quickInput.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    }
     await input.press('Enter');
     await this.page.locator('.tab.active', { hasText: base }).waitFor({ timeout: UI_TIMEOUT });
     const editor = this.activeEditor;
@@ -220,6 +230,7 @@ export class Workbench {
     for (const text of texts) {
       await repl.locator('.monaco-list-row', { hasText: text }).first().waitFor({ timeout: UI_TIMEOUT });
     }
-    return (await repl.locator('.monaco-list-rows').textContent()) ?? '';
+    // The console's output list comes first; the input line's suggest list (once typed in) comes after it.
+    return (await repl.locator('.monaco-list-rows').first().textContent()) ?? '';
   }
 }
