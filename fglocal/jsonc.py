@@ -11,17 +11,23 @@ def loads(text: str) -> Any:
     return json.loads(_strip(text))
 
 
+def _string_end(text: str, start: int) -> int:
+    """The index just past the JSON string literal opening at ``start`` (escapes skipped)."""
+    end, length = start + 1, len(text)
+    while end < length and text[end] != '"':
+        end += 2 if text[end] == "\\" else 1
+    return min(end + 1, length)
+
+
 def _strip(text: str) -> str:
     out = []
     index, length = 0, len(text)
     while index < length:
         char = text[index]
         if char == '"':
-            end = index + 1
-            while end < length and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[index : end + 1])
-            index = end + 1
+            end = _string_end(text, index)
+            out.append(text[index:end])
+            index = end
         elif text.startswith("//", index):
             newline = text.find("\n", index)
             index = length if newline < 0 else newline
@@ -41,11 +47,9 @@ def _drop_trailing_commas(text: str) -> str:
     while index < length:
         char = text[index]
         if char == '"':
-            end = index + 1
-            while end < length and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[index : end + 1])
-            index = end + 1
+            end = _string_end(text, index)
+            out.append(text[index:end])
+            index = end
             continue
         if char == ",":
             following = index + 1
