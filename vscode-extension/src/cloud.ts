@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
 import { cloudEnvironment, cloudErrorText, CloudCredentials, describeDeploy, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
-import { functionForCommand, saveFunctionFiles } from './commands';
+import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
-import { errorMessage, log } from './log';
+import { log } from './log';
 import { resolveInterpreter } from './python';
 import { InvocationResult, parseResult } from './results';
 import { showComparison, showResult } from './resultView';
@@ -139,16 +139,6 @@ async function syncEvents(context: vscode.ExtensionContext, paths: BundledPaths,
 /** Registers the cloud commands. */
 export function registerCloudCommands(context: vscode.ExtensionContext): void {
   const paths = bundledPaths(context.extensionPath);
-  const guard =
-    (name: string, body: (arg: unknown) => Promise<void>) =>
-    async (arg: unknown): Promise<void> => {
-      try {
-        await body(arg);
-      } catch (error) {
-        log().error(`${name}: ${errorMessage(error)}`);
-        void vscode.window.showErrorMessage(`FunctionGraph: ${name} failed: ${errorMessage(error)}`);
-      }
-    };
   context.subscriptions.push(
     vscode.commands.registerCommand('functiongraph.deployFunction', guard('Deploy Function', (arg) => deploy(context, paths, arg))),
     vscode.commands.registerCommand('functiongraph.invokeCloud', guard('Invoke in the Cloud', (arg) => invokeCloud(context, paths, arg))),

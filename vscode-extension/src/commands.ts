@@ -152,19 +152,21 @@ async function openFunctionConfig(arg: unknown): Promise<void> {
   await vscode.window.showTextDocument(vscode.Uri.file(file));
 }
 
+/** A command body that reports its failure (log and notification) instead of throwing at VS Code. */
+export const guard =
+  (name: string, body: (arg: unknown) => Promise<unknown>) =>
+  async (arg: unknown): Promise<void> => {
+    try {
+      await body(arg);
+    } catch (error) {
+      log().error(`${name}: ${errorMessage(error)}`);
+      void vscode.window.showErrorMessage(`FunctionGraph: ${name} failed: ${errorMessage(error)}`);
+    }
+  };
+
 /** Registers every command. */
 export function registerCommands(context: vscode.ExtensionContext): void {
   const paths = bundledPaths(context.extensionPath);
-  const guard =
-    (name: string, body: (arg: unknown) => Promise<unknown>) =>
-    async (arg: unknown): Promise<void> => {
-      try {
-        await body(arg);
-      } catch (error) {
-        log().error(`${name}: ${errorMessage(error)}`);
-        void vscode.window.showErrorMessage(`FunctionGraph: ${name} failed: ${errorMessage(error)}`);
-      }
-    };
   context.subscriptions.push(
     vscode.commands.registerCommand('functiongraph.runHandler', guard('Run Handler Locally', (arg) => runHandler(paths, arg))),
     vscode.commands.registerCommand('functiongraph.debugHandler', guard('Debug Handler', debugHandler)),
