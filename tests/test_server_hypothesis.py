@@ -123,7 +123,7 @@ async def test_random_edits_keep_server_alive_and_consistent(client: LanguageCli
         errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
         assert errors == []
     finally:
-        # Known intermittent defect (left open, see CHANGELOG): now and then the cleared diagnostics
+        # Known intermittent defect (left open; issue #11 closing note): now and then the cleared diagnostics
         # after this close never arrive. The close is sent either way; waiting for it is bounded here so
         # that the next example starts clean, while the assertions above stay as they are.
         try:
