@@ -167,3 +167,113 @@ def _unzipped(data: bytes) -> bytes:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return b"".join(archive.read(name) for name in archive.namelist())
+
+
+def test_with_deps_uploads_the_bytes_package_writes(cloud, tmp_path):
+    from test_package import _tiny_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _tiny_wheel(wheels, "tinydep", {"tinydep/__init__.py": "VALUE = 42\n"})
+    folder = _function(tmp_path)
+    # --with-deps runs the runtime's pip: drop the made-up interpreter path of CONFIG.
+    config = {k: v for k, v in CONFIG.items() if k != "python"}
+    (folder / "fglocal.json").write_text(json.dumps(config))
+    (folder / "requirements.txt").write_text("tinydep==1.0\n")
+    pip = ["--pip-arg=--no-index", f"--pip-arg=--find-links={wheels}"]
+    # Without --with-deps the upload lacks the dependency, and the deploy says so (package's warning).
+    plain = _deploy(cloud, folder)
+    assert plain.returncode == 0, plain
+    assert any("--with-deps" in w for w in plain.json()["warnings"])
+    assert "tinydep/__init__.py" not in _names(cloud.api.code[cloud.api.urn("hello", "demo")])
+    run = _deploy(cloud, folder, "--with-deps", *pip)
+    assert run.returncode == 0, run
+    report = run.json()  # stdout is the one JSON object; pip's progress went to stderr
+    assert report["codeUpdated"] and not report["configUpdated"] and report["warnings"] == []
+    assert "installing dependencies" in run.stderr
+    uploaded = cloud.api.code[cloud.api.urn("hello", "demo")]
+    assert "tinydep/__init__.py" in _names(uploaded)
+    out = tmp_path / "pkg.zip"
+    packaged = cloud.run(
+        "package", "--code-dir", str(folder), "--with-deps", "--out", str(out), "--json", *pip
+    )
+    assert packaged.returncode == 0, packaged
+    assert json.loads(packaged.stdout)["zip"] == str(out)  # --json: only the report on stdout
+    assert out.read_bytes() == uploaded
+    # The same bytes again: nothing uploaded.
+    assert not _deploy(cloud, folder, "--with-deps", *pip).json()["codeUpdated"]
+    # pip's failure refuses the deploy before anything is sent.
+    before = len(cloud.api.requests)
+    failed = cloud.run("deploy", "--code-dir", str(folder), "--with-deps", "--pip-arg=--no-index")
+    assert failed.returncode == 1 and "pip could not install" in failed.stderr
+    assert "nothing was deployed" in failed.stderr and len(cloud.api.requests) == before
+
+
+def test_deploy_and_package_share_the_packaging_options():
+    from fglocal.cli import build_parser
+
+    def options(command):
+        (sub,) = [a for a in build_parser()._actions if a.dest == "command"]
+        parser = sub.choices[command]
+        return {flag for action in parser._actions for flag in action.option_strings}
+
+    only_package = {"--out", "--dry-run"}  # where to write; deploy uploads
+    assert options("package") - only_package <= options("deploy")
+
+
+def test_publish_followed_by_an_entry_is_refused(cloud, tmp_path):
+    folder = _function(tmp_path)
+    (folder / "other.py").write_text("def main(event, context):\n    return 1\n")
+    run = cloud.run("deploy", "--code-dir", str(folder), "--publish", "other.main")
+    assert run.returncode == 2, run
+    assert "fglocal deploy other.main --publish" in run.stderr and "DESCRIPTION" in run.stderr
+    assert cloud.api.requests == []
+    # ENTRY first: that entry is deployed and published, with no description.
+    run = _deploy(cloud, folder, "other.main", "--publish")
+    assert run.returncode == 0 and run.json()["version"] == "1", run
+    assert cloud.api.functions[cloud.api.urn("hello", "demo")]["handler"] == "other.main"
+    assert cloud.api.calls("POST", "/versions")[-1].json()["description"] == ""
+    # With ENTRY given, a description that reads like an entry is a description.
+    run = _deploy(cloud, folder, "other.main", "--publish", "index.handler")
+    assert run.returncode == 0 and cloud.api.calls("POST", "/versions")[-1].json()["description"] == (
+        "index.handler"
+    )
+    # A description that names no handler of the folder is a description, ENTRY or not.
+    run = _deploy(cloud, folder, "--publish", "release.candidate")
+    assert run.returncode == 0 and cloud.api.calls("POST", "/versions")[-1].json()["description"] == (
+        "release.candidate"
+    )
+    assert "--publish ENTRY reads ENTRY as the DESCRIPTION" in " ".join(
+        cloud.run("deploy", "--help").stdout.split()
+    )
+
+
+def test_every_optional_value_option_is_checked_against_entry():
+    """The class of `--publish ENTRY`: every option whose value may be left out, in every command."""
+    import argparse
+
+    from fglocal.cli import build_parser
+
+    def parsers(parser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from parsers(sub)
+
+    found = []
+    for parser in parsers(build_parser()):
+        checked = {dest for _, _, dest, _ in parser.get_default("optional_values") or ()}
+        for action in parser._actions:
+            if action.option_strings and action.nargs == "?":
+                found.append(action.dest)
+                assert action.dest in checked, f"{parser.prog} {action.option_strings}: not checked"
+    assert "publish" in found
+
+
+def _names(data: bytes) -> list:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.namelist()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
+from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from fglocal.cloud.session import CloudError, scrub
 
@@ -39,25 +39,24 @@ def report_error(args: Any, error: CloudError, done: str = "", extra: Optional[D
     return EXIT_FAILED
 
 
-def build_zip(args: Any, config: Any) -> bytes:
-    """The zip ``fglocal package`` would write for ``config`` (the same planner, writer and bytes)."""
-    from fglocal.package import default_output, plan_package, size_problems, write_zip
+def build_zip(args: Any, config: Any) -> Tuple[bytes, List[str]]:
+    """The zip ``fglocal package`` would write for ``args`` and ``config`` (the same options and bytes), and its warnings.
+
+    pip's progress (``--with-deps``) goes to stderr, so that stdout holds only the command's report.
+    """
+    from fglocal.commands.package import planned_package, write_package
+    from fglocal.package import default_output
 
     out = default_output(args.code_dir, config)
-    plan = plan_package(config, args.code_dir, out, None, [args.env_file] if args.env_file else [])
-    if plan.problems:
-        raise CloudError(
-            "the package is refused, nothing was deployed: " + "; ".join(plan.problems),
-            hint="run fglocal package to see what it refuses",
-        )
-    handle, path = tempfile.mkstemp(prefix="fglocal-deploy-", suffix=".zip")
-    os.close(handle)
-    try:
-        size = write_zip(plan.files, Path(path))
-        refused, _ = size_problems(size)
-        if refused:
-            raise CloudError("; ".join(refused) + ", nothing was deployed")
-        with open(path, "rb") as zipped:
-            return zipped.read()
-    finally:
-        os.unlink(path)
+    with redirect_stdout(sys.stderr), planned_package(args, config, out) as (plan, problems):
+        if plan is None or problems:
+            raise CloudError(
+                "the package is refused, nothing was deployed: " + "; ".join(problems),
+                hint="run fglocal package (with the same options) to see what it refuses",
+            )
+        with tempfile.TemporaryDirectory(prefix="fglocal-deploy-") as folder:
+            zip_path = Path(folder) / out.name
+            _, refused = write_package(plan, zip_path)
+            if refused:
+                raise CloudError("; ".join(refused) + ", nothing was deployed")
+            return zip_path.read_bytes(), plan.warnings

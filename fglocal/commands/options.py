@@ -124,3 +124,52 @@ def load_function_config(args: Any, handler: Optional[str] = None) -> Any:
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+
+
+def add_optional_value_option(
+    parser: argparse.ArgumentParser, flag: str, dest: str, metavar: str, text: str
+) -> None:
+    """``FLAG [VALUE]`` on a command that takes an optional ENTRY (checked by :func:`check_optional_values`).
+
+    argparse gives ``FLAG index.handler`` to FLAG, never to ENTRY; the check refuses that reading
+    when it would silently drop the entry the user meant.
+    """
+    parser.add_argument(
+        flag,
+        dest=dest,
+        nargs="?",
+        const="",
+        metavar=metavar,
+        help=f"{text}; give ENTRY before {flag} ({flag} ENTRY reads ENTRY as the {metavar} and is refused)",
+    )
+    known = parser.get_default("optional_values") or ()
+    parser.set_defaults(optional_values=(*known, (parser.prog, flag, dest, metavar)))
+
+
+def check_optional_values(args: Any, code_root: Any) -> None:
+    """UsageError when no ENTRY was given and an optional value names a handler of ``code_root``.
+
+    ``fglocal deploy --publish index.handler`` means the entry: argparse reads it as the description
+    and the config's handler would be deployed instead. The value counts as an entry when it is
+    spelled like one and its module file exists in the code root.
+    """
+    from fglocal.config import ConfigError, check_entry
+    from fglocal.contract import find_entry_file
+
+    if getattr(args, "entry", None):
+        return
+    for prog, flag, dest, metavar in getattr(args, "optional_values", ()):
+        value = getattr(args, dest, None)
+        if not value:
+            continue
+        try:
+            check_entry(value)
+        except ConfigError:
+            continue
+        if find_entry_file(str(code_root), value) is None:
+            continue
+        raise UsageError(
+            f"{flag} {value}: {value} is read as the {metavar} (no ENTRY was given), and it names a handler "
+            f"in {code_root}. Write `{prog} {value} {flag}` to use that entry, or give the entry as well "
+            f"(`{prog} ENTRY {flag} {value}`, or `{flag}={value}` after ENTRY) if it is the {metavar}"
+        )

@@ -8,8 +8,9 @@ import os
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from fglocal.package import (
     LIMIT_LINES,
@@ -25,9 +26,26 @@ from fglocal.package import (
 from fglocal.printable import printable
 
 
+def add_packaging_options(parser: Any) -> None:
+    """What decides the zip's contents besides the function options: one definition for package and deploy."""
+    from fglocal.commands.options import add_interpreter_options
+
+    add_interpreter_options(parser)
+    parser.add_argument(
+        "--with-deps", action="store_true", help="vendor requirements.txt with pip for the runtime"
+    )
+    parser.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra pip argument (e.g. --index-url=...)",
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add ``fglocal package`` to the CLI."""
-    from fglocal.commands.options import add_function_options, add_interpreter_options
+    from fglocal.commands.options import add_function_options
 
     parser = subparsers.add_parser(
         "package",
@@ -42,18 +60,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("entry", nargs="?", metavar="ENTRY", help="handler entry (default from fglocal.json)")
     add_function_options(parser)
-    add_interpreter_options(parser)
+    add_packaging_options(parser)
     parser.add_argument("--out", metavar="FILE", help="zip to write (default: DIR/dist/<function name>.zip)")
-    parser.add_argument(
-        "--with-deps", action="store_true", help="vendor requirements.txt with pip for the runtime"
-    )
-    parser.add_argument(
-        "--pip-arg",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="extra pip argument (e.g. --index-url=...)",
-    )
     parser.add_argument("--dry-run", action="store_true", help="check and list, write nothing")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run_package)
@@ -61,10 +69,28 @@ def register(subparsers: Any) -> None:
 
 def run_package(args: argparse.Namespace) -> int:
     """``fglocal package``: 0 written, 1 refused (nothing written), 2 bad options or config."""
-    from fglocal.commands.options import UsageError, load_function_config
+    from fglocal.commands.options import load_function_config
 
     config = load_function_config(args, args.entry)
     out = Path(args.out).resolve() if args.out else default_output(args.code_dir, config)
+    with planned_package(args, config, out) as (plan, problems):
+        if plan is None or problems or args.dry_run:
+            return _report(args, plan, out, problems, 0)
+        zip_size, refused = write_package(plan, out)
+        return _report(args, plan, out, refused, zip_size)
+
+
+@contextmanager
+def planned_package(
+    args: argparse.Namespace, config: Any, out: Path
+) -> Iterator[Tuple[Optional[PackagePlan], List[str]]]:
+    """(plan, refusals) of the zip the packaging options give (plan None when pip failed).
+
+    With ``--with-deps`` the requirements are vendored into a staging folder that lives until the
+    block ends. Under ``--json`` pip's progress line goes to stderr: stdout holds only the JSON.
+    """
+    from fglocal.commands.options import UsageError
+
     staging = None
     try:
         if args.with_deps:
@@ -73,31 +99,36 @@ def run_package(args: argparse.Namespace) -> int:
                 raise UsageError(f"--with-deps needs {requirements}")
             staging = tempfile.mkdtemp(prefix="fglocal-deps-")
             try:
-                install_dependencies(
-                    requirements,
-                    staging,
-                    config.runtime_python,
-                    args.pip_arg,
-                    _deps_interpreter(args, config),
-                )
+                with redirect_stdout(sys.stderr) if args.json else nullcontext():
+                    install_dependencies(
+                        requirements,
+                        staging,
+                        config.runtime_python,
+                        args.pip_arg,
+                        _deps_interpreter(args, config),
+                    )
             except PackageError as exc:
-                return _report(args, None, out, [str(exc)], 0)
+                yield None, [str(exc)]
+                return
         plan = plan_package(config, args.code_dir, out, staging, [args.env_file] if args.env_file else [])
-        if plan.problems or args.dry_run:
-            return _report(args, plan, out, plan.problems, 0)
-        try:
-            zip_size = write_zip(plan.files, out)
-        except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            return _report(args, plan, out, [f"cannot write the zip: {exc.strerror or exc}{where}"], 0)
-        refused, warned = size_problems(zip_size)
-        if refused:
-            os.unlink(str(out))
-        plan.warnings.extend(warned)
-        return _report(args, plan, out, refused, zip_size)
+        yield plan, plan.problems
     finally:
         if staging:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_package(plan: PackagePlan, out: Path) -> Tuple[int, List[str]]:
+    """Write ``plan``'s zip to ``out``: (its size, refusals); a refused zip is removed (size 0 when unwritten)."""
+    try:
+        zip_size = write_zip(plan.files, out)
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return 0, [f"cannot write the zip: {exc.strerror or exc}{where}"]
+    refused, warned = size_problems(zip_size)
+    if refused:
+        os.unlink(str(out))
+    plan.warnings.extend(warned)
+    return zip_size, refused
 
 
 def _deps_interpreter(args: argparse.Namespace, config: Any) -> Any:
