@@ -92,6 +92,7 @@ class FunctionGraphAPI:
         self.lock = threading.Lock()
         self.clock = 1764547200.0
         self.journal: Optional[Any] = None  # a text file: one JSON line per request (see __main__)
+        self.event_list_limit: Optional[int] = None  # list at most this many test events (count stays)
 
     # ------------------------------------------------------------------ helpers for the tests
 
@@ -287,7 +288,8 @@ class FunctionGraphAPI:
                 {"id": e["id"], "name": e["name"], "last_modified": e["last_modified"]}
                 for e in events.values()
             ]
-            return 200, {"count": len(listed), "events": listed, "next_marker": 0}, {}
+            shown = listed[: self.event_list_limit]  # all of them unless a test limits the list
+            return 200, {"count": len(listed), "events": shown, "next_marker": 0}, {}
         if item is None and method == "POST":
             if any(e["name"] == data["name"] for e in events.values()):
                 return 400, {"error_code": "FSS.1064", "error_msg": "event name already exists"}, {}
@@ -303,8 +305,10 @@ class FunctionGraphAPI:
             base64.b64decode(data["content"], validate=True)
             events[item].update(content=data["content"], last_modified=self._tick())
             return 200, {"id": item, "name": events[item]["name"]}, {}
-        del events[item]
-        return 204, None, {}
+        if method == "DELETE":  # the platform's DeleteEvent: 204, no body
+            del events[item]
+            return 204, None, {}
+        return 405, {"error_code": "FSS.0405", "error_msg": "method not allowed"}, {}
 
     def _versions(self, urn: str, method: str, data: Any) -> Tuple:
         versions = self.versions.setdefault(urn, [])

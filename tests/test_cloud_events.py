@@ -124,3 +124,131 @@ def test_errors(cloud, tmp_path):
     missing = make_function(tmp_path / "other", {"functionName": "other"})
     run = cloud.run("events", "pull", "--code-dir", str(missing))
     assert run.returncode == 1 and "not deployed" in run.stderr
+
+
+def _actions(run):
+    return {e["name"]: e["action"] for e in run.json()["events"]}
+
+
+def test_deleted_in_the_console_is_deleted_locally_on_pull(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    gone = cloud.api.add_event(urn, "gone", {"v": 1})
+    edited = cloud.api.add_event(urn, "edited", {"v": 1})
+    assert _events(cloud, folder, "pull").returncode == 0
+    del cloud.api.events[urn][gone], cloud.api.events[urn][edited]
+    (folder / "events" / "edited.json").write_text('{"v": "changed locally"}')
+    # Pushing first: the console's deletions are not undone (push says to pull).
+    push = _events(cloud, folder, "push")
+    assert _actions(push)["gone"].startswith("kept (deleted in the console: pull")
+    assert _actions(push)["edited"] == "conflict (deleted in the console, changed locally)"
+    assert _remote(cloud, urn) == {} and cloud.api.calls("POST", "/events") == []
+    (folder / "events" / "mine.json").write_text('{"never": "synced"}')  # local only: never deleted
+    run = _events(cloud, folder, "pull")
+    assert run.returncode == 1, run  # the edited one is a conflict
+    report = run.json()
+    assert _actions(run)["gone"] == "deleted locally (deleted in the console)"
+    assert _actions(run)["edited"] == "conflict (deleted in the console, changed locally)"
+    assert report["deleted"] == ["gone"] and report["conflicts"] == ["edited"]
+    assert "mine" not in _actions(run)
+    assert not (folder / "events" / "gone.json").exists()
+    assert json.loads((folder / "events" / "edited.json").read_text()) == {"v": "changed locally"}
+    assert (folder / "events" / "mine.json").exists()
+    state = json.loads((folder / "events" / ".fglocal-sync.json").read_text())
+    assert "gone" not in state["events"] and "edited" in state["events"]
+    # The human output says it too; --force lets the console's deletion win.
+    text = cloud.run("events", "pull", "--code-dir", str(folder), "--force")
+    assert text.returncode == 0, text
+    assert "edited: deleted locally (deleted in the console)" in text.stdout
+    assert _files(folder) == ["mine.json"]
+
+
+def test_deleted_locally_is_deleted_in_the_console_on_push(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    for name in ("gone", "edited", "kept"):
+        cloud.api.add_event(urn, name, {"v": 1})
+    assert _events(cloud, folder, "pull").returncode == 0
+    (gone_id,) = [i for i, e in cloud.api.events[urn].items() if e["name"] == "gone"]
+    (edited,) = [i for i, e in cloud.api.events[urn].items() if e["name"] == "edited"]
+    cloud.api.events[urn][edited]["content"] = base64.b64encode(b'{"v": "changed in the console"}').decode()
+    (folder / "events" / "gone.json").unlink()
+    (folder / "events" / "edited.json").unlink()
+    # Pulling first: the local deletions are not undone.
+    pull = _events(cloud, folder, "pull")
+    assert _actions(pull)["gone"].startswith("kept (deleted locally: push")
+    assert _actions(pull)["edited"] == "conflict (deleted locally, changed in the console)"
+    assert not (folder / "events" / "gone.json").exists() and not (folder / "events" / "edited.json").exists()
+    cloud.api.add_event(urn, "console-only", {"never": "synced"})  # never deleted
+    run = _events(cloud, folder, "push")
+    assert run.returncode == 1, run
+    assert _actions(run)["gone"] == "deleted in the console (deleted locally)"
+    assert _actions(run)["edited"] == "conflict (deleted locally, changed in the console)"
+    assert _actions(run)["kept"] == "in sync" and "console-only" not in _actions(run)
+    assert run.json()["deleted"] == ["gone"] and run.json()["conflicts"] == ["edited"]
+    (delete,) = cloud.api.calls("DELETE")
+    assert delete.path.endswith(f"/events/{gone_id}") and delete.body == b""
+    assert _remote(cloud, urn) == {
+        "edited": {"v": "changed in the console"},
+        "kept": {"v": 1},
+        "console-only": {"never": "synced"},
+    }
+    text = cloud.run("events", "push", "--code-dir", str(folder), "--force")
+    assert text.returncode == 0, text
+    assert "edited: deleted in the console (deleted locally)" in text.stdout
+    assert _remote(cloud, urn) == {"kept": {"v": 1}, "console-only": {"never": "synced"}}
+    # Deleted on both sides: forgotten, nothing sent.
+    (folder / "events" / "kept.json").unlink()
+    cloud.api.events[urn] = {i: e for i, e in cloud.api.events[urn].items() if e["name"] != "kept"}
+    before = len(cloud.api.calls("DELETE"))
+    assert _actions(_events(cloud, folder, "push"))["kept"] == "forgotten (deleted on both sides)"
+    assert len(cloud.api.calls("DELETE")) == before
+    assert "kept" not in json.loads((folder / "events" / ".fglocal-sync.json").read_text())["events"]
+
+
+def test_a_sync_with_another_function_deletes_nothing(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    cloud.api.add_event(urn, "e", {"v": 1})
+    assert _events(cloud, folder, "pull").returncode == 0
+    # The same folder now names another function: its state is not this function's.
+    (folder / "fglocal.json").write_text(json.dumps({"functionName": "ev2"}))
+    assert cloud.run("deploy", "--code-dir", str(folder)).returncode == 0
+    run = _events(cloud, folder, "push")
+    assert _actions(run) == {"e": "pushed (new)"} and cloud.api.calls("DELETE") == []
+    (folder / "events" / "e.json").unlink()
+    other = cloud.api.urn("ev2")
+    cloud.api.events[other].clear()
+    (folder / "fglocal.json").write_text(json.dumps({"functionName": "ev"}))
+    run = _events(cloud, folder, "pull")  # the state is ev2's: the file is "new", never deleted
+    assert _actions(run) == {"e": "pulled (new)"}
+
+
+def test_a_push_that_fails_midway_says_what_it_did(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    cloud.api.add_event(urn, "old", {"v": 1})
+    assert _events(cloud, folder, "pull").returncode == 0
+    (folder / "events" / "old.json").unlink()
+    (folder / "events" / "zz-new.json").write_text('{"v": 2}')
+    cloud.api.fail_next("POST", "/events$", 403, "FSS.0403", "denied")
+    run = _events(cloud, folder, "push")
+    assert run.returncode == 1, run
+    assert run.json()["error"]["done"] == "old deleted in the console (deleted locally)"
+    assert run.json()["deleted"] == ["old"]
+    assert "NOT finished: old deleted in the console" in run.stderr
+    # The record is accurate: the next push only creates the new one.
+    assert _actions(_events(cloud, folder, "push")) == {"zz-new": "pushed (new)"}
+
+
+def test_an_incomplete_list_changes_nothing(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    for name in ("a", "b"):
+        cloud.api.add_event(urn, name, {"v": name})
+    assert _events(cloud, folder, "pull").returncode == 0
+    cloud.api.event_list_limit = 1
+    for action in ("pull", "push"):
+        run = _events(cloud, folder, action)
+        assert run.returncode == 1 and "listed 1 of the function's 2" in run.json()["error"]["message"]
+    assert _files(folder) == ["a.json", "b.json"]
+    assert cloud.api.calls("DELETE") == []
+
+
+def _files(folder):
+    return sorted(p.name for p in (folder / "events").glob("*.json") if not p.name.startswith("."))

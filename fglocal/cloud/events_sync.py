@@ -16,7 +16,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from fglocal.cloud.session import Cloud, CloudError
 
@@ -97,12 +97,24 @@ class EventsFolder:
         tmp.write_bytes(data)
         os.replace(str(tmp), str(path))
 
+    def delete_event(self, name: str) -> None:
+        """Remove ``events/<name>.json``."""
+        (self.folder / (name + ".json")).unlink()
+
 
 def remote_events(cloud: Cloud, urn: str) -> Dict[str, Tuple[str, bytes]]:
     """Each name's (event ID, content bytes) among the function's test events in the console."""
     from huaweicloudsdkfunctiongraph.v2 import ListEventsRequest, ShowEventRequest
 
     listed = cloud.call("list_events", ListEventsRequest(function_urn=urn), "listing the test events")
+    # The SDK's ListEvents takes no marker: the list is all of them. Should the platform ever answer
+    # with fewer than its count, an unlisted event would look deleted: stop before changing anything.
+    if isinstance(listed.count, int) and listed.count > len(listed.events or []):
+        raise CloudError(
+            f"the console listed {len(listed.events or [])} of the function's {listed.count} test events; "
+            "nothing was changed (an unlisted event would look deleted)",
+            hint="sync the events in the console, or report this to the fglocal developers",
+        )
     found: Dict[str, Tuple[str, bytes]] = {}
     for item in listed.events or []:
         shown = cloud.call(
@@ -117,18 +129,21 @@ def remote_events(cloud: Cloud, urn: str) -> Dict[str, Tuple[str, bytes]]:
 
 
 class SyncReport:
-    """What a pull or push did, event by event."""
+    """What a pull or push did, event by event (also what it had done when it failed)."""
 
-    def __init__(self, urn: str) -> None:
+    def __init__(self, urn: str = "") -> None:
         self.function_urn = urn
         self.actions: List[Tuple[str, str]] = []  # (name, action)
         self.conflicts: List[str] = []
+        self.deleted: List[str] = []  # deleted on the other side by this command
 
     def add(self, name: str, action: str) -> None:
         """Record what happened to event ``name``."""
         self.actions.append((name, action))
-        if action == "conflict":
+        if action.startswith("conflict"):
             self.conflicts.append(name)
+        elif action.startswith("deleted "):
+            self.deleted.append(name)
 
     def to_json(self) -> Dict[str, Any]:
         """The ``--json`` object."""
@@ -136,86 +151,149 @@ class SyncReport:
             "functionUrn": self.function_urn,
             "events": [{"name": n, "action": a} for n, a in self.actions],
             "conflicts": self.conflicts,
+            "deleted": self.deleted,
         }
 
+    def done_so_far(self) -> str:
+        """What was changed before a failure, in words ("" when nothing was)."""
+        changed = [
+            f"{name} {action}"
+            for name, action in self.actions
+            if action.startswith(("pulled", "pushed", "deleted"))
+        ]
+        return ", ".join(changed)
 
-def pull(cloud: Cloud, urn: str, events: EventsFolder, force: bool) -> SyncReport:
-    """Bring the console's test events into ``events/``; conflicts are reported, not overwritten."""
-    report = SyncReport(urn)
+
+# The words of each outcome: (pull, push). The source side is the console for pull, events/ for push.
+_COPIED_NEW = ("pulled (new)", "pushed (new)")
+_COPIED = ("pulled (updated)", "pushed (updated)")
+_DELETED = ("deleted locally (deleted in the console)", "deleted in the console (deleted locally)")
+_TARGET_CHANGED = ("kept (changed locally: push it)", "kept (changed in the console: pull it)")
+_TARGET_DELETED = (
+    "kept (deleted locally: push to delete it in the console, or pull --force to restore it)",
+    "kept (deleted in the console: pull to delete it locally, or push --force to restore it)",
+)
+_DELETE_CONFLICT = (
+    "conflict (deleted in the console, changed locally)",
+    "conflict (deleted locally, changed in the console)",
+)
+
+
+def decide(source: Optional[str], target: Optional[str], base: Optional[str], force: bool) -> str:
+    """What a sync does with one event, from the digests of its source, its target and the last sync.
+
+    None is "absent" (or, for ``base``, "never synced"). Returns ``copy``, ``delete``, ``in sync``,
+    ``forget`` (gone from both sides), ``target changed``, ``conflict`` or ``skip``. An event never
+    synced is never deleted, whatever ``force`` says; otherwise ``force`` lets the source side win
+    wherever the two differ.
+    """
+    if source == target:
+        return "in sync" if source is not None else "forget"
+    if source is None and base is None:
+        return "skip"  # only on the target side, never synced: not ours to delete
+    if base is None:
+        return "copy" if target is None or force else "conflict"
+    if force or target == base:
+        return "copy" if source is not None else "delete"
+    if source == base:
+        return "target changed"
+    return "conflict"
+
+
+def pull(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: SyncReport) -> None:
+    """Bring the console's test events into ``events/``, deletions included; conflicts are reported."""
+    report.function_urn = urn
     state = events.read_state(urn)
     local = events.local()
+    remote = {name: content for name, (_, content) in remote_events(cloud, urn).items()}
     synced = dict(state)
-    for name, (_, content) in sorted(remote_events(cloud, urn).items()):
-        if not _NAME.match(name):
-            report.add(name, "skipped: not a safe file name")
-            continue
-        remote_digest = digest(content)
-        base = state.get(name)
-        if name not in local:
-            events.write_event(name, content)
-            report.add(name, "pulled (new)")
-        else:
-            local_digest = digest(local[name])
-            if local_digest == remote_digest:
-                report.add(name, "in sync")
-            elif force or (base is not None and local_digest == base):
-                events.write_event(name, content)
-                report.add(name, "pulled (updated)")
-            elif remote_digest == base:
-                report.add(name, "kept (changed locally: push it)")
+    try:
+        for name in sorted(set(remote) | set(local) | set(state)):
+            if name in remote and not _NAME.match(name):
+                report.add(name, "skipped: not a safe file name")
                 continue
-            else:
-                report.add(name, "conflict")
-                continue
-        synced[name] = remote_digest
+            source = digest(remote[name]) if name in remote else None
+            target = digest(local[name]) if name in local else None
+            done = decide(source, target, state.get(name), force)
+            if done == "copy":
+                events.write_event(name, remote[name])
+            elif done == "delete":
+                events.delete_event(name)
+            _record(report, synced, name, done, source, target, 0)
+    except OSError as exc:
+        events.write_state(urn, synced)
+        raise CloudError(f"cannot change {exc.filename or events.folder}: {exc.strerror or exc}") from None
     events.write_state(urn, synced)
-    return report
 
 
-def push(cloud: Cloud, urn: str, events: EventsFolder, force: bool) -> SyncReport:
-    """Send ``events/*.json`` to the console's test events; conflicts are reported, not overwritten."""
+def push(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: SyncReport) -> None:
+    """Send ``events/*.json`` to the console's test events, deletions included; conflicts are reported."""
     from huaweicloudsdkfunctiongraph.v2 import (
         CreateEventRequest,
         CreateEventRequestBody,
+        DeleteEventRequest,
         UpdateEventRequest,
         UpdateEventRequestBody,
     )
 
-    report = SyncReport(urn)
+    report.function_urn = urn
     state = events.read_state(urn)
+    local = events.local()
     remote = remote_events(cloud, urn)
     synced = dict(state)
-    for name, data in sorted(events.local().items()):
-        content = base64.b64encode(data).decode("ascii")
-        local_digest = digest(data)
-        base = state.get(name)
-        if name not in remote:
-            body = CreateEventRequestBody(name=name, content=content)
+    for name in sorted(set(remote) | set(local) | set(state)):
+        source = digest(local[name]) if name in local else None
+        target = digest(remote[name][1]) if name in remote else None
+        done = decide(source, target, state.get(name), force)
+        if done == "copy" and name not in remote:
+            body = CreateEventRequestBody(name=name, content=base64.b64encode(local[name]).decode("ascii"))
             cloud.call(
                 "create_event", CreateEventRequest(function_urn=urn, body=body), f"creating event {name}"
             )
-            report.add(name, "pushed (new)")
-        else:
-            event_id, remote_content = remote[name]
-            remote_digest = digest(remote_content)
-            if local_digest == remote_digest:
-                report.add(name, "in sync")
-            elif force or (base is not None and remote_digest == base):
-                body = UpdateEventRequestBody(content=content)
-                cloud.call(
-                    "update_event",
-                    UpdateEventRequest(function_urn=urn, event_id=event_id, body=body),
-                    f"updating event {name}",
-                )
-                report.add(name, "pushed (updated)")
-            elif local_digest == base:
-                report.add(name, "kept (changed in the console: pull it)")
-                continue
-            else:
-                report.add(name, "conflict")
-                continue
-        synced[name] = local_digest
-        # Recorded after each event: a later failure leaves an accurate record of what was pushed.
-        events.write_state(urn, synced)
+        elif done == "copy":
+            body = UpdateEventRequestBody(content=base64.b64encode(local[name]).decode("ascii"))
+            request = UpdateEventRequest(function_urn=urn, event_id=remote[name][0], body=body)
+            cloud.call("update_event", request, f"updating event {name}")
+        elif done == "delete":
+            request = DeleteEventRequest(function_urn=urn, event_id=remote[name][0])
+            cloud.call("delete_event", request, f"deleting event {name}")
+        _record(report, synced, name, done, source, target, 1)
+        if done in ("copy", "delete", "forget"):
+            # Recorded after each change: a later failure leaves an accurate record of what was pushed.
+            events.write_state(urn, synced)
     events.write_state(urn, synced)
-    return report
+
+
+def _record(
+    report: SyncReport,
+    synced: Dict[str, str],
+    name: str,
+    done: str,
+    source: Optional[str],
+    target: Optional[str],
+    side: int,
+) -> None:
+    """Report ``done`` for ``name`` and update the sync state (``side``: 0 pull, 1 push)."""
+    if done == "skip":
+        return
+    if done == "forget":
+        synced.pop(name, None)
+        report.add(name, "forgotten (deleted on both sides)")
+    elif done == "in sync" and source is not None:
+        synced[name] = source
+        report.add(name, "in sync")
+    elif done == "copy" and source is not None:
+        synced[name] = source
+        report.add(name, (_COPIED_NEW if target is None else _COPIED)[side])
+    elif done == "delete":
+        synced.pop(name, None)
+        report.add(name, _DELETED[side])
+    elif done == "target changed":
+        report.add(name, (_TARGET_DELETED if target is None else _TARGET_CHANGED)[side])
+    else:
+        if source is None or target is None:
+            # Which side deleted it: the console is the source of a pull, the target of a push.
+            in_console = (source is None) == (side == 0)
+            report.add(name, _DELETE_CONFLICT[0 if in_console else 1])
+        else:
+            report.add(name, "conflict")

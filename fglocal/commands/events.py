@@ -20,8 +20,11 @@ def register(subparsers: Any) -> None:
         description=(
             "pull: the console's test events into events/<name>.json; push: events/*.json to the "
             "console. A sync-state file (events/.fglocal-sync.json) records what was last synced: an event "
-            "changed on both sides since then is a conflict, reported and never overwritten (--force takes "
-            "this command's source side). Exit 0 done, 1 conflicts or an API error, 2 bad options."
+            "changed on one side since then goes to the other; one deleted on the source side (the console "
+            "for pull, events/ for push) and unchanged on the other is deleted there; an event changed or "
+            "deleted on both sides is a conflict, reported and never overwritten (--force lets this "
+            "command's source side win, deletions included). An event never synced is never deleted. "
+            "Exit 0 done, 1 conflicts or an API error, 2 bad options."
         ),
     )
     actions = parser.add_subparsers(dest="events_action", metavar="ACTION")
@@ -32,7 +35,11 @@ def register(subparsers: Any) -> None:
         sub = actions.add_parser(action, help=text, description=text)
         add_options(sub, tuple(o for o in _function_options() if o[1] in ("code_dir", "config")))
         add_region_option(sub)
-        sub.add_argument("--force", action="store_true", help="on a conflict, overwrite the other side")
+        sub.add_argument(
+            "--force",
+            action="store_true",
+            help="the source side wins wherever the two differ: overwrite or delete on the other side",
+        )
         sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(run=run_events, user_data=[], env_file=None, initializer=None, timeout=None)
         sub.set_defaults(memory=None, runtime=None)
@@ -53,20 +60,21 @@ def _usage(parser: Any) -> int:
 
 def run_events(args: Any) -> int:
     """``fglocal events pull|push``: 0 done, 1 conflicts or an API error."""
-    from fglocal.cloud.events_sync import EventsFolder, pull, push
+    from fglocal.cloud.events_sync import EventsFolder, SyncReport, pull, push
     from fglocal.cloud.invoke import function_urn
     from fglocal.cloud.session import CloudError, connect
     from fglocal.commands.options import load_function_config
 
     config = load_function_config(args)
     folder = EventsFolder(Path(args.code_dir).resolve() / "events")
+    report = SyncReport()
     try:
         cloud = connect(config, args.region)
         urn = function_urn(cloud, config)
         sync = pull if args.events_action == "pull" else push
-        report = sync(cloud, urn, folder, args.force)
+        sync(cloud, urn, folder, args.force, report)
     except CloudError as error:
-        return report_error(args, error)
+        return report_error(args, error, report.done_so_far(), report.to_json())
     if args.json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
@@ -78,8 +86,8 @@ def run_events(args: Any) -> int:
         if report.conflicts:
             other = "console" if args.events_action == "push" else "local file"
             sys.stderr.write(
-                "fglocal: conflict: changed locally and in the console since the last sync, nothing "
-                f"overwritten: {', '.join(report.conflicts)}\n  what to do: compare the two, then "
-                f"`fglocal events {args.events_action} --force` to overwrite the {other}\n"
+                "fglocal: conflict: changed (or deleted) locally and in the console since the last sync, "
+                f"nothing overwritten or deleted: {', '.join(report.conflicts)}\n  what to do: compare the "
+                f"two, then `fglocal events {args.events_action} --force` to overwrite the {other}\n"
             )
     return EXIT_FAILED if report.conflicts else EXIT_OK
