@@ -193,3 +193,54 @@ def test_unreachable_endpoint_is_said_without_the_sdk_log(monkeypatch, tmp_path)
     assert "cannot reach FunctionGraph" in proc.stderr and "FGLOCAL_FUNCTIONGRAPH_ENDPOINT" in proc.stderr
     assert "ConnectionException occurred" not in proc.stderr  # the SDK's own log stays quiet
     assert SK not in proc.stderr + proc.stdout
+
+
+def _without_sdk(command, pythonpath, tmp_path):
+    """`python -S`: no site-packages, so the SDK cannot be imported; the command's result."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "FGLOCAL_", "PYTHON"))}
+    env.update(HOME=str(tmp_path), PYTHONPATH=os.pathsep.join(map(str, pythonpath)))
+    function = tmp_path / "fn"
+    function.mkdir(exist_ok=True)
+    (function / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    (function / "fglocal.json").write_text('{"functionName": "f", "region": "cn-north-4"}')
+    return subprocess.run(
+        [sys.executable, "-S", "-m", "fglocal", *command, "--code-dir", str(function), "--json"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def _bundle(tmp_path):
+    """The extension's layout: bundled/tool/fglocal and bundled/libs (here damaged: without the SDK)."""
+    import shutil
+
+    bundle = tmp_path / "ext" / "bundled"
+    shutil.copytree(
+        ROOT / "fglocal", bundle / "tool" / "fglocal", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (bundle / "libs").mkdir()
+    return bundle
+
+
+@pytest.mark.parametrize("command", [["deploy"], ["invoke", "--cloud"], ["events", "pull"]])
+def test_sdk_missing_on_the_command_line_says_pip_install(command, tmp_path):
+    done = _without_sdk(command, [ROOT], tmp_path)
+    assert done.returncode == 1, done
+    error = __import__("json").loads(done.stdout)["error"]
+    assert "no module huaweicloudsdk" in error["message"]
+    assert error["hint"].startswith("pip install 'functiongraph-devkit[cloud]'")
+    assert "pip install 'functiongraph-devkit[cloud]'" in done.stderr and "extension" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [["deploy"], ["invoke", "--cloud"], ["events", "push"]])
+def test_sdk_missing_in_the_extension_says_reinstall_it(command, tmp_path):
+    bundle = _bundle(tmp_path)
+    # What the extension gives the tool (vscode-extension/src/bundle.ts): tool and libs on PYTHONPATH.
+    done = _without_sdk(command, [bundle / "tool", bundle / "libs"], tmp_path)
+    assert done.returncode == 1, done
+    error = __import__("json").loads(done.stdout)["error"]
+    assert "bundled with the FunctionGraph extension" in error["message"] and str(bundle) in error["message"]
+    assert "reinstall the FunctionGraph extension" in error["hint"]
+    assert "pip install" not in done.stderr + done.stdout
+    # The same copy run without the extension's libs on PYTHONPATH is a command-line install.
+    done = _without_sdk(command, [bundle / "tool"], tmp_path)
+    assert "pip install 'functiongraph-devkit[cloud]'" in done.stderr and "extension" not in done.stderr

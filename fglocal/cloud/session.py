@@ -52,11 +52,23 @@ class CloudError(Exception):
         }
 
 
-def sdk_missing() -> CloudError:
-    """The error for a Python without the SDK."""
+def sdk_missing(exc: Optional[ImportError] = None, environ: Any = None) -> CloudError:
+    """The error for a Python without (all of) the SDK: what to do depends on where fglocal runs."""
+    from fglocal.distribution import CLOUD_INSTALL, extension_bundle
+
+    missing = f" (no module {exc.name})" if exc is not None and exc.name else ""
+    bundle = extension_bundle(environ)
+    if bundle is not None:
+        return CloudError(
+            f"the Huawei Cloud SDK bundled with the FunctionGraph extension cannot be imported{missing}: "
+            f"the extension's files in {bundle} are incomplete or damaged",
+            hint="reinstall the FunctionGraph extension (uninstall it in the Extensions view, then "
+            "install it again); the SDK is bundled with it, nothing needs pip",
+        )
     return CloudError(
-        "the cloud commands need the Huawei Cloud SDK: pip install 'functiongraph-devkit[cloud]' "
-        "(huaweicloudsdkfunctiongraph and huaweicloudsdkcore)"
+        f"the cloud commands need the Huawei Cloud SDK (huaweicloudsdkfunctiongraph and "
+        f"huaweicloudsdkcore), which this Python cannot import{missing}",
+        hint=f"{CLOUD_INSTALL} into the Python that runs fglocal",
     )
 
 
@@ -208,8 +220,8 @@ def connect(config: Any, cli_region: Optional[str] = None, read_timeout: float =
         from huaweicloudsdkcore.http.http_config import HttpConfig
         from huaweicloudsdkcore.http.http_handler import HttpHandler
         from huaweicloudsdkfunctiongraph.v2 import FunctionGraphClient
-    except ImportError:
-        raise sdk_missing() from None
+    except ImportError as exc:
+        raise sdk_missing(exc) from None
     # The SDK logs requests and errors; the commands report errors themselves (scrubbed).
     for name in ("HuaweiCloud-SDK", "HuaweiCloud-SDK-FunctionGraphClient", "HuaweiCloud-SDK-Client"):
         logging.getLogger(name).addHandler(logging.NullHandler())
