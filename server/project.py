@@ -171,11 +171,16 @@ def find_project(path: Path, roots: Iterable[Path], settings: Settings) -> Proje
             with_handler = candidate
         if root is not None and candidate == root:
             break
+    inferred: Optional[Tuple[Path, Tuple[str, ...]]] = None
     if folder is None and with_handler is None and not settings.handler:
-        folder = next((c for c in chain if infer_entries(read_modules(c))), None)
+        for candidate in chain:
+            shaped = infer_entries(read_modules(candidate))
+            if shaped:
+                folder, inferred = candidate, (candidate, shaped)
+                break
     if folder is None:
         folder = with_handler or (root if root is not None else start)
-    return load_project(folder, settings)
+    return load_project(folder, settings, inferred)
 
 
 def read_modules(code_root: Path) -> List[Tuple[str, str]]:
@@ -200,8 +205,13 @@ def read_modules(code_root: Path) -> List[Tuple[str, str]]:
     return modules
 
 
-def load_project(folder: Path, settings: Settings) -> Project:
-    """Read ``folder``'s config and file list; a broken config falls back to the defaults."""
+def load_project(
+    folder: Path, settings: Settings, inferred: Optional[Tuple[Path, Tuple[str, ...]]] = None
+) -> Project:
+    """Read ``folder``'s config and file list; a broken config falls back to the defaults.
+
+    ``inferred``: ``(code root, entries)`` that :func:`infer_entries` found already (not read twice).
+    """
     config_file = folder / CONFIG_FILE_NAME
     present = os.path.lexists(config_file)
     error: Optional[ConfigError] = None
@@ -240,7 +250,10 @@ def load_project(folder: Path, settings: Settings) -> Project:
     if settings.runtime in RUNTIMES:
         runtime = settings.runtime
     entries, py_files = list_folder(code_root)
-    shaped = infer_entries(read_modules(Path(code_root)))
+    if inferred is not None and inferred[0] == Path(code_root):
+        shaped = inferred[1]
+    else:
+        shaped = infer_entries(read_modules(Path(code_root)))
     if "handler" not in explicit:
         handler = shaped[0] if shaped else DEFAULT_HANDLER
     return Project(

@@ -28,13 +28,21 @@ def top_level_functions(text: str) -> List[Tuple[str, bool]]:
         return []
     lines: Optional[List[str]] = None
     found = []
+    line, counted = 0, 0  # line numbers counted incrementally: one pass over the text, not one per def
     for match in _TOP_DEF_RE.finditer(text):
         if lines is None:
             lines = text.split("\n")
-        header = parse_header(lines, text.count("\n", 0, match.start()))
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        header = parse_header(lines, line)
         if header is not None:
             found.append((header.name, is_handler_like(header)))
     return found
+
+
+def _defines_default_handler(text: str) -> bool:
+    """Whether the text has a top-level ``def handler`` (what :func:`top_level_functions` would list)."""
+    return any(m.group(1) == DEFAULT_FUNCTION for m in _TOP_DEF_RE.finditer(text))
 
 
 def infer_entries(modules: Iterable[Tuple[str, str]]) -> Tuple[str, ...]:
@@ -43,11 +51,14 @@ def infer_entries(modules: Iterable[Tuple[str, str]]) -> Tuple[str, ...]:
     ``("index.handler",)`` when ``index`` defines ``handler``; else ``module.function`` for every
     handler-shaped top-level function, a ``handler`` of each module before its other functions.
     """
+    modules = list(modules)
+    # Looked for first, by name only: every top-level ``def`` match is listed by top_level_functions
+    # (parse_header always accepts it), so no header needs parsing to know that index.handler wins.
+    if any(m == DEFAULT_MODULE and _defines_default_handler(t) for m, t in modules):
+        return ("%s.%s" % (DEFAULT_MODULE, DEFAULT_FUNCTION),)
     candidates: List[Tuple[int, str, int, str]] = []
     for module, text in modules:
         for name, shaped in top_level_functions(text):
-            if module == DEFAULT_MODULE and name == DEFAULT_FUNCTION:
-                return ("%s.%s" % (DEFAULT_MODULE, DEFAULT_FUNCTION),)
             if shaped:
                 candidates.append((module != DEFAULT_MODULE, module, name != DEFAULT_FUNCTION, name))
     return tuple("%s.%s" % (module, name) for _, module, _, name in sorted(set(candidates)))

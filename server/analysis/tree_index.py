@@ -36,7 +36,11 @@ _LEAVES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 
 
 class TreeIndex:
-    """Nodes of one module by kind; ``scope_nodes[scope]`` lists each scope's own nodes, outer first."""
+    """Nodes of one module by kind; ``scope_nodes[scope]`` lists each scope's own nodes, outer first.
+
+    Names and constants (half the nodes of usual code, and no check looks them up here) are not
+    listed in ``scope_nodes``; they are still reached through their parents.
+    """
 
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
@@ -49,44 +53,50 @@ class TreeIndex:
         self._walk()
 
     def _walk(self) -> None:
-        ast_type = ast.AST
-        attributes, calls, imports, python3_only = (
+        ast_type, leaves, fields_of = ast.AST, _LEAF_TYPES, _CHILD_FIELDS
+        attribute, call, import_, import_from = ast.Attribute, ast.Call, ast.Import, ast.ImportFrom
+        attributes, calls, imports, python3_only, functions = (
             self.attributes,
             self.calls,
             self.imports,
             self.python3_only,
+            self.functions,
         )
         scope_nodes = self.scope_nodes
-        stack: List[Tuple[ast.AST, Scope]] = [(child, self.tree) for child in reversed(self.tree.body)]
+        module_nodes = scope_nodes[self.tree]
+        # (node, its scope's node list): nodes come off the stack in source order (pre-order).
+        stack: List[Tuple[ast.AST, List[ast.AST]]] = [
+            (child, module_nodes) for child in reversed(self.tree.body) if type(child) not in leaves
+        ]
+        pop, push = stack.pop, stack.append
         while stack:
-            node, scope = stack.pop()
+            node, own = pop()
+            own.append(node)
             kind = type(node)
-            scope_nodes[scope].append(node)
-            if kind is ast.Attribute:
+            if kind is attribute:
                 attributes.append(node)  # type: ignore[arg-type]
-            elif kind is ast.Call:
+            elif kind is call:
                 calls.append(node)  # type: ignore[arg-type]
-            elif kind is ast.Import or kind is ast.ImportFrom:
+            elif kind is import_ or kind is import_from:
                 imports.append(node)  # type: ignore[arg-type]
             if kind in _PYTHON3_ONLY_TYPES:
                 python3_only.append(node)
-            inner = scope
             if kind in _SCOPE_TYPES:
-                inner = node  # type: ignore[assignment]
+                own = scope_nodes[node]  # type: ignore[index]
                 if kind is not ast.Lambda:
-                    self.functions.append(node)  # type: ignore[arg-type]
-            fields = _CHILD_FIELDS.get(kind)
+                    functions.append(node)  # type: ignore[arg-type]
+            fields = fields_of.get(kind)
             if fields is None:
-                fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _NEVER_CHILDREN)
-            children: List[ast.AST] = []
-            for name in fields:
+                fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _NEVER_CHILDREN)
+            # Fields and list items are pushed last first, so that they come off in source order.
+            for name in reversed(fields):
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    children.extend(v for v in value if isinstance(v, ast_type))
-                elif isinstance(value, ast_type):
-                    children.append(value)
-            # Reversed onto the stack, so nodes come off it (and into the lists) in source order.
-            stack.extend([(child, inner) for child in reversed(children)])
+                    for item in reversed(value):
+                        if type(item) not in leaves and isinstance(item, ast_type):
+                            push((item, own))
+                elif type(value) not in leaves and isinstance(value, ast_type):
+                    push((value, own))
 
 
 # Fields that never hold child nodes a check needs (names, operators, contexts, flags).
@@ -110,4 +120,6 @@ _NEVER_CHILDREN = frozenset(
 )
 _CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
 _SCOPE_TYPES = frozenset(_SCOPES)
+# Nodes without child nodes that no list of the index holds: not walked at all.
+_LEAF_TYPES = frozenset({ast.Name, ast.Constant})
 _PYTHON3_ONLY_TYPES = frozenset(PYTHON3_ONLY)
