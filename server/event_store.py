@@ -54,11 +54,15 @@ class EventStore:
     def __init__(self) -> None:
         self._cache: Dict[Path, Tuple[Tuple[str, str, Any], ...]] = {}
         self._loading: Dict[Path, asyncio.Future[Tuple[Tuple[str, str, Any], ...]]] = {}
+        # What events() answers, per folder and selection, with the files it was made of: one object
+        # per load, so that what is derived from them (FunctionEvents' key rows) is computed once.
+        self._answers: Dict[Tuple[Path, Tuple[Tuple[str, str], ...]], Tuple[Any, FunctionEvents]] = {}
 
     def clear(self) -> None:
         """Forget every folder's events (files changed); a read under way is not kept."""
         self._cache.clear()
         self._loading.clear()
+        self._answers.clear()
 
     def prefetch(self, folder: Path) -> None:
         """Start reading ``folder``'s events on a worker thread (when a document of it opens)."""
@@ -85,9 +89,15 @@ class EventStore:
         files = self._cache.get(folder)
         if files is None:
             files = await asyncio.shield(self._load(folder))
-        return FunctionEvents(
+        key = (folder, tuple(selections))
+        cached = self._answers.get(key)
+        if cached is not None and cached[0] is files:
+            return cached[1]
+        answer = FunctionEvents(
             tuple((label, value) for _, label, value in files), _selected(files, selections)
         )
+        self._answers[key] = (files, answer)
+        return answer
 
 
 def _selected(files: Sequence[Tuple[str, str, Any]], selections: Sequence[Tuple[str, str]]) -> Optional[str]:

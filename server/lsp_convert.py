@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import weakref
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
@@ -20,15 +21,42 @@ _SEVERITY = {
 }
 
 
+# Per open document: its text (the very object) and pygls' lines of it. ``TextDocument.lines`` splits
+# the whole text again on every access, and each position conversion reads it (twice for a range).
+_CLIENT_LINES: weakref.WeakKeyDictionary[TextDocument, Tuple[str, Sequence[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def client_lines(document: TextDocument) -> Sequence[str]:
+    """``document.lines``, split once per text: kept while the document holds the same text object.
+
+    Every edit gives the document a new text object; the old one stays referenced here until then,
+    so an identity check cannot be fooled by a reused address.
+    """
+    source = document.source
+    cached = _CLIENT_LINES.get(document)
+    if cached is not None and cached[0] is source:
+        return cached[1]
+    lines = document.lines
+    _CLIENT_LINES[document] = (source, lines)
+    return lines
+
+
+def from_client_position(document: TextDocument, position: types.Position) -> ServerTextPosition:
+    """``document.position_from_client_units(position)``, on the lines split once per text."""
+    return document.position_codec.position_from_client_units(client_lines(document), position)
+
+
 def to_range(document: TextDocument, span: Span) -> types.Range:
     """A span in characters as an LSP range in the client's units (UTF-16 unless negotiated)."""
-    lines = document.lines
+    lines = client_lines(document)
     last = max(len(lines) - 1, 0)
     start = ServerTextPosition(min(span.line, last), span.col)
     end = ServerTextPosition(min(span.end_line, last), span.end_col)
     if span.line > last or not lines:
         return types.Range(types.Position(span.line, span.col), types.Position(span.end_line, span.end_col))
-    return document.range_to_client_units(ServerTextRange(start, end))
+    return document.position_codec.range_to_client_units(lines, ServerTextRange(start, end))
 
 
 def to_diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:

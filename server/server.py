@@ -23,7 +23,7 @@ from server.analysis.event_keys import NO_EVENTS, FunctionEvents
 from server.entry_edit import config_edit
 from server.event_store import EventStore
 from server.language_server import FunctionGraphLanguageServer, guarded
-from server.lsp_convert import quick_fixes, to_completion_items, to_range
+from server.lsp_convert import from_client_position, quick_fixes, to_completion_items, to_range
 from server.project import Project
 from server.settings import SECTION
 from server.transport import serve
@@ -162,7 +162,7 @@ async def complete(
     document = ls.open_document(params.text_document.uri)
     if document is None:
         return None
-    position = document.position_from_client_units(params.position)
+    position = from_client_position(document, params.position)
     project, module = ls.module_of(document.uri)
     snippets = _client_snippets(ls)
     lines = ls.lines_of(document)
@@ -193,7 +193,7 @@ async def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -
     document = ls.open_document(params.text_document.uri)
     if document is None:
         return None
-    position = document.position_from_client_units(params.position)
+    position = from_client_position(document, params.position)
     project, module = ls.module_of(document.uri)
     index = ls.scope_index(document, module.roles)
     lines = ls.lines_of(document)
@@ -223,7 +223,7 @@ def on_signature_help(
     document = ls.open_document(params.text_document.uri)
     if document is None:
         return None
-    position = document.position_from_client_units(params.position)
+    position = from_client_position(document, params.position)
     _project, module = ls.module_of(document.uri)
     index = ls.scope_index(document, module.roles)
     found = signature_help.signature_help(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from server.analysis import event_types, sdk
@@ -22,19 +22,35 @@ from server.analysis.parsing import node_span
 from server.analysis.text import code_scan
 
 EventFile = Tuple[str, Any]  # (label shown to the user, e.g. "events/apig.json", parsed JSON value)
+KeyRow = Tuple[str, str, str]  # (key, detail, documentation) of one completion item
 
 
 @dataclass(frozen=True)
 class FunctionEvents:
-    """A function's test events and which one is selected (the extension's status bar shows it)."""
+    """A function's test events and which one is selected (the extension's status bar shows it).
+
+    The parsed values are never changed: the key rows computed from them are kept per path.
+    """
 
     files: Tuple[EventFile, ...] = ()
     selected: Optional[str] = None  # the label of the selected file
+    _rows: Dict[Tuple[Segment, ...], Tuple[KeyRow, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def for_keys(self) -> Tuple[EventFile, ...]:
         """The selected event when there is one, else all of them."""
         chosen = tuple(f for f in self.files if f[0] == self.selected)
         return chosen or self.files
+
+    def key_rows(self, path: Tuple[Segment, ...]) -> Tuple[KeyRow, ...]:
+        """:func:`key_rows` of :meth:`for_keys` at ``path``, computed once per path."""
+        rows = self._rows.get(path)
+        if rows is None:
+            if len(self._rows) >= _MAX_PATHS:
+                self._rows.clear()
+            rows = self._rows[path] = key_rows(self.for_keys(), path)
+        return rows
 
 
 NO_EVENTS = FunctionEvents()
@@ -51,6 +67,7 @@ _OPEN_RE = re.compile(
 _CHAIN_RE = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)((?:%s)+)" % _SEGMENT)
 _PART_RE = re.compile(r"\[[ \t]*(?:(%s)|(\d+))[ \t]*\]|\.[ \t]*get[ \t]*\([ \t]*(%s)" % (_Q, _Q))
 _SAMPLE = 40
+_MAX_PATHS = 256  # key rows kept per set of test events
 
 
 @dataclass(frozen=True)
@@ -122,7 +139,7 @@ def key_items(
     type_name = event_types.annotation_type(found[1]) if found[1] else None
     if type_name:
         return typed_key_items(type_name, access)
-    return file_key_items(events.for_keys(), access)
+    return _items(events.key_rows(access.path), access)
 
 
 def hover_key(
@@ -155,20 +172,29 @@ def typed_key_items(type_name: str, access: KeyAccess) -> List[CompletionData]:
 
 def file_key_items(files: Sequence[EventFile], access: KeyAccess) -> List[CompletionData]:
     """Keys found at the access's path in the test events (their union, in first-seen order)."""
+    return _items(key_rows(files, access.path), access)
+
+
+def key_rows(files: Sequence[EventFile], path: Sequence[Segment]) -> Tuple[KeyRow, ...]:
+    """``(key, detail, documentation)`` of the keys at ``path`` in the test events, first-seen order."""
     seen: Dict[str, Tuple[Any, List[str]]] = {}
     for label, event in files:
-        value = walk(event, access.path)
+        value = walk(event, path)
         if not isinstance(value, dict):
             continue
         for key, item in value.items():
             if isinstance(key, str):
                 seen.setdefault(key, (item, []))[1].append(label)
-    items = []
-    for position, (key, (value, labels)) in enumerate(seen.items()):
+    rows = []
+    for key, (value, labels) in seen.items():
         detail = "%s — %s" % (json_type(value), short(value))
         doc = "```json\n%s\n```\n\nIn %s" % (preview(value), ", ".join("`%s`" % lb for lb in labels))
-        items.append(_key_item(key, detail, doc, position, access))
-    return items
+        rows.append((key, detail, doc))
+    return tuple(rows)
+
+
+def _items(rows: Sequence[KeyRow], access: KeyAccess) -> List[CompletionData]:
+    return [_key_item(key, detail, doc, position, access) for position, (key, detail, doc) in enumerate(rows)]
 
 
 def _key_item(key: str, detail: str, doc: str, position: int, access: KeyAccess) -> CompletionData:
