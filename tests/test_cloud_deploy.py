@@ -161,6 +161,20 @@ def test_errors_and_no_credentials_anywhere(cloud, tmp_path):
     assert not any(SK in text or "QQQQQQQQ" in text for text in requests_text(cloud))
 
 
+def test_a_zip_over_the_api_limit_is_refused_before_sending(cloud, tmp_path):
+    import os
+
+    from fglocal.package import API_ZIP_LIMIT
+
+    folder = _function(tmp_path)
+    (folder / "blob.bin").write_bytes(os.urandom(API_ZIP_LIMIT + 1024))  # incompressible
+    run = _deploy(cloud, folder)
+    assert run.returncode == 1, run
+    assert "over the 50.0 MB the API accepts" in run.json()["error"]["message"]
+    assert "OBS" in run.json()["error"]["hint"]
+    assert cloud.api.requests == []
+
+
 def _unzipped(data: bytes) -> bytes:
     import io
     import zipfile

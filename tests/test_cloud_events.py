@@ -59,6 +59,13 @@ def test_push_creates_and_updates_with_base64_content(cloud, tmp_path):
         {"name": "hello", "action": "pushed (updated)"}
     ]
     assert _remote(cloud, urn) == {"hello": {"greeting": "hello"}}
+    # A byte order mark (Windows editors write one) is not sent: the console gets the JSON.
+    (folder / "events" / "bom.json").write_bytes(b'\xef\xbb\xbf{"bom": true}')
+    assert _events(cloud, folder, "push").returncode == 0
+    (sent,) = [c.json() for c in cloud.api.calls("POST", "/events") if c.json()["name"] == "bom"]
+    assert base64.b64decode(sent["content"]) == b'{"bom": true}'
+    (folder / "events" / "bom.json").unlink()
+    assert _events(cloud, folder, "push").json()["deleted"] == ["bom"]
     # Re-indenting the file is not a change.
     (folder / "events" / "hello.json").write_text('{\n    "greeting":   "hello"\n}\n')
     assert _events(cloud, folder, "push").json()["events"] == [{"name": "hello", "action": "in sync"}]

@@ -246,12 +246,12 @@ def push(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: Sync
         target = digest(remote[name][1]) if name in remote else None
         done = decide(source, target, state.get(name), force)
         if done == "copy" and name not in remote:
-            body = CreateEventRequestBody(name=name, content=base64.b64encode(local[name]).decode("ascii"))
+            body = CreateEventRequestBody(name=name, content=_content(local[name]))
             cloud.call(
                 "create_event", CreateEventRequest(function_urn=urn, body=body), f"creating event {name}"
             )
         elif done == "copy":
-            body = UpdateEventRequestBody(content=base64.b64encode(local[name]).decode("ascii"))
+            body = UpdateEventRequestBody(content=_content(local[name]))
             request = UpdateEventRequest(function_urn=urn, event_id=remote[name][0], body=body)
             cloud.call("update_event", request, f"updating event {name}")
         elif done == "delete":
@@ -262,6 +262,12 @@ def push(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: Sync
             # Recorded after each change: a later failure leaves an accurate record of what was pushed.
             events.write_state(urn, synced)
     events.write_state(urn, synced)
+
+
+def _content(data: bytes) -> str:
+    """An event file as the API's ``content``: base64 of its JSON text (a byte order mark left out)."""
+    bom = b"\xef\xbb\xbf"
+    return base64.b64encode(data[len(bom) :] if data.startswith(bom) else data).decode("ascii")
 
 
 def _record(

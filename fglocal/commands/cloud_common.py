@@ -45,7 +45,7 @@ def build_zip(args: Any, config: Any) -> Tuple[bytes, List[str]]:
     pip's progress (``--with-deps``) goes to stderr, so that stdout holds only the command's report.
     """
     from fglocal.commands.package import planned_package, write_package
-    from fglocal.package import default_output
+    from fglocal.package import API_ZIP_LIMIT, default_output, human_size
 
     out = default_output(args.code_dir, config)
     with redirect_stdout(sys.stderr), planned_package(args, config, out) as (plan, problems):
@@ -56,7 +56,16 @@ def build_zip(args: Any, config: Any) -> Tuple[bytes, List[str]]:
             )
         with tempfile.TemporaryDirectory(prefix="fglocal-deploy-") as folder:
             zip_path = Path(folder) / out.name
-            _, refused = write_package(plan, zip_path)
+            size, refused = write_package(plan, zip_path)
             if refused:
                 raise CloudError("; ".join(refused) + ", nothing was deployed")
+            if size > API_ZIP_LIMIT:
+                # The API takes the code inline (func_code.file) up to this size; beyond it only through
+                # an OBS bucket, which fglocal deploy does not do.
+                raise CloudError(
+                    f"the zip is {human_size(size)}, over the {human_size(API_ZIP_LIMIT)} the API accepts "
+                    "in a request; nothing was deployed",
+                    hint="make the package smaller (dependencies as a FunctionGraph dependency package), or "
+                    "upload the zip from fglocal package through an OBS bucket in the console",
+                )
             return zip_path.read_bytes(), plan.warnings
