@@ -4,15 +4,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { cloudEnvironment, cloudErrorText, CloudCredentials, describeDeploy, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
+import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
 import { resolveInterpreter } from './python';
 import { InvocationResult, parseResult } from './results';
 import { showComparison, showResult } from './resultView';
-import { ensureTestEvent, validateEventFile } from './testEvents';
-import { runTool, ToolRun } from './tool';
+import { ensureTestEvent, keepSelectedEvent, validateEventFile } from './testEvents';
+import { lastErrorLine, lastJsonLine, runTool, ToolRun } from './tool';
 
 const SECRET_KEY = 'functiongraph.cloudCredentials';
 
@@ -72,13 +72,7 @@ async function deploy(context: vscode.ExtensionContext, paths: BundledPaths, arg
 async function cloudResult(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder, event: string): Promise<InvocationResult | undefined> {
   const run = await runCloud(context, paths, fn, ['invoke', '--cloud', '--code-dir', fn.functionDir, '--event', event, '--json'], 'invoking in the cloud');
   if (run === undefined || run.cancelled) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(run.stdout.trim().split(/\r?\n/).pop() ?? '');
-  } catch {
-    parsed = undefined;
-  }
-  const result = parseResult(parsed);
+  const result = parseResult(lastJsonLine(run.stdout));
   if (result === undefined) fail('Invoke in the Cloud', run);
   return result;
 }
@@ -92,48 +86,70 @@ async function invokeCloud(context: vscode.ExtensionContext, paths: BundledPaths
   if (result !== undefined) showResult(result, `cloud: ${path.basename(fn.functionDir)} ← ${path.basename(event)}`, 'run', vscode.Uri.file(fn.functionDir));
 }
 
+/** The local half of a comparison: `fglocal invoke` with the function's configured handler. */
+async function localResult(paths: BundledPaths, fn: FunctionFolder, event: string): Promise<InvocationResult | undefined> {
+  const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
+  if (interpreter === undefined) return undefined;
+  await saveFunctionFiles(fn);
+  const args = ['-m', 'fglocal', 'invoke', '--code-dir', fn.functionDir, '--event', event, '--json'];
+  log().info(`running locally: ${interpreter.executable} ${args.join(' ')}`);
+  const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'FunctionGraph: running locally…', cancellable: true }, (_progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return runTool(interpreter.executable, args, { cwd: paths.tool, env: toolEnvironment(paths), signal: abort.signal });
+  });
+  if (run.cancelled) return undefined;
+  const result = parseResult(lastJsonLine(run.stdout));
+  if (result === undefined) {
+    const why = lastErrorLine(run.stderr) || `fglocal exited with code ${run.code}`;
+    log().error(`Local run failed: ${run.stderr.trim() || why}`);
+    void vscode.window.showErrorMessage(`FunctionGraph: Compare Local and Cloud Result: the local run failed: ${why}`, 'Show Output').then((action) => action && log().show());
+  }
+  return result;
+}
+
 async function compare(context: vscode.ExtensionContext, paths: BundledPaths, arg: unknown): Promise<void> {
   const fn = functionForCommand(arg);
   if (fn === undefined) return;
   const event = await ensureTestEvent(fn);
   if (event === undefined || !(await validateEventFile(event))) return;
-  const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
-  if (interpreter === undefined) return;
-  await saveFunctionFiles(fn);
-  const localRun = await runTool(interpreter.executable, ['-m', 'fglocal', 'invoke', '--code-dir', fn.functionDir, '--event', event, '--json'], { cwd: paths.tool, env: toolEnvironment(paths) });
-  let local: InvocationResult | undefined;
-  try {
-    local = parseResult(JSON.parse(localRun.stdout.trim().split(/\r?\n/).pop() ?? ''));
-  } catch {
-    local = undefined;
-  }
-  if (local === undefined) {
-    fail('Local run', localRun);
-    return;
-  }
+  const local = await localResult(paths, fn, event);
+  if (local === undefined) return;
   const cloud = await cloudResult(context, paths, fn, event);
   if (cloud !== undefined) showComparison(local, cloud, `${path.basename(fn.functionDir)} ← ${path.basename(event)}`);
 }
 
 async function syncEvents(context: vscode.ExtensionContext, paths: BundledPaths, action: 'pull' | 'push', arg: unknown): Promise<void> {
   const fn = functionForCommand(arg);
-  if (fn === undefined) return;
-  const run = await runCloud(context, paths, fn, ['events', action, '--code-dir', fn.functionDir, '--json'], `${action === 'pull' ? 'pulling' : 'pushing'} test events`);
+  if (fn !== undefined) await sync(context, paths, action, fn, false);
+}
+
+/** `fglocal events pull|push` for `fn`; a conflict is shown, and overwritten only when the user says so. */
+async function sync(context: vscode.ExtensionContext, paths: BundledPaths, action: 'pull' | 'push', fn: FunctionFolder, force: boolean): Promise<void> {
+  // A pull may add event files: the event in use (perhaps the only file so far) stays the one in use.
+  if (action === 'pull') await keepSelectedEvent(fn);
+  const args = ['events', action, '--code-dir', fn.functionDir, '--json', ...(force ? ['--force'] : [])];
+  const run = await runCloud(context, paths, fn, args, `${action === 'pull' ? 'pulling' : 'pushing'} test events${force ? ' (overwriting)' : ''}`);
   if (run === undefined || run.cancelled) return;
+  const command = action === 'pull' ? 'Pull Test Events' : 'Push Test Events';
   const report = parseSyncReport(run.stdout);
   if (report === undefined || report.error) {
-    fail(action === 'pull' ? 'Pull Test Events' : 'Push Test Events', run);
+    fail(command, run);
     return;
   }
   for (const { name, action: done } of report.events) log().info(`  ${name}: ${done}`);
   if (report.conflicts.length) {
-    void vscode.window.showWarningMessage(
-      `FunctionGraph: changed locally and in the console since the last sync, nothing overwritten: ${report.conflicts.join(', ')}. Compare them, then run \`fglocal events ${action} --force\`.`,
-      'Show Output',
-    ).then((choice) => choice && log().show());
+    const message = conflictMessage(report, action);
+    log().warn(`${command}: ${message}`);
+    const overwrite = action === 'pull' ? 'Overwrite Local Files' : 'Overwrite Console';
+    const choice = await vscode.window.showWarningMessage(`FunctionGraph: ${command}: ${message}`, overwrite, 'Show Output');
+    if (choice === 'Show Output') log().show();
+    if (choice === overwrite) await sync(context, paths, action, fn, true);
     return;
   }
-  void vscode.window.showInformationMessage(`FunctionGraph: ${report.events.length} test event(s) ${action === 'pull' ? 'pulled' : 'pushed'} or in sync.`);
+  const summary = describeSync(report, action);
+  log().info(`${command}: ${summary}`);
+  void vscode.window.showInformationMessage(`FunctionGraph: ${action === 'pull' ? 'pulled from' : 'pushed to'} the console: ${summary}.`);
 }
 
 /** Registers the cloud commands. */

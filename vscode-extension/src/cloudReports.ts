@@ -1,5 +1,6 @@
 // The cloud commands' side that needs no VS Code API (unit-tested): the credentials' environment,
 // and reading `fglocal deploy --json` / `fglocal events pull|push --json` / their errors.
+import { lastJsonLine } from './tool';
 
 /** What "FunctionGraph: Set Credentials" stores in SecretStorage (never in settings or logs). */
 export interface CloudCredentials {
@@ -62,12 +63,8 @@ export interface SyncReport {
 }
 
 function lastJson(stdout: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(stdout.trim().split(/\r?\n/).pop() ?? '');
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = lastJsonLine(stdout);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function errorOf(data: Record<string, unknown>): CloudError | undefined {
@@ -129,4 +126,30 @@ export function cloudErrorText(stdout: string, stderr: string): string {
   }
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   return lines.join(' ') || 'the command failed';
+}
+
+/** What a pull or push did, event by event, for a notification ("a.json pulled (new), b.json in sync"). */
+export function describeSync(report: SyncReport, action: 'pull' | 'push'): string {
+  if (report.events.length === 0) return action === 'pull' ? 'no test events in the console' : 'no test events in events/';
+  return report.events.map((e) => `${e.name}.json ${e.action}`).join(', ');
+}
+
+/**
+ * The events that running the same sync again with `--force` would overwrite on the other side:
+ * the conflicts and the events kept because only the other side changed them.
+ */
+export function forcedBySync(report: SyncReport): string[] {
+  return report.events.filter((e) => e.action === 'conflict' || e.action.startsWith('kept')).map((e) => e.name);
+}
+
+/** The warning for a sync with conflicts: which events, that nothing was overwritten, and the way out. */
+export function conflictMessage(report: SyncReport, action: 'pull' | 'push'): string {
+  const names = report.conflicts.map((n) => `${n}.json`).join(', ');
+  const forced = forcedBySync(report).map((n) => `${n}.json`).join(', ');
+  const other = action === 'pull' ? 'the files in events/' : 'the console\'s test events';
+  const source = action === 'pull' ? 'the console\'s version' : 'the local version';
+  return (
+    `Conflict: ${names} changed both in events/ and in the console since the last sync; neither side was overwritten. ` +
+    `Overwrite ${other} (${forced}) with ${source}, or make the two sides equal and sync again.`
+  );
 }

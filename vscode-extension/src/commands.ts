@@ -13,7 +13,7 @@ import { describePackage, formatBytes, parsePackageReport } from './packageRepor
 import { parseResult } from './results';
 import { showResult } from './resultView';
 import { createTestEvent, ensureTestEvent, pickTestEvent, validateEventFile } from './testEvents';
-import { lastErrorLine, runTool } from './tool';
+import { lastErrorLine, lastJsonLine, runTool } from './tool';
 
 /** The function folder for a command that takes a folder: the argument, the editor, or the workspace. */
 export function functionForCommand(arg: unknown): FunctionFolder | undefined {
@@ -63,13 +63,7 @@ async function runHandler(paths: ReturnType<typeof bundledPaths>, arg: unknown):
 }
 
 function reportRun(target: Target, event: string, code: number | null, stdout: string, stderr: string): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout.trim().split(/\r?\n/).pop() ?? '');
-  } catch {
-    parsed = undefined;
-  }
-  const result = parseResult(parsed);
+  const result = parseResult(lastJsonLine(stdout));
   if (result === undefined) {
     const why = lastErrorLine(stderr) || `fglocal exited with code ${code}`;
     log().error(`Run of ${target.handler} failed: ${stderr.trim() || why}`);

@@ -6,7 +6,10 @@ import { parse, ParseError, printParseErrorCode } from 'jsonc-parser';
 
 export const EVENTS_DIR = 'events';
 
-/** The test event files of a function folder, sorted by name. */
+/**
+ * The test event files of a function folder, sorted by name. Hidden files are not events: among them
+ * `fglocal events pull|push`'s sync record, `events/.fglocal-sync.json`.
+ */
 export function listEventFiles(functionDir: string): string[] {
   const dir = path.join(functionDir, EVENTS_DIR);
   let names: string[];
@@ -16,7 +19,7 @@ export function listEventFiles(functionDir: string): string[] {
     return [];
   }
   return names
-    .filter((name) => name.endsWith('.json') && fs.statSync(path.join(dir, name)).isFile())
+    .filter((name) => name.endsWith('.json') && !name.startsWith('.') && fs.statSync(path.join(dir, name)).isFile())
     .sort((a, b) => a.localeCompare(b))
     .map((name) => path.join(dir, name));
 }

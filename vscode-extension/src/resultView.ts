@@ -2,12 +2,12 @@
 // (return, summary table, logs) when the `functiongraph.resultView` setting asks for it.
 import * as vscode from 'vscode';
 import { log } from './log';
-import { formatResult, InvocationResult, resultHtml } from './results';
+import { compareHtml, compareResults, formatResult, InvocationResult, resultHtml } from './results';
 import { readSettings } from './settings';
 
 let panel: vscode.WebviewPanel | undefined;
 
-/** Presents `result`; `origin` says whether it came from a local run or a debug session. */
+/** Presents `result` (a local run, a debug session's or a cloud run: one view for all); `origin` says whether it came from a run or a debug session. */
 export function showResult(result: InvocationResult, title: string, origin: 'run' | 'debug', scope?: vscode.Uri): void {
   const channel = log();
   for (const line of formatResult(result, title)) {
@@ -33,24 +33,20 @@ function createPanel(): vscode.WebviewPanel {
   return created;
 }
 
-const comparePanels = new Map<string, vscode.WebviewPanel>();
+let comparePanel: vscode.WebviewPanel | undefined;
 
-/** The same event run locally and in the cloud: the two results side by side (two result views). */
+/** The same event run locally and in the cloud: what differs, and the two results side by side. */
 export function showComparison(local: InvocationResult, cloud: InvocationResult, title: string): void {
-  for (const [side, result, column] of [
-    ['Local', local, vscode.ViewColumn.Two],
-    ['Cloud', cloud, vscode.ViewColumn.Three],
-  ] as const) {
-    const label = `${side}: ${title}`;
-    for (const line of formatResult(result, label)) log().info(line);
-    let shown = comparePanels.get(side);
-    if (shown === undefined) {
-      shown = vscode.window.createWebviewPanel('functiongraph.compare', label, { viewColumn: column, preserveFocus: true }, { enableScripts: false, localResourceRoots: [] });
-      shown.onDidDispose(() => comparePanels.delete(side));
-      comparePanels.set(side, shown);
-    }
-    shown.title = label;
-    shown.webview.html = resultHtml(result, label, shown.webview.cspSource);
-    shown.reveal(column, true);
+  for (const line of formatResult(local, `Local: ${title}`)) log().info(line);
+  for (const line of formatResult(cloud, `Cloud: ${title}`)) log().info(line);
+  const differing = compareResults(local, cloud).filter((d) => !d.same);
+  log().info(`Local and cloud ${differing.length ? `differ in: ${differing.map((d) => d.aspect).join(', ')}` : 'agree'}`);
+  if (comparePanel === undefined) {
+    const created = vscode.window.createWebviewPanel('functiongraph.compare', 'FunctionGraph Compare', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: false, localResourceRoots: [] });
+    created.onDidDispose(() => (comparePanel = undefined));
+    comparePanel = created;
   }
+  comparePanel.title = `Compare: ${title}`;
+  comparePanel.webview.html = compareHtml(local, cloud, `Local and cloud: ${title}`, comparePanel.webview.cspSource);
+  comparePanel.reveal(vscode.ViewColumn.Beside, true);
 }

@@ -24,6 +24,9 @@ export interface InvocationResult {
   readonly logs: string;
   readonly logsTruncated: boolean;
   readonly logFile: string | null;
+  /** Where it ran: `fglocal invoke --cloud --json` says "cloud" (and the function's URN); local runs say nothing. */
+  readonly source: 'local' | 'cloud';
+  readonly functionUrn: string | null;
 }
 
 const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
@@ -61,6 +64,8 @@ export function parseResult(value: unknown): InvocationResult | undefined {
     logs: str(data.logs),
     logsTruncated: data.logsTruncated === true,
     logFile: typeof data.logFile === 'string' ? data.logFile : null,
+    source: data.source === 'cloud' ? 'cloud' : 'local',
+    functionUrn: typeof data.functionUrn === 'string' ? data.functionUrn : null,
   };
 }
 
@@ -90,7 +95,7 @@ export function summaryRows(result: InvocationResult): Array<[string, string]> {
 
 /** The result as text lines for the output channel: return (or error), summary, logs. */
 export function formatResult(result: InvocationResult, title: string): string[] {
-  const lines = [`━━ ${title} ━━`];
+  const lines = [`━━ ${title} ━━`, sourceText(result)];
   if (result.error) {
     lines.push('Error:', JSON.stringify(result.error, null, 2));
   } else {
@@ -112,18 +117,35 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-/** A self-contained HTML page (no scripts) showing the result: return, summary table, logs. */
-export function resultHtml(result: InvocationResult, title: string, cspSource: string): string {
-  const status = result.error
-    ? `<p class="status failed">Failed: ${escapeHtml(result.error.errorType || 'error')}</p>`
-    : '<p class="status ok">Succeeded</p>';
+/** Where the result comes from, as the user reads it. */
+export function sourceText(result: InvocationResult): string {
+  return result.source === 'cloud' ? `Ran in the cloud${result.functionUrn ? `: ${result.functionUrn}` : ''}` : 'Ran locally (fglocal)';
+}
+
+function statusText(result: InvocationResult): string {
+  return result.error ? `Failed: ${result.error.errorType || 'error'}` : 'Succeeded';
+}
+
+function returnText(result: InvocationResult): string {
+  return result.error ? JSON.stringify(result.error, null, 2) : prettyBody(result.body);
+}
+
+/** One result as HTML (source, status, return or error, summary, logs): the result view's body. */
+function resultSection(result: InvocationResult, heading: string): string {
+  const status = `<p class="status ${result.error ? 'failed' : 'ok'}">${escapeHtml(statusText(result))}</p>`;
   const returned = result.error
-    ? `<h2>Error</h2><pre>${escapeHtml(JSON.stringify(result.error, null, 2))}</pre>`
-    : `<h2>Return${result.contentType ? ` <small>${escapeHtml(result.contentType)}</small>` : ''}</h2><pre>${escapeHtml(prettyBody(result.body))}</pre>`;
+    ? `<${heading}>Error</${heading}><pre>${escapeHtml(returnText(result))}</pre>`
+    : `<${heading}>Return${result.contentType ? ` <small>${escapeHtml(result.contentType)}</small>` : ''}</${heading}><pre>${escapeHtml(returnText(result))}</pre>`;
   const rows = summaryRows(result)
     .map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`)
     .join('');
   const logNote = result.logFile ? `<p class="note">${result.logsTruncated ? 'Truncated. ' : ''}Full log: ${escapeHtml(result.logFile)}</p>` : '';
+  return `<p class="source">${escapeHtml(sourceText(result))}</p>${status}${returned}
+<${heading}>Summary</${heading}><table>${rows}</table>
+<${heading}>Logs</${heading}><pre>${escapeHtml(result.logs || '(no output)')}</pre>${logNote}`;
+}
+
+function page(title: string, cspSource: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'unsafe-inline';">
@@ -131,12 +153,76 @@ export function resultHtml(result: InvocationResult, title: string, cspSource: s
 <style>
 body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 16px; }
 pre { font-family: var(--vscode-editor-font-family); background: var(--vscode-textCodeBlock-background); padding: 8px; white-space: pre-wrap; word-break: break-word; }
-table { border-collapse: collapse; } th { text-align: left; padding: 2px 16px 2px 0; font-weight: normal; opacity: .8; } td { font-family: var(--vscode-editor-font-family); }
+table { border-collapse: collapse; } th { text-align: left; padding: 2px 16px 2px 0; font-weight: normal; opacity: .8; } td { font-family: var(--vscode-editor-font-family); padding-right: 16px; }
 .status.ok { color: var(--vscode-testing-iconPassed); } .status.failed { color: var(--vscode-errorForeground); }
-.note { opacity: .8; }
+.note, .source { opacity: .8; overflow-wrap: anywhere; }
+.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; } .sides > section { min-width: 0; }
+tr.differs td.verdict { color: var(--vscode-editorWarning-foreground); }
 </style></head>
-<body><h1>${escapeHtml(title)}</h1>${status}${returned}
-<h2>Summary</h2><table>${rows}</table>
-<h2>Logs</h2><pre>${escapeHtml(result.logs || '(no output)')}</pre>${logNote}
+<body><h1>${escapeHtml(title)}</h1>${body}
 </body></html>`;
+}
+
+/** A self-contained HTML page (no scripts) showing the result: source, return, summary table, logs. */
+export function resultHtml(result: InvocationResult, title: string, cspSource: string): string {
+  return page(title, cspSource, resultSection(result, 'h2'));
+}
+
+/** JSON with every object's keys sorted: two encodings of the same value give the same text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** One aspect of two runs of the same event: each side's value and whether they agree. */
+export interface Difference {
+  readonly aspect: string;
+  readonly local: string;
+  readonly cloud: string;
+  readonly same: boolean;
+}
+
+/**
+ * What differs between a local and a cloud run of the same event: status, return (compared as JSON
+ * when both are JSON, so formatting and key order do not count), error, and the summary's measurements. Request
+ * IDs always differ and logs carry them and timestamps, so neither is compared.
+ */
+export function compareResults(local: InvocationResult, cloud: InvocationResult): Difference[] {
+  const canonical = (result: InvocationResult): string => {
+    if (result.error) return JSON.stringify([result.error.errorType, result.error.errorMessage]);
+    try {
+      return canonicalJson(JSON.parse(result.body));
+    } catch {
+      return result.body;
+    }
+  };
+  const row = (aspect: string, a: string, b: string, same = a === b): Difference => ({ aspect, local: a, cloud: b, same });
+  const returned = (result: InvocationResult): string => (result.error ? `${result.error.errorType}: ${result.error.errorMessage}` : prettyBody(result.body));
+  const summary = new Map(summaryRows(local));
+  const rows = [row('Status', statusText(local), statusText(cloud)), row(local.error || cloud.error ? 'Return or error' : 'Return', returned(local), returned(cloud), canonical(local) === canonical(cloud))];
+  for (const [label, value] of summaryRows(cloud)) {
+    if (label !== 'Request ID') rows.push(row(label, summary.get(label) ?? '—', value));
+  }
+  return rows;
+}
+
+/** The comparison page: what differs, then the two results side by side (local left, cloud right). */
+export function compareHtml(local: InvocationResult, cloud: InvocationResult, title: string, cspSource: string): string {
+  const differences = compareResults(local, cloud);
+  const differing = differences.filter((d) => !d.same).map((d) => d.aspect);
+  const verdict = differing.length ? `Differs in: ${differing.join(', ')}` : 'Same status, return and summary';
+  const rows = differences
+    .map((d) => `<tr class="${d.same ? 'same' : 'differs'}"><th>${escapeHtml(d.aspect)}</th><td>${escapeHtml(d.local)}</td><td>${escapeHtml(d.cloud)}</td><td class="verdict">${d.same ? 'same' : 'differs'}</td></tr>`)
+    .join('');
+  return page(
+    title,
+    cspSource,
+    `<h2>Differences</h2><p class="verdict">${escapeHtml(verdict)}</p>
+<table class="differences"><tr><th></th><th>Local</th><th>Cloud</th><th></th></tr>${rows}</table>
+<div class="sides"><section class="local"><h2>Local</h2>${resultSection(local, 'h3')}</section><section class="cloud"><h2>Cloud</h2>${resultSection(cloud, 'h3')}</section></div>`,
+  );
 }

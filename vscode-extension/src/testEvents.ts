@@ -156,3 +156,12 @@ export async function validateEventFile(file: string): Promise<boolean> {
   }
   return false;
 }
+
+/**
+ * Records the event `fn` runs with now as its selection, when it is only implied (the only file):
+ * called before something adds event files (a pull), so the event in use stays the one in use.
+ */
+export async function keepSelectedEvent(fn: FunctionFolder): Promise<void> {
+  const current = selectedEvent(fn);
+  if (current !== undefined && selections()[fn.functionDir] !== current) await select(fn, current);
+}

@@ -65,3 +65,12 @@ export function lastErrorLine(stderr: string): string {
   const lines = stderr.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
   return lines[lines.length - 1] ?? '';
 }
+
+/** The JSON value on the last line of a tool's stdout (`--json` output); undefined when there is none. */
+export function lastJsonLine(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout.trim().split(/\r?\n/).pop() ?? '') as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cloudEnvironment, cloudErrorText, describeDeploy, parseCredentials, parseDeployReport, parseSyncReport } from '../cloudReports';
+import { cloudEnvironment, cloudErrorText, conflictMessage, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport } from '../cloudReports';
 
 describe('cloud commands', () => {
   test('credentials become the SDK environment variables, and only when complete', () => {
@@ -36,5 +36,22 @@ describe('cloud commands', () => {
     const report = parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [{ name: 'e', action: 'conflict' }], conflicts: ['e'] }));
     assert.deepEqual(report?.conflicts, ['e']);
     assert.deepEqual(report?.events, [{ name: 'e', action: 'conflict' }]);
+  });
+
+  test('a sync is described event by event; a conflict names the events, says nothing was overwritten, and what --force would overwrite', () => {
+    const events = [
+      { name: 'a', action: 'pulled (new)' },
+      { name: 'b', action: 'conflict' },
+      { name: 'c', action: 'kept (changed locally: push it)' },
+      { name: 'd', action: 'in sync' },
+    ];
+    const report = parseSyncReport(JSON.stringify({ functionUrn: 'u', events, conflicts: ['b'] }))!;
+    assert.equal(describeSync(report, 'pull'), 'a.json pulled (new), b.json conflict, c.json kept (changed locally: push it), d.json in sync');
+    assert.deepEqual(forcedBySync(report), ['b', 'c']);
+    const message = conflictMessage(report, 'pull');
+    assert.match(message, /^Conflict: b\.json changed both in events\/ and in the console since the last sync; neither side was overwritten\./);
+    assert.match(message, /Overwrite the files in events\/ \(b\.json, c\.json\) with the console's version, or make the two sides equal and sync again\.$/);
+    assert.match(conflictMessage(report, 'push'), /Overwrite the console's test events \(b\.json, c\.json\) with the local version/);
+    assert.equal(describeSync(parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [], conflicts: [] }))!, 'push'), 'no test events in events/');
   });
 });

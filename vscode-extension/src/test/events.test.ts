@@ -6,12 +6,12 @@ import { describe, test } from 'node:test';
 import { checkEventText, listEventFiles, newEventFile, parseTriggerList } from '../events';
 
 describe('test event files', () => {
-  test('events/*.json are listed by name; other files are not', () => {
+  test('events/*.json are listed by name; other files and hidden ones (the sync record) are not', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-events-'));
     try {
       assert.deepEqual(listEventFiles(dir), []);
       fs.mkdirSync(path.join(dir, 'events', 'nested.json'), { recursive: true });
-      for (const name of ['timer.json', 'apig.json', 'notes.txt']) fs.writeFileSync(path.join(dir, 'events', name), '{}');
+      for (const name of ['timer.json', 'apig.json', 'notes.txt', '.fglocal-sync.json', '.apig.json.tmp']) fs.writeFileSync(path.join(dir, 'events', name), '{}');
       assert.deepEqual(listEventFiles(dir), [path.join(dir, 'events', 'apig.json'), path.join(dir, 'events', 'timer.json')]);
       assert.equal(newEventFile(dir, 'apig'), path.join(dir, 'events', 'apig-2.json'));
       assert.equal(newEventFile(dir, 'obs'), path.join(dir, 'events', 'obs.json'));

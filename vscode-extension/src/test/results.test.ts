@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeHtml, formatResult, parseResult, prettyBody, resultHtml } from '../results';
+import { compareHtml, compareResults, escapeHtml, formatResult, parseResult, prettyBody, resultHtml } from '../results';
 
 const OK = {
   requestId: 'req-1',
@@ -69,5 +69,47 @@ describe('presenting results', () => {
     assert.match(html, /&lt;script&gt;/);
     assert.match(html, /default-src 'none'/);
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('local and cloud results', () => {
+  const CLOUD = { ...OK, requestId: 'req-2', body: '{"body":"hi","statusCode":200}', source: 'cloud', functionUrn: 'urn:fss:r:p:function:default:f:latest', logFile: null, summary: { ...OK.summary, requestId: 'req-2', durationMs: 12.5, billedDurationMs: 13 } };
+
+  test('the source is read: a cloud run says so and names the function; anything else ran locally', () => {
+    const cloud = parseResult(CLOUD)!;
+    assert.equal(cloud.source, 'cloud');
+    assert.equal(cloud.functionUrn, 'urn:fss:r:p:function:default:f:latest');
+    assert.equal(parseResult(OK)?.source, 'local');
+    assert.match(formatResult(cloud, 't').join('\n'), /Ran in the cloud: urn:fss:r:p:function:default:f:latest/);
+    assert.match(resultHtml(parseResult(OK)!, 't', 'x'), /Ran locally/);
+  });
+
+  test('the comparison compares returns as JSON and names each measurement that differs', () => {
+    const rows = compareResults(parseResult(OK)!, parseResult(CLOUD)!);
+    const byAspect = new Map(rows.map((r) => [r.aspect, r]));
+    assert.equal(byAspect.get('Return')?.same, true, 'the same JSON, formatted differently');
+    assert.equal(byAspect.get('Status')?.same, true);
+    assert.deepEqual([byAspect.get('Duration')?.local, byAspect.get('Duration')?.cloud, byAspect.get('Duration')?.same], ['1.23 ms', '12.5 ms', false]);
+    assert.equal(byAspect.get('Memory size')?.same, true);
+    assert.equal(byAspect.has('Request ID'), false);
+    const failed = compareResults(parseResult(OK)!, parseResult({ ...CLOUD, body: '', error: { errorMessage: 'boom', errorType: 'KeyError', stackTrace: [] } })!);
+    assert.deepEqual(
+      failed.filter((r) => !r.same).map((r) => r.aspect),
+      ['Status', 'Return or error', 'Duration', 'Billed duration'],
+    );
+    assert.equal(failed[1]?.cloud, 'KeyError: boom');
+  });
+
+  test('the comparison page shows what differs, then both results side by side, escaped', () => {
+    const html = compareHtml(parseResult(OK)!, parseResult({ ...CLOUD, body: '"<b>cloud</b>"' })!, 'f ← e.json', 'x');
+    assert.match(html, /Differs in: Return, Duration, Billed duration/);
+    const local = html.indexOf('<section class="local"><h2>Local</h2>');
+    const cloud = html.indexOf('<section class="cloud"><h2>Cloud</h2>');
+    assert.ok(local > 0 && cloud > local, html);
+    assert.match(html.slice(cloud), /Ran in the cloud: urn:fss/);
+    assert.match(html.slice(local, cloud), /Ran locally/);
+    assert.match(html, /&lt;b&gt;cloud&lt;\/b&gt;/);
+    assert.doesNotMatch(html, /<b>cloud/);
+    assert.match(compareHtml(parseResult(OK)!, parseResult(OK)!, 't', 'x'), /Same status, return and summary/);
   });
 });

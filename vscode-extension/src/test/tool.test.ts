@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { lastErrorLine, runTool } from '../tool';
+import { lastErrorLine, lastJsonLine, runTool } from '../tool';
 
 /** True while `pid` runs; a zombie (killed, waiting for its reaper) counts as ended. */
 function alive(pid: number): boolean {
@@ -56,5 +56,11 @@ describe('runTool (real processes)', () => {
   test('the last non-empty error line is the message to show', () => {
     assert.equal(lastErrorLine('Traceback...\n  File x\nfglocal: error: no handler named h in index.py\n\n'), 'fglocal: error: no handler named h in index.py');
     assert.equal(lastErrorLine(''), '');
+  });
+
+  test('the --json value is the last line of stdout; anything else is no value', () => {
+    assert.deepEqual(lastJsonLine('progress\n{"a": 1}\n'), { a: 1 });
+    assert.equal(lastJsonLine('{"a": 1}\nnot json'), undefined);
+    assert.equal(lastJsonLine(''), undefined);
   });
 });
