@@ -23,7 +23,7 @@ import sys
 import time
 
 from fglocal import proctree
-from fglocal._instance.fgruntime.worker import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
+from fglocal._instance.fgruntime.channel import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
 from fglocal.context import cpu_millicores
 from fglocal.contract import entry_files
 from fglocal.result import (
@@ -37,7 +37,7 @@ from fglocal.result import (
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional
+    from typing import Any, Dict, List, Optional
 
     from fglocal.config import FunctionConfig
     from fglocal.interpreters import Interpreter
@@ -74,6 +74,86 @@ def instance_process_environment(environ: Any) -> Dict[str, str]:
         else:
             env.pop("PYTHONPATH", None)
     return env
+
+
+def spawn_program(python: str, args: List[str], pipes: tuple, env: Dict[str, str]) -> int:
+    """Start ``<python> ARGS... FD...`` in a new session, passing it the descriptors ``pipes``; its pid.
+
+    An instance is ``<python> run_worker.py R W`` with its two pipe ends (the runtime server's zygotes
+    are started the same way).
+
+    As ``subprocess.Popen(..., pass_fds=pipes, stdin=DEVNULL, start_new_session=True)`` did (the same
+    file descriptors, signal dispositions and session), with ``os.posix_spawn`` instead: importing
+    subprocess (selectors, threading, the signal enums, ...) was a measurable part of a cold start
+    on another runtime. The child gets nothing but 0-2 and the two pipes (renumbered above 2 by dup2,
+    which also clears their close-on-exec flag; every other descriptor this process could pass on,
+    i.e. an inheritable one, is closed for it), stdin is /dev/null, and SIGPIPE and SIGXFSZ are reset
+    to their defaults as subprocess does.
+
+    No interpreter flags: not ``-E`` (the user's ``PYTHONPATH`` and other ``PYTHON*`` settings apply
+    to the function, as they do to ``pythonX.Y`` run by hand), not ``-S`` (``site`` adds the
+    site-packages that hold the function's dependencies, as the platform's runtime has its
+    dependencies on its path), not ``-s`` (a dependency installed with ``pip install --user`` for that
+    interpreter is found, as by a bare ``pythonX.Y``), not ``-I`` (all of these). What they would save
+    (a few stat calls, no imports) is not worth a difference from the interpreter the user runs.
+    """
+    spawn = getattr(os, "posix_spawn", None)
+    if spawn is None:  # pragma: no cover - Python without posix_spawn (not Linux or macOS)
+        import subprocess
+
+        return subprocess.Popen(
+            [python, *args, *map(str, pipes)],
+            pass_fds=pipes,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        ).pid
+    targets = []
+    number = 3
+    for _ in pipes:
+        while number in pipes:
+            number += 1
+        targets.append(number)
+        number += 1
+    actions: list = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+    for fd in _inheritable_fds():
+        if fd > 2 and fd not in pipes:
+            actions.append((os.POSIX_SPAWN_CLOSE, fd))
+    actions += [(os.POSIX_SPAWN_DUP2, fd, target) for fd, target in zip(pipes, targets)]
+    # os.posix_spawn looked up at the call: a debugger that follows subprocesses (debugpy) patches it.
+    return spawn(  # type: ignore[no-any-return]
+        python,
+        [python, *args, *map(str, targets)],
+        env,
+        file_actions=actions,
+        setsid=True,
+        setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+    )
+
+
+def _inheritable_fds() -> list:
+    """The open descriptors of this process that a new program would inherit (not close-on-exec)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        found = []
+        for name in names:
+            try:
+                if os.get_inheritable(int(name)):
+                    found.append(int(name))
+            except (OSError, ValueError):  # the listing's own descriptor, closed by now
+                continue
+        return found
+    return [fd for fd in range(3, 1024) if _is_inheritable(fd)]
+
+
+def _is_inheritable(fd: int) -> bool:
+    try:
+        return os.get_inheritable(fd)
+    except OSError:
+        return False
 
 
 def _wall_clock(deadline: float) -> float:
@@ -390,17 +470,12 @@ class Instance:
                 _become_instance(to_worker_r, from_worker_w, (to_worker_w, from_worker_r))
             self._pid = pid
         else:
-            import subprocess
-
-            proc = subprocess.Popen(
-                [self.interpreter.path, RUN_WORKER, str(to_worker_r), str(from_worker_w)],
-                pass_fds=(to_worker_r, from_worker_w),
-                env=instance_process_environment(os.environ),
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            self._pid = proc.pid
-            self._popen = proc
+            try:
+                self._pid = self._spawn((to_worker_r, from_worker_w))
+            except BaseException:
+                for fd in (to_worker_r, to_worker_w, from_worker_r, from_worker_w):
+                    os.close(fd)
+                raise
         os.close(to_worker_r)
         os.close(from_worker_w)
         if self._tree is not None:
@@ -411,6 +486,20 @@ class Instance:
         self._to_worker, self._from_worker = to_worker_w, from_worker_r
         self._buffer = b""
         self._init_error = None
+
+    def _spawn(self, pipes: tuple) -> int:
+        """Start the instance on the function's interpreter."""
+        return spawn_program(
+            self.interpreter.path, [RUN_WORKER], pipes, instance_process_environment(os.environ)
+        )
+
+    def _reaped(self, pid: int, block: bool) -> Optional[int]:
+        """The wait status of the ended instance ``pid`` (it is then reaped), else None."""
+        try:
+            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        return status if done else None
 
     def _close_pipes(self) -> None:
         for fd in (self._to_worker, self._from_worker):
@@ -429,7 +518,7 @@ class Instance:
             # tree): everything the instance started, in any session, ends with it; then reap the lot.
             killed, was_alive = proctree.end_tree(pid, watch=self._tree)
             self._close_pipes()
-            _wait_for(pid)
+            self._reaped(pid, True)
             proctree.reap(killed[1:])
             if was_alive:
                 proctree.LIVE_INSTANCES.pop(pid, None)
@@ -445,7 +534,7 @@ class Instance:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        _wait_for(pid)
+        self._reaped(pid, True)
 
     def _end_leftovers(self, pid: int) -> None:
         """End what an instance that died on its own left behind (re-parented to this supervisor)."""
@@ -514,21 +603,14 @@ class Instance:
 
     def _exited(self) -> Optional[int]:
         """The instance process's wait status if it has ended (it is then reaped), else None."""
-        try:
-            pid, status = os.waitpid(self._pid, os.WNOHANG)
-        except ChildProcessError:
-            return 0
-        return status if pid else None
+        return self._reaped(self._pid, False)
 
     def _fail(self, failure: str, peak_mb: float, status: Optional[int] = None) -> _Outcome:
         outcome = _Outcome(failure=failure, memory_mb=peak_mb)
         if failure == "exited":
             pid = self._pid
             if status is None:
-                try:
-                    _, status = os.waitpid(pid, 0)
-                except OSError:
-                    status = 0
+                status = self._reaped(pid, True) or 0
             self._pid = 0
             outcome.detail = _describe_exit(status)
             self._end_leftovers(pid)
@@ -763,13 +845,6 @@ def _describe_exit(status: int) -> str:
         return f"was killed by {name}{extra}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return "exited with code %d (os._exit, or the interpreter aborted)" % code
-
-
-def _wait_for(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
 
 
 def _write_all(fd: int, text: str) -> None:

@@ -35,7 +35,7 @@ def become_subreaper() -> bool:
     """Make this (the supervisor's) process adopt orphaned descendants, once; False where it cannot."""
     global _subreaper
     if _subreaper is None:
-        from fglocal._instance.fgruntime.worker import set_child_subreaper
+        from fglocal._instance.fgruntime.channel import set_child_subreaper
 
         _subreaper = LINUX and set_child_subreaper()
     return _subreaper
