@@ -33,6 +33,7 @@ _ENCODINGS = ("utf-8", "utf-16", "utf-32")
 # (uri, version) of the documents whose diagnostics were published before pygls was ready.
 _PUBLISHED: set = set()
 _POLL_SECONDS = 0.005
+_HANDOFF_SECONDS = 0.0005  # switch interval while the folder is read on another thread
 MAX_TEXT = 2_000_000  # as server.language_server: bigger documents are not analysed
 
 
@@ -172,7 +173,6 @@ class _EarlyDiagnostics:
         if path is None or len(text) > MAX_TEXT or not enabled:
             return
         interval = sys.getswitchinterval()
-        sys.setswitchinterval(1.0)  # keep the interpreter lock: the import thread waits meanwhile
         try:
             diagnostics = self._diagnostics(Path(path), text, enabled)
         finally:
@@ -194,7 +194,12 @@ class _EarlyDiagnostics:
         from server.project import find_project
 
         # Bounded, as every read of the folder: on a stuck file system pygls publishes later instead.
+        # The read runs on another thread while the import thread wants the interpreter lock too: a
+        # short switch interval meanwhile, so that neither the read nor this thread after it waits
+        # long for the import to let go of the lock.
+        sys.setswitchinterval(_HANDOFF_SECONDS)
         project = call_bounded(find_project, READ_TIMEOUT, path, self.roots, self.settings)
+        sys.setswitchinterval(1.0)  # then keep the lock: the import thread waits during the analysis
         module = project.module_context(path)
         findings = diagnostics.analyze(text, module, enabled)
         lines = split_lines(text)

@@ -298,3 +298,28 @@ def test_value_before_follows_the_catalog_return_types():
     assert value_before("    ctx . ", 1, index) == (CONTEXT, "", 10)
     assert value_before("    ctx.getRequestID().", 2, index) is None  # returns str: not ours
     assert value_before("    'ctx.", 1, index) is None
+
+
+def test_the_analysis_leaves_the_garbage_collector_as_it_found_it():
+    import ast
+    import gc
+
+    from server.analysis.tree_index import TreeIndex
+
+    text = "def handler(event, context):\n    context.getUserDat('x')\n    return {1}\n"
+    assert gc.isenabled()
+    assert [f.code for f in analyze(text, HANDLER_MODULE)] == ["unknown-method", "return-not-json"]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyze(text, HANDLER_MODULE)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    # The one walk lists every call and attribute in source order, as ast.walk finds them.
+    tree = ast.parse(text * 3)
+    nodes = TreeIndex(tree)
+    key = lambda n: (n.lineno, n.col_offset)  # noqa: E731
+    assert nodes.calls == sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=key)
+    assert nodes.attributes == sorted((n for n in ast.walk(tree) if isinstance(n, ast.Attribute)), key=key)
+    assert len(nodes.functions) == 3
