@@ -59,6 +59,13 @@ def expected_signature(
     return hmac.new(sk.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
 
 
+class RawBody:
+    """A response body that is not JSON (a gateway's error page)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 class Recorded:
     """One request the server received (after its signature was checked)."""
 
@@ -100,8 +107,9 @@ class FunctionGraphAPI:
         return f"urn:fss:{REGION}:{PROJECT}:function:{package}:{name}:latest"
 
     def fail_next(
-        self, method: str, path: str, status: int, code: str, msg: str = "injected", times: int = 1
+        self, method: str, path: str, status: int, code: Optional[str], msg: str = "injected", times: int = 1
     ) -> None:
+        """The next ``times`` matching requests fail: the API's error body, or ``msg`` itself (code None)."""
         self.failures.append([method, re.compile(path), status, code, msg, times])
 
     def add_event(self, urn: str, name: str, content: Any) -> str:
@@ -131,6 +139,8 @@ class FunctionGraphAPI:
             fmethod, fpath, status, code, msg, times = failure
             if fmethod == method and fpath.search(path) and times > 0:
                 failure[5] -= 1
+                if code is None:  # not the API's answer: a proxy's or gateway's page, sent as it is
+                    return status, RawBody(msg.encode("utf-8")), {}
                 return status, {"error_code": code, "error_msg": msg}, {}
         prefix = f"/v2/{PROJECT}/fgs/functions"
         if not path.startswith(prefix):
@@ -381,9 +391,10 @@ class _Handler(BaseHTTPRequestHandler):
         return ""
 
     def _send(self, status: int, obj: Any, extra: Dict[str, str]) -> None:
-        data = b"" if obj is None else json.dumps(obj).encode()
+        raw = isinstance(obj, RawBody)
+        data = obj.data if raw else b"" if obj is None else json.dumps(obj).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/html" if raw else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Request-Id", "req-" + uuid.uuid4().hex[:12])
         for key, value in extra.items():

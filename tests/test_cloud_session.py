@@ -244,3 +244,18 @@ def test_sdk_missing_in_the_extension_says_reinstall_it(command, tmp_path):
     # The same copy run without the extension's libs on PYTHONPATH is a command-line install.
     done = _without_sdk(command, [bundle / "tool"], tmp_path)
     assert "pip install 'functiongraph-devkit[cloud]'" in done.stderr and "extension" not in done.stderr
+
+
+def test_a_gateway_error_page_is_reduced_to_its_text(server, monkeypatch, tmp_path):
+    _env_credentials(monkeypatch)
+    page = (
+        "<html><head><title>502 Bad Gateway</title><style>body { color: red }</style></head>"
+        "<body><h1>502 Bad Gateway</h1><p>" + "upstream unavailable " * 200 + "</p></body></html>"
+    )
+    server.api.fail_next("GET", "/functions$", 502, None, page, times=4)
+    with pytest.raises(CloudError) as caught:
+        _list(connect(FunctionConfig(tmp_path)))
+    text = str(caught.value)
+    assert caught.value.status == 502 and "502 Bad Gateway 502 Bad Gateway upstream unavailable" in text
+    assert "<" not in text and "color" not in text and len(text) < 500 and "... (request ID req-" in text
+    assert "retried with backoff" in caught.value.hint

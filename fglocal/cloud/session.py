@@ -196,10 +196,25 @@ def hint_for(status: Optional[int]) -> str:
     return "check the request (the error message says what the platform refused)"
 
 
+# An error message longer than this is cut: a gateway's error page is not a message.
+MAX_MESSAGE = 300
+
+
+def readable(message: str) -> str:
+    """``message`` as one short line: an HTML error page (a proxy's, a gateway's) reduced to its text."""
+    import re
+
+    if re.search(r"<(html|head|body|title|h1|p)\b", message, re.IGNORECASE):
+        message = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", message)
+        message = re.sub(r"<[^>]*>", " ", message)
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
+
+
 def api_error(exc: Any, what: str) -> CloudError:
     """A CloudError from an SDK exception, with the platform's codes, request ID and what to do."""
     status = getattr(exc, "status_code", None)
-    message = scrub(str(getattr(exc, "error_msg", None) or exc))
+    message = readable(scrub(str(getattr(exc, "error_msg", None) or exc)))
     if status is None:
         return CloudError(
             f"{what}: cannot reach FunctionGraph: {message}",
