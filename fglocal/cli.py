@@ -32,6 +32,7 @@ PLUGIN_COMMANDS = {
     "python": "fglocal.commands.python",
     "deploy": "fglocal.commands.deploy",
     "events": "fglocal.commands.events",
+    "runtime-server": "fglocal.commands.runtime_server",
 }
 
 

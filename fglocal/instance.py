@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from fglocal.config import FunctionConfig
     from fglocal.interpreters import Interpreter
+    from fglocal.runtime_server import RemoteInstance
 
 # How often the supervisor samples the instance's memory while it runs (seconds).
 MEMORY_POLL_INTERVAL = 0.005
@@ -378,6 +379,7 @@ class Instance:
         self._clock_file = ""
         self._log_fd = -1
         self._tree: Optional[proctree.TreeWatch] = None
+        self._remote: Optional[RemoteInstance] = None  # an instance forked by the runtime server
         self._started = 0  # the instance process's start time (clock ticks since boot)
         self._sampled_mb = 0.0  # the largest memory sample of the tree during the last request
         self.invocations = 0
@@ -488,18 +490,30 @@ class Instance:
         self._init_error = None
 
     def _spawn(self, pipes: tuple) -> int:
-        """Start the instance on the function's interpreter."""
-        return spawn_program(
-            self.interpreter.path, [RUN_WORKER], pipes, instance_process_environment(os.environ)
-        )
+        """Start the instance on the function's interpreter: forked by the runtime server, or spawned."""
+        env = instance_process_environment(os.environ)
+        if os.environ.get("FGLOCAL_RUNTIME_SERVER") and self.start_method != "spawn":
+            from fglocal.runtime_server import fork_instance
+
+            self._remote = fork_instance(self.interpreter.path, pipes, env, RUN_WORKER)
+            if self._remote is not None:
+                return self._remote.pid
+        return spawn_program(self.interpreter.path, [RUN_WORKER], pipes, env)
 
     def _reaped(self, pid: int, block: bool) -> Optional[int]:
-        """The wait status of the ended instance ``pid`` (it is then reaped), else None."""
+        """The wait status of the ended instance ``pid`` (reaped here, or by the runtime server)."""
+        if self._remote is not None:
+            return self._remote.wait() if block else self._remote.poll()
         try:
             done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
             return 0
         return status if done else None
+
+    def _let_go(self) -> None:
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
 
     def _close_pipes(self) -> None:
         for fd in (self._to_worker, self._from_worker):
@@ -516,9 +530,11 @@ class Instance:
         if self._tree is not None:
             # Stopped before its pipes close (at EOF it would exit, and its children would leave its
             # tree): everything the instance started, in any session, ends with it; then reap the lot.
-            killed, was_alive = proctree.end_tree(pid, watch=self._tree)
+            pidfd = self._remote.pidfd if self._remote is not None else -1
+            killed, was_alive = proctree.end_tree(pid, watch=self._tree, pidfd=pidfd)
             self._close_pipes()
             self._reaped(pid, True)
+            self._let_go()
             proctree.reap(killed[1:])
             if was_alive:
                 proctree.LIVE_INSTANCES.pop(pid, None)
@@ -535,6 +551,7 @@ class Instance:
             except OSError:
                 pass
         self._reaped(pid, True)
+        self._let_go()
 
     def _end_leftovers(self, pid: int) -> None:
         """End what an instance that died on its own left behind (re-parented to this supervisor)."""
@@ -611,6 +628,7 @@ class Instance:
             pid = self._pid
             if status is None:
                 status = self._reaped(pid, True) or 0
+            self._let_go()
             self._pid = 0
             outcome.detail = _describe_exit(status)
             self._end_leftovers(pid)

@@ -218,8 +218,15 @@ def _signal_all(pids: Iterable[int], sig: int) -> None:
             pass
 
 
+def _signal_root(pidfd: int, sig: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, sig)  # type: ignore[attr-defined]
+    except OSError:  # ended (and reaped) already
+        pass
+
+
 def end_tree(
-    root: int, also: Iterable[int] = (), watch: Optional[TreeWatch] = None
+    root: int, also: Iterable[int] = (), watch: Optional[TreeWatch] = None, pidfd: int = -1
 ) -> Tuple[List[int], bool]:
     """SIGKILL ``root`` and every process below it (and below the pids in ``also``).
 
@@ -228,13 +235,22 @@ def end_tree(
     everything orphaned meanwhile is re-parented to it and found by the next scan; the members are
     killed round after round until none is left alive, then the root. ``watch`` (the root's
     :class:`TreeWatch`) saves a full scan of /proc. The caller reaps the root; :func:`reap` waits
-    for the rest.
+    for the rest. ``pidfd`` (a pidfd of the root, which is then not this process's child: the
+    runtime server forked it) carries the root's signals, so that they can never reach a process
+    that reused its pid once the server reaped it.
     """
     killed: List[int] = []
     roots = [pid for pid in (root, *also) if pid > 0]
-    _signal_all(roots, signal.SIGSTOP)
-    info = stat(root)
-    root_alive = info is not None and info[3] not in ("Z", "X")
+    if pidfd >= 0:
+        _signal_root(pidfd, signal.SIGSTOP)
+        _signal_all(roots[1:], signal.SIGSTOP)
+        import select
+
+        root_alive = not select.select([pidfd], [], [], 0)[0]  # readable once the process has ended
+    else:
+        _signal_all(roots, signal.SIGSTOP)
+        info = stat(root)
+        root_alive = info is not None and info[3] not in ("Z", "X")
     for _ in range(200):  # each round kills everything found; a fork race adds a round, never more
         alive = []
         if watch is not None and not also:
@@ -256,7 +272,11 @@ def end_tree(
         if not alive:
             break
         _signal_all(alive, signal.SIGKILL)
-    _signal_all(roots, signal.SIGKILL)
+    if pidfd >= 0:
+        _signal_root(pidfd, signal.SIGKILL)
+        _signal_all(roots[1:], signal.SIGKILL)
+    else:
+        _signal_all(roots, signal.SIGKILL)
     return roots + [pid for pid in killed if pid not in roots], root_alive
 
 

@@ -1,0 +1,402 @@
+"""The runtime server (``fglocal runtime-server``): instances forked by a per-runtime zygote.
+
+The runtime suite of test_runtimes.py runs again here with FGLOCAL_RUNTIME_SERVER set, on Python 2.7
+and 3.12, and every instance it starts must have been forked by the server (a silent fallback to
+spawning fails the test). Then what only the server path can get wrong: the forked instance is what
+a spawned one is, a timeout or crash ends its whole tree, the server's end leaves no process behind,
+and a foreign uid or a malformed request is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from runtime_matrix import require
+from runtime_support import REPO, function_dir, process_alive
+
+# The runtime suite, collected again here: its `runtime` fixture is this module's (the served runtimes).
+from test_runtimes import (  # noqa: F401
+    test_cli_reports_the_interpreter_in_both_outputs,
+    test_context_and_isolation_from_the_tool,
+    test_exception_gives_the_error_object_with_user_frames_only,
+    test_exits_are_errors,
+    test_hostile_handlers_on_every_runtime,
+    test_initializer_failure_and_timeout,
+    test_initializer_once_and_warm_state,
+    test_logs_capture_every_kind_of_output_in_order,
+    test_python2_types_and_text,
+    test_reference_page_python27_tutorial,
+    test_return_rules,
+    test_the_handler_runs_on_the_runtimes_python,
+    test_timeout_and_memory_limit,
+)
+
+from fglocal import runtime_server
+from fglocal.config import load_config
+from fglocal.instance import Instance
+
+SERVED = ("python2.7", "python3.12")
+FUNCTION = str(function_dir("server"))
+pytestmark = pytest.mark.skipif(
+    not runtime_server.available(), reason="the runtime server needs Linux with pidfd and Python 3.9+"
+)
+
+
+class Server:
+    """A running ``fglocal runtime-server`` (a child of the test), stopped by closing its stdin."""
+
+    def __init__(self, runtimes: tuple) -> None:
+        for runtime in runtimes:
+            require(runtime)
+        args = [sys.executable, "-m", "fglocal", "runtime-server", "--until-stdin-closes"]
+        for runtime in runtimes:
+            args += ["--runtime", runtime]
+        self.proc = subprocess.Popen(
+            args,
+            cwd=str(REPO),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
+        assert first.startswith(runtime_server.ENV_VARIABLE + "="), (first, self.proc.stderr.read())
+        self.folder = first.strip().split("=", 1)[1]
+        while not self.proc.stdout.readline().startswith("set "):
+            pass
+        with open(os.path.join(self.folder, runtime_server.MANIFEST)) as handle:
+            self.servers = json.load(handle)["servers"]
+        self.zygotes = {entry["runtime"]: entry["pid"] for entry in self.servers.values()}
+
+    def stop(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server():
+    served = Server(SERVED)
+    old = os.environ.get(runtime_server.ENV_VARIABLE)
+    os.environ[runtime_server.ENV_VARIABLE] = served.folder
+    try:
+        yield served
+    finally:
+        if old is None:
+            os.environ.pop(runtime_server.ENV_VARIABLE, None)
+        else:
+            os.environ[runtime_server.ENV_VARIABLE] = old
+        assert served.stop() == 0
+    assert _wait_gone(list(served.zygotes.values())) == []
+    assert not os.path.exists(served.folder)
+
+
+@pytest.fixture(autouse=True)
+def forked_by_the_server(server, monkeypatch):
+    """Every instance this process starts must come from the server: a fallback to spawning fails."""
+    attempts = []
+    real = runtime_server.fork_instance
+
+    def recording(*args, **kwargs):
+        remote = real(*args, **kwargs)
+        attempts.append(remote is not None)
+        return remote
+
+    monkeypatch.setattr(runtime_server, "fork_instance", recording)
+    yield attempts
+    assert all(attempts), "an instance was spawned instead of forked by the runtime server: %s" % attempts
+
+
+@pytest.fixture(params=SERVED)
+def runtime(request) -> str:
+    require(request.param)
+    return request.param
+
+
+def _config(runtime: str, handler: str = "index.describe", **overrides):
+    return load_config(FUNCTION).with_overrides(handler=handler, runtime=runtime, **overrides)
+
+
+def _gone(pid: int) -> bool:
+    if process_alive(pid):
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
+    except OSError:
+        return True
+
+
+def _wait_gone(pids, seconds=15.0):
+    # Polling /proc: the only way to see another process end (the assertion is on the state, not the time).
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(_gone(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if not _gone(pid)]
+
+
+def _wait_ended(pids, seconds=15.0):
+    """Wait until none of ``pids`` runs (zombies of this process are reaped); those still running."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(process_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+    return [pid for pid in pids if process_alive(pid)]
+
+
+def _describe(runtime: str, **instance_options) -> dict:
+    with Instance(_config(runtime), **instance_options) as instance:
+        result = instance.invoke({})
+    assert result.ok, result.error
+    return json.loads(result.body)
+
+
+def test_the_instance_is_forked_by_the_runtimes_server(server, runtime, forked_by_the_server):
+    described = _describe(runtime)
+    assert described["ppid"] == server.zygotes[runtime]
+    assert forked_by_the_server == [True]
+
+
+def test_a_forked_instance_is_what_a_spawned_one_is(runtime, monkeypatch, forked_by_the_server):
+    """Session, descriptors, stdin, umask, rlimits, environment, cwd, signals, sys.path and modules."""
+    monkeypatch.setenv("FG_SERVER_TEST_MARKER", "from the supervisor")
+    old_mask = os.umask(0o027)
+    import resource
+
+    old_core = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, old_core[1]))
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        forked = _describe(runtime)
+        spawned = _describe(runtime, start_method="spawn")
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        resource.setrlimit(resource.RLIMIT_CORE, old_core)
+        os.umask(old_mask)
+    assert forked_by_the_server == [True]  # the spawned one did not ask the server
+    assert forked.pop("ppid") != spawned.pop("ppid") == os.getpid()
+    assert forked == spawned
+    assert forked["marker"] == "from the supervisor" and forked["umask"] == 0o027
+    assert forked["core"][0] == 0 and forked["sighup"] in ("1", "Handlers.SIG_IGN")
+    # 0-2, the two pipes, and on 2.7 the /dev/urandom descriptor os.urandom keeps open: as spawned.
+    assert forked["ownSession"] and forked["stdin"] and forked["fds"][:5] == [0, 1, 2, 3, 4]
+    assert "fgruntime.zygote" not in forked["modules"] and "socket" not in forked["modules"]
+
+
+@pytest.mark.parametrize(
+    "handler, overrides, error_type",
+    [
+        ("index.daemon_then_hang", {"timeout": 2}, "FunctionTimeout"),
+        ("index.daemon_then_crash", {}, "RuntimeExited"),
+    ],
+)
+def test_a_timeout_or_crash_ends_the_whole_tree(runtime, handler, overrides, error_type, tmp_path):
+    pidfile = tmp_path / "pids"
+    with Instance(_config(runtime, handler, **overrides)) as instance:
+        result = instance.invoke({"pidfile": str(pidfile)})
+        assert result.error["errorType"] == error_type, result.error
+        if error_type == "RuntimeExited":
+            assert "exited with code 9" in result.error["errorMessage"]
+        (daemon,) = [int(line) for line in pidfile.read_text().split()]
+        assert _wait_gone([daemon]) == []
+        # A fresh (forked) instance serves the next event: its handler runs (and fails on the empty event).
+        assert instance.invoke({}).error["errorType"] == "KeyError"
+
+
+def test_closing_the_instance_ends_its_daemons(runtime, tmp_path):
+    pidfile = tmp_path / "pids"
+    with Instance(_config(runtime, "index.daemon")) as instance:
+        assert instance.invoke({"pidfile": str(pidfile)}).ok
+        (daemon,) = [int(line) for line in pidfile.read_text().split()]
+        worker = instance.pid
+        assert process_alive(daemon) and process_alive(worker)
+    assert _wait_gone([daemon, worker]) == []
+
+
+@pytest.mark.parametrize("runtime_name", SERVED)
+def test_ctrl_c_of_invoke_ends_the_forked_tree(server, runtime_name, tmp_path):
+    pidfile = tmp_path / "pids"
+    zygote = server.zygotes[runtime_name]
+    before = _zygote_children(zygote)
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "fglocal", "invoke", "index.daemon_then_hang", "--code-dir", FUNCTION),
+            *("--runtime", runtime_name, "--timeout", "300"),
+            *("--event-json", json.dumps({"pidfile": str(pidfile)})),
+        ],
+        cwd=str(REPO),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(1200):  # the handler writes the pidfile once its daemon runs
+        if pidfile.exists() and pidfile.read_text().endswith("\n"):
+            break
+        time.sleep(0.05)
+    assert pidfile.exists(), proc.communicate(timeout=30)
+    (daemon,) = [int(line) for line in pidfile.read_text().split()]
+    (instance,) = [pid for pid in _zygote_children(zygote) if pid not in before]  # forked by the server
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert _wait_gone([daemon, instance]) == []
+
+
+@pytest.mark.parametrize("how", ["stdin closes", "SIGTERM", "SIGKILL"])
+def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, forked_by_the_server):
+    own = Server(("python3.12",))
+    monkeypatch.setenv(runtime_server.ENV_VARIABLE, own.folder)
+    pidfile = tmp_path / "pids"
+    instance = Instance(_config("python3.12", "index.daemon"))
+    try:
+        assert instance.invoke({"pidfile": str(pidfile)}).ok  # a warm instance with a daemon
+        (daemon,) = [int(line) for line in pidfile.read_text().split()]
+        worker = instance.pid
+        assert process_alive(daemon) and process_alive(worker)
+        if how == "stdin closes":
+            assert own.stop() == 0
+        else:
+            own.proc.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+            own.proc.wait(timeout=60)
+        # Nothing keeps running. Killed, the server cannot reap its zygotes: they are re-parented to
+        # the nearest subreaper, which is this test process (it hosts instances), and reaped here.
+        assert _wait_ended([*own.zygotes.values(), worker, daemon]) == []
+        if how != "SIGKILL":  # killed, it cannot clean up its folder (the next server of its pid does)
+            assert not os.path.exists(own.folder)
+        error = instance.invoke({}).error  # its instance is gone: reported, then a new one is spawned
+        assert error is not None and error["errorType"] == "RuntimeExited"
+        assert instance.invoke({"pidfile": str(pidfile)}).ok
+        assert forked_by_the_server == [True, False]  # forked by the server, then spawned without it
+        forked_by_the_server.clear()
+    finally:
+        instance.close()
+        own.proc.kill()
+        own.proc.wait()
+
+
+def _zygote_children(zygote: int) -> list:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == zygote:
+                        found.append(int(name))
+            except OSError:
+                continue
+    return found
+
+
+def _ask(path: str, fds: list, line: bytes) -> dict:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(path)
+        for fd in fds:
+            socket.send_fds(conn, [b"F"], [fd])
+        conn.sendall(line)
+        conn.shutdown(socket.SHUT_WR)
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return json.loads(reply)
+
+
+@pytest.mark.parametrize("served", SERVED)
+def test_bad_requests_are_refused_and_fork_nothing(server, served):
+    entry = next(e for e in server.servers.values() if e["runtime"] == served)
+    pipes = [os.pipe(), os.pipe()]
+    fds = [pipes[0][0], pipes[1][1], 1, 2]
+    good = {"op": "fork", "env": {}, "cwd": "/", "umask": 18, "rlimits": [], "ignoredSignals": []}
+    cases = [
+        ([], json.dumps(good).encode() + b"\n"),  # no descriptors
+        (fds[:2], json.dumps(good).encode() + b"\n"),  # too few
+        (fds, b"not json\n"),
+        (fds, json.dumps(dict(good, op="exec")).encode() + b"\n"),
+        (fds, json.dumps(dict(good, env=["PATH=/bin"])).encode() + b"\n"),
+        (fds, json.dumps(dict(good, env={"A=B": "c"})).encode() + b"\n"),
+        (fds, json.dumps(dict(good, umask="022")).encode() + b"\n"),
+        (fds, json.dumps(dict(good, rlimits=[[7, 1]])).encode() + b"\n"),
+        (fds, json.dumps(good).encode()),  # no newline before the end
+    ]
+    try:
+        for sent, line in cases:
+            before = _zygote_children(entry["pid"])
+            answer = _ask(entry["socket"], sent, line)
+            assert "error" in answer and "pid" not in answer, (sent, line, answer)
+            assert _zygote_children(entry["pid"]) == before
+    finally:
+        for pair in pipes:
+            for fd in pair:
+                os.close(fd)
+    # Still serving.
+    assert _describe(served)["ppid"] == entry["pid"]
+
+
+def test_a_foreign_uid_is_refused(server):
+    """The zygote checks its peer's uid (SO_PEERCRED), not only the folder's permissions."""
+    if os.geteuid() != 0:
+        pytest.skip("connecting as another uid needs root (the check itself runs on every request)")
+    import shutil
+    import tempfile
+
+    entry = next(iter(server.servers.values()))
+    # The socket's folder is 0700: reach the socket through a hard link in an open folder instead.
+    folder = tempfile.mkdtemp(prefix="fglocal-test-", dir="/tmp")
+    os.chmod(folder, 0o755)
+    link = os.path.join(folder, "zygote.sock")
+    os.link(entry["socket"], link)
+    mode = os.stat(entry["socket"]).st_mode & 0o777
+    os.chmod(link, 0o777)  # the same inode: its own folder still keeps everyone else out
+    before = _zygote_children(entry["pid"])
+    read_end, write_end = os.pipe()
+    try:
+        child = os.fork()
+        if child == 0:  # as nobody: connect and ask for an instance
+            code = 1
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                r, w = os.pipe()
+                good = {"op": "fork", "env": {}, "cwd": "/", "umask": 18, "rlimits": [], "ignoredSignals": []}
+                os.write(
+                    write_end,
+                    json.dumps(_ask(link, [r, w, 1, 2], json.dumps(good).encode() + b"\n")).encode(),
+                )
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        answer = os.read(read_end, 65536)
+        assert os.waitpid(child, 0)[1] == 0
+    finally:
+        os.close(read_end)
+        os.chmod(entry["socket"], mode)
+        shutil.rmtree(folder)
+    reply = json.loads(answer)
+    assert "pid" not in reply and "serves its own user" in reply["error"]
+    assert _zygote_children(entry["pid"]) == before
+
+
+def test_unknown_runtime_is_a_usage_error():
+    done = subprocess.run(
+        [sys.executable, "-m", "fglocal", "runtime-server", "--runtime", "python9.9"],
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "unknown runtime python9.9" in done.stderr
