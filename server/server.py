@@ -270,7 +270,12 @@ def _entry_actions(ls: FunctionGraphLanguageServer, params: types.CodeActionPara
         return []
     missing = [d for d in params.context.diagnostics if d.code == "entry-not-found"]
     choices = entries.entry_choices(
-        ls.lines_of(document), module, params.range.start.line, params.range.end.line, bool(missing)
+        ls.lines_of(document),
+        module,
+        params.range.start.line,
+        params.range.end.line,
+        bool(missing),
+        ls.scope_index(document, module.roles),
     )
     config_file = project.config_file or project.folder / CONFIG_FILE_NAME
     actions = []
@@ -303,7 +308,8 @@ def on_code_lens(
     if project is None:
         return None
     lenses = []
-    for target in codelens.lens_targets(ls.lines_of(document), module):
+    index = ls.scope_index(document, module.roles)
+    for target in codelens.lens_targets(ls.lines_of(document), module, index):
         argument = {
             "uri": document.uri,
             "entry": target.entry,

@@ -176,3 +176,42 @@ async def test_edits_move_diagnostics_and_completion_ranges(client: LanguageClie
     )
     assert codes(again) == ["unknown-method"]
     assert again[0].range.start.character == len('    s = "abc"; context.')
+
+
+async def test_code_lenses_and_entry_actions_follow_edits(client: LanguageClient):
+    # Function headers are parsed once per document version for lenses and code actions alike.
+    text = "def handler(event, context):\n    return 1\n"
+    path = folder(client) / "lenses.py"
+    uri = path.as_uri()
+    await open_document(client, path, text)
+
+    async def lens_lines() -> List[int]:
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        return sorted({lens.range.start.line for lens in lenses or []})
+
+    async def entry_titles(line: int) -> List[str]:
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(types.Position(line, 0), types.Position(line, 0)),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        return [a.title for a in actions or [] if isinstance(a, types.CodeAction)]
+
+    assert await lens_lines() == [0]
+    assert await lens_lines() == [0]
+    before = published(client, uri)
+    client.text_document_did_change(change(uri, 2, 2, 0, 0, "def main_handler(evt, ctx):\n    return 2\n"))
+    await next_diagnostics(client, uri, before)
+    assert await lens_lines() == [0, 2]
+    assert await entry_titles(2) == ["Set `lenses.main_handler` as this function's entry"]
+    before = published(client, uri)
+    client.text_document_did_change(
+        change(uri, 3, 2, 0, len("def main_handler(evt, ctx)"), "def helper(a, b, c)")
+    )
+    await next_diagnostics(client, uri, before)
+    assert await lens_lines() == [0]
+    assert await entry_titles(2) == []

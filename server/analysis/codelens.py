@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from server.analysis.context_inference import is_handler_like, parse_header
+from server.analysis.context_inference import ScopeIndex, is_handler_like, parse_header
 from server.analysis.model import ModuleContext, Span
 
 HANDLER = "handler"
@@ -22,13 +22,18 @@ class LensTarget:
     initializer: Optional[str]  # the initializer entry to run first, if any
 
 
-def lens_targets(lines: Sequence[str], module: ModuleContext) -> List[LensTarget]:
-    """Top-level handlers (configured or ``(event, context)``-shaped) and the configured initializer."""
+def lens_targets(
+    lines: Sequence[str], module: ModuleContext, index: Optional[ScopeIndex] = None
+) -> List[LensTarget]:
+    """Top-level handlers (configured or ``(event, context)``-shaped) and the configured initializer.
+
+    ``index``: a :class:`ScopeIndex` of the same lines kept between requests (headers parsed once).
+    """
     targets = []
     for number, text in enumerate(lines):
         if not text.startswith(("def ", "async def ")):
             continue
-        header = parse_header(lines, number)
+        header = index.header(number) if index is not None else parse_header(lines, number)
         if header is None:
             continue
         span = Span(number, header.name_col, number, header.name_col + len(header.name))

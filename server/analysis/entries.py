@@ -13,7 +13,7 @@ import json
 import re
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from server.analysis.context_inference import is_handler_like, parse_header
+from server.analysis.context_inference import ScopeIndex, is_handler_like, parse_header
 from server.analysis.entry_checks import json_value_span
 from server.analysis.model import Edit, ModuleContext, Span
 
@@ -103,20 +103,28 @@ def entry_title(entry: str) -> str:
     return "Set `%s` as this function's entry" % entry
 
 
-def handler_functions(lines: Sequence[str]) -> List[Tuple[str, int, int]]:
-    """``(name, line, name column)`` of each top-level handler-shaped function of a module."""
+def handler_functions(lines: Sequence[str], index: Optional[ScopeIndex] = None) -> List[Tuple[str, int, int]]:
+    """``(name, line, name column)`` of each top-level handler-shaped function of a module.
+
+    ``index``: a :class:`ScopeIndex` of the same lines kept between requests (headers parsed once).
+    """
     found = []
     for number, text in enumerate(lines):
         if not text.startswith(("def ", "async ")):
             continue
-        header = parse_header(lines, number)
+        header = index.header(number) if index is not None else parse_header(lines, number)
         if header is not None and is_handler_like(header):
             found.append((header.name, number, header.name_col))
     return found
 
 
 def entry_choices(
-    lines: Sequence[str], module: ModuleContext, first_line: int, last_line: int, everywhere: bool
+    lines: Sequence[str],
+    module: ModuleContext,
+    first_line: int,
+    last_line: int,
+    everywhere: bool,
+    index: Optional[ScopeIndex] = None,
 ) -> List[str]:
     """Entries to offer as "Set ... as this function's entry" for a code action request.
 
@@ -127,7 +135,7 @@ def entry_choices(
     if not module.module_name:
         return []
     found = []
-    for name, line, _col in handler_functions(lines):
+    for name, line, _col in handler_functions(lines, index):
         if not everywhere and not first_line <= line <= last_line:
             continue
         entry = module.entry_for("handler", name)
