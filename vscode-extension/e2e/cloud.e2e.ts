@@ -309,7 +309,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
         assert.deepEqual(readEvent('console-event.json'), mine);
         assert.deepEqual((await consoleEvents())['console-event'], theirs);
       };
-      const conflict = workbench.notifications.filter({ hasText: 'Conflict: console-event.json changed both in events/ and in the console since the last sync; neither side was overwritten' });
+      const conflict = workbench.notifications.filter({ hasText: 'Conflict since the last sync: console-event.json changed both in events/ and in the console; neither side was overwritten' });
       const beforeConflicts = api.requests().length;
       await workbench.runCommand('FunctionGraph: Pull Test Events');
       await conflict.waitFor({ timeout: UI_TIMEOUT });
@@ -330,6 +330,17 @@ describe('FunctionGraph cloud commands in code-server', () => {
       await workbench.notifications.filter({ hasText: 'console-event.json pulled (updated)' }).waitFor({ timeout: UI_TIMEOUT });
       assert.deepEqual(readEvent('console-event.json'), theirs);
       assert.deepEqual(readEvent('local-event.json'), fromVSCode);
+      await workbench.clearNotifications();
+
+      // An event deleted in events/ since the last sync is deleted in the console by Push.
+      fs.rmSync(path.join(workspace, 'events', 'local-event.json'));
+      const beforeDelete = api.requests().length;
+      await workbench.runCommand('FunctionGraph: Push Test Events');
+      await workbench.notifications.filter({ hasText: 'local-event.json deleted in the console' }).waitFor({ timeout: UI_TIMEOUT });
+      const deletes = api.requests().slice(beforeDelete).filter((r) => r.method === 'DELETE');
+      assert.equal(deletes.length, 1, JSON.stringify(deletes));
+      assert.equal(deletes[0]?.signature, 'valid');
+      assert.deepEqual(Object.keys(await consoleEvents()).sort(), ['console-event', 'hello']);
     }));
 
   test('Compare Local and Cloud Result runs the same event both ways and shows both results side by side with what differs', () =>
@@ -382,7 +393,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
       for (const request of all) assert.equal(request.signature, 'valid', `${request.method} ${request.path}`);
 
       // The output channel has every command's lines (it is written to FunctionGraph.log a moment later).
-      const markers = ['invoking in the cloud', 'Pull Test Events: Conflict', 'Push Test Events:', 'Local and cloud differ in: Return'];
+      const markers = ['invoking in the cloud', 'Pull Test Events: Conflict since the last sync', 'Push Test Events:', 'Local and cloud differ in: Return'];
       const logs = await eventually('the FunctionGraph log to show every cloud command', () => {
         const found = filesUnder(path.join(sandbox.userData, 'logs'), () => true);
         const channel = found.filter(([file]) => path.basename(file) === 'FunctionGraph.log').map(([, body]) => body).join('\n');

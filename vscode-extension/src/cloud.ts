@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
+import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
@@ -141,7 +141,7 @@ async function sync(context: vscode.ExtensionContext, paths: BundledPaths, actio
   if (report.conflicts.length) {
     const message = conflictMessage(report, action);
     log().warn(`${command}: ${message}`);
-    const overwrite = action === 'pull' ? 'Overwrite Local Files' : 'Overwrite Console';
+    const overwrite = overwriteLabel(action);
     const choice = await vscode.window.showWarningMessage(`FunctionGraph: ${command}: ${message}`, overwrite, 'Show Output');
     if (choice === 'Show Output') log().show();
     if (choice === overwrite) await sync(context, paths, action, fn, true);

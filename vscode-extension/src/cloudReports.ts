@@ -134,22 +134,34 @@ export function describeSync(report: SyncReport, action: 'pull' | 'push'): strin
   return report.events.map((e) => `${e.name}.json ${e.action}`).join(', ');
 }
 
-/**
- * The events that running the same sync again with `--force` would overwrite on the other side:
- * the conflicts and the events kept because only the other side changed them.
- */
-export function forcedBySync(report: SyncReport): string[] {
-  return report.events.filter((e) => e.action === 'conflict' || e.action.startsWith('kept')).map((e) => e.name);
+/** The button on a conflict warning that runs the same sync again with `--force`. */
+export function overwriteLabel(action: 'pull' | 'push'): string {
+  return action === 'pull' ? 'Overwrite Local Files' : 'Overwrite Console';
 }
 
-/** The warning for a sync with conflicts: which events, that nothing was overwritten, and the way out. */
+/**
+ * The events that running the same sync again with `--force` would change on the other side: the
+ * conflicts and the events kept because only the other side changed (or deleted) them.
+ */
+export function forcedBySync(report: SyncReport): string[] {
+  return report.events.filter((e) => e.action.startsWith('conflict') || e.action.startsWith('kept')).map((e) => e.name);
+}
+
+/**
+ * The warning for a sync with conflicts: each event and why, that nothing was overwritten, and what
+ * the overwrite button would do (write the source side's version, or delete where the source deleted).
+ */
 export function conflictMessage(report: SyncReport, action: 'pull' | 'push'): string {
-  const names = report.conflicts.map((n) => `${n}.json`).join(', ');
-  const forced = forcedBySync(report).map((n) => `${n}.json`).join(', ');
-  const other = action === 'pull' ? 'the files in events/' : 'the console\'s test events';
-  const source = action === 'pull' ? 'the console\'s version' : 'the local version';
-  return (
-    `Conflict: ${names} changed both in events/ and in the console since the last sync; neither side was overwritten. ` +
-    `Overwrite ${other} (${forced}) with ${source}, or make the two sides equal and sync again.`
-  );
+  const conflicts = report.events.filter((e) => e.action.startsWith('conflict'));
+  const described = conflicts.map((e) => `${e.name}.json ${/^conflict \((.*)\)$/.exec(e.action)?.[1] ?? 'changed both in events/ and in the console'}`);
+  // --force makes the target match the source: where the source deleted the event, it is deleted.
+  const sourceDeleted = action === 'pull' ? 'deleted in the console' : 'deleted locally';
+  const deletes = new Set(conflicts.filter((e) => e.action.includes(sourceDeleted)).map((e) => e.name));
+  const writes = forcedBySync(report).filter((n) => !deletes.has(n));
+  const effects = [
+    ...(writes.length ? [`writes ${writes.map((n) => `${n}.json`).join(', ')}`] : []),
+    ...(deletes.size ? [`deletes ${[...deletes].map((n) => `${n}.json`).join(', ')}`] : []),
+  ];
+  const target = action === 'pull' ? 'events/ match the console' : 'the console match events/';
+  return `Conflict since the last sync: ${described.join('; ')}; neither side was overwritten. "${overwriteLabel(action)}" makes ${target}: ${effects.join(', ')}.`;
 }

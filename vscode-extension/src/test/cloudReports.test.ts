@@ -38,20 +38,24 @@ describe('cloud commands', () => {
     assert.deepEqual(report?.events, [{ name: 'e', action: 'conflict' }]);
   });
 
-  test('a sync is described event by event; a conflict names the events, says nothing was overwritten, and what --force would overwrite', () => {
+  test('a sync is described event by event; a conflict names the events, says nothing was overwritten, and what --force would do', () => {
     const events = [
       { name: 'a', action: 'pulled (new)' },
       { name: 'b', action: 'conflict' },
       { name: 'c', action: 'kept (changed locally: push it)' },
       { name: 'd', action: 'in sync' },
+      { name: 'e', action: 'conflict (deleted in the console, changed locally)' },
+      { name: 'f', action: 'deleted locally (deleted in the console)' },
     ];
-    const report = parseSyncReport(JSON.stringify({ functionUrn: 'u', events, conflicts: ['b'] }))!;
-    assert.equal(describeSync(report, 'pull'), 'a.json pulled (new), b.json conflict, c.json kept (changed locally: push it), d.json in sync');
-    assert.deepEqual(forcedBySync(report), ['b', 'c']);
-    const message = conflictMessage(report, 'pull');
-    assert.match(message, /^Conflict: b\.json changed both in events\/ and in the console since the last sync; neither side was overwritten\./);
-    assert.match(message, /Overwrite the files in events\/ \(b\.json, c\.json\) with the console's version, or make the two sides equal and sync again\.$/);
-    assert.match(conflictMessage(report, 'push'), /Overwrite the console's test events \(b\.json, c\.json\) with the local version/);
+    const report = parseSyncReport(JSON.stringify({ functionUrn: 'u', events, conflicts: ['b', 'e'], deleted: ['f'] }))!;
+    assert.equal(describeSync(report, 'pull'), 'a.json pulled (new), b.json conflict, c.json kept (changed locally: push it), d.json in sync, e.json conflict (deleted in the console, changed locally), f.json deleted locally (deleted in the console)');
+    assert.deepEqual(forcedBySync(report), ['b', 'c', 'e']);
+    assert.equal(
+      conflictMessage(report, 'pull'),
+      'Conflict since the last sync: b.json changed both in events/ and in the console; e.json deleted in the console, changed locally; neither side was overwritten. "Overwrite Local Files" makes events/ match the console: writes b.json, c.json, deletes e.json.',
+    );
+    const pushed = parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [{ name: 'g', action: 'conflict (deleted locally, changed in the console)' }, { name: 'h', action: 'kept (deleted in the console: pull to delete it locally, or push --force to restore it)' }], conflicts: ['g'] }))!;
+    assert.equal(conflictMessage(pushed, 'push'), 'Conflict since the last sync: g.json deleted locally, changed in the console; neither side was overwritten. "Overwrite Console" makes the console match events/: writes h.json, deletes g.json.');
     assert.equal(describeSync(parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [], conflicts: [] }))!, 'push'), 'no test events in events/');
   });
 });
