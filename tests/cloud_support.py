@@ -51,6 +51,24 @@ class CloudKit:
             FGLOCAL_CLOUD_RETRY_BASE_MS="1",
         )
 
+    def start(self, *args: str) -> subprocess.Popen:
+        """The command running in the background (``finish`` collects it)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "fglocal", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def finish(self, proc: subprocess.Popen) -> CloudRun:
+        stdout, stderr = proc.communicate(timeout=120)
+        result = CloudRun(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+        for secret in SECRETS:
+            assert secret not in result.stdout and secret not in result.stderr, result
+        return result
+
     def run(self, *args: str, cwd: Any = None, stdin: str = "") -> CloudRun:
         proc = subprocess.run(
             [sys.executable, "-m", "fglocal", *args],

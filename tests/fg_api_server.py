@@ -100,6 +100,7 @@ class FunctionGraphAPI:
         self.clock = 1764547200.0
         self.journal: Optional[Any] = None  # a text file: one JSON line per request (see __main__)
         self.event_list_limit: Optional[int] = None  # list at most this many test events (count stays)
+        self.stalls: List[List[Any]] = []  # [method, path regex, reached, release, requests to let by]
 
     # ------------------------------------------------------------------ helpers for the tests
 
@@ -111,6 +112,13 @@ class FunctionGraphAPI:
     ) -> None:
         """The next ``times`` matching requests fail: the API's error body, or ``msg`` itself (code None)."""
         self.failures.append([method, re.compile(path), status, code, msg, times])
+
+    def stall_next(self, method: str, path: str, skip: int = 0) -> Tuple[threading.Event, threading.Event]:
+        """After ``skip`` matching requests the next one waits, then is dropped (not applied, not
+        answered): (reached, release)."""
+        reached, release = threading.Event(), threading.Event()
+        self.stalls.append([method, re.compile(path), reached, release, skip])
+        return reached, release
 
     def add_event(self, urn: str, name: str, content: Any) -> str:
         event_id = str(uuid.uuid4())
@@ -363,6 +371,16 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             self._send(401, {"error_code": "APIGW.0301", "error_msg": problem}, {})
             return
+        for stall in list(api.stalls):
+            if stall[0] == self.command and stall[1].search(split.path):
+                if stall[4] > 0:
+                    stall[4] -= 1
+                    continue
+                api.stalls.remove(stall)
+                stall[2].set()
+                stall[3].wait(60)
+                self.close_connection = True  # dropped: never applied, never answered
+                return
         query = dict(parse_qsl(split.query))
         with api.lock:
             api.requests.append(Recorded(self.command, split.path, query, lower, body))

@@ -175,6 +175,32 @@ def test_a_zip_over_the_api_limit_is_refused_before_sending(cloud, tmp_path):
     assert cloud.api.requests == []
 
 
+def test_cancel_midway_says_what_was_done(cloud, tmp_path):
+    """SIGTERM is what the extension's Cancel sends; Ctrl+C (SIGINT) takes the same path."""
+    import signal
+
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    _function(tmp_path, timeout=20)
+    (folder / "index.py").write_text(CODE + "# new\n")
+    for sig, extra in ((signal.SIGTERM, ()), (signal.SIGINT, ("--json",))):
+        reached, release = cloud.api.stall_next("PUT", "/config$")
+        proc = cloud.start("deploy", "--code-dir", str(folder), *extra)
+        assert reached.wait(60)
+        proc.send_signal(sig)
+        run = cloud.finish(proc)
+        release.set()
+        assert run.returncode == 130, run
+        assert "interrupted while updating the configuration (the platform may or may not have done it)" in (
+            run.stderr
+        )
+        assert "NOT finished: the code was uploaded" in run.stderr and "run the command again" in run.stderr
+        if extra:
+            error = run.json()["error"]
+            assert error["done"] == "the code was uploaded" and run.json()["codeUpdated"] is True
+        (folder / "index.py").write_text(CODE + "# newer\n")
+
+
 def _unzipped(data: bytes) -> bytes:
     import io
     import zipfile

@@ -259,3 +259,26 @@ def test_an_incomplete_list_changes_nothing(cloud, tmp_path):
 
 def _files(folder):
     return sorted(p.name for p in (folder / "events").glob("*.json") if not p.name.startswith("."))
+
+
+def test_a_cancelled_push_says_what_it_did(cloud, tmp_path):
+    """SIGTERM is what the extension's Cancel sends."""
+    import signal
+
+    folder, urn = _deployed(cloud, tmp_path)
+    (folder / "events").mkdir()
+    (folder / "events" / "a.json").write_text('{"a": 1}')
+    (folder / "events" / "b.json").write_text('{"b": 1}')
+    reached, release = cloud.api.stall_next("POST", "/events$", skip=1)  # a passes, b stalls
+    try:
+        proc = cloud.start("events", "push", "--code-dir", str(folder))
+        assert reached.wait(60)
+        proc.send_signal(signal.SIGTERM)
+        run = cloud.finish(proc)
+    finally:
+        release.set()
+    assert run.returncode == 130, run
+    assert "interrupted while creating event b" in run.stderr
+    assert "NOT finished: a pushed (new)" in run.stderr
+    assert _remote(cloud, urn) == {"a": {"a": 1}}
+    assert _actions(_events(cloud, folder, "push")) == {"a": "in sync", "b": "pushed (new)"}

@@ -136,6 +136,7 @@ class Cloud:
         self.region = region
         self.endpoint = endpoint
         self.last_headers: Dict[str, str] = {}
+        self.current = ""  # what the call under way does ("uploading the code"), "" between calls
 
     def call(self, method: str, request: Any, what: str) -> Any:
         """``client.<method>(request)``, retrying 429 and 5xx with backoff; a CloudError on failure."""
@@ -143,10 +144,14 @@ class Cloud:
 
         invoker = getattr(self.client, method + "_invoker")(request)
         invoker.with_retry(_retryable, MAX_RETRIES, _Backoff())
+        self.current = what
         try:
-            return invoker.invoke()
+            answer = invoker.invoke()
         except SdkException as exc:
+            self.current = ""
             raise api_error(exc, what) from None
+        self.current = ""
+        return answer
 
 
 def _retryable(response: Any, exc: Any) -> bool:

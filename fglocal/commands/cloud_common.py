@@ -39,6 +39,14 @@ def report_error(args: Any, error: CloudError, done: str = "", extra: Optional[D
     return EXIT_FAILED
 
 
+def report_interrupted(args: Any, cloud: Any, done: str, extra: Optional[Dict[str, Any]] = None) -> None:
+    """On Ctrl+C or SIGTERM (the extension's Cancel): say what was done and what was under way."""
+    step = getattr(cloud, "current", "")
+    message = "interrupted" + (f" while {step} (the platform may or may not have done it)" if step else "")
+    error = CloudError(message, hint="run the command again: it changes only what still differs")
+    report_error(args, error, done, extra)
+
+
 def build_zip(args: Any, config: Any) -> Tuple[bytes, List[str]]:
     """The zip ``fglocal package`` would write for ``args`` and ``config`` (the same options and bytes), and its warnings.
 

@@ -6,7 +6,13 @@ import json
 import sys
 from typing import Any
 
-from fglocal.commands.cloud_common import EXIT_OK, add_region_option, build_zip, report_error
+from fglocal.commands.cloud_common import (
+    EXIT_OK,
+    add_region_option,
+    build_zip,
+    report_error,
+    report_interrupted,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -44,12 +50,16 @@ def run_deploy(args: Any) -> int:
     config = load_function_config(args, args.entry)
     check_optional_values(args, config.code_root)
     report = DeployReport()
+    cloud = None
     try:
         cloud = connect(config, args.region)  # credentials and region first: no pip run for nothing
         zip_bytes, warnings = build_zip(args, config)
         deploy(cloud, config, zip_bytes, report, args.publish)
     except CloudError as error:
         return report_error(args, error, report.done_so_far(), report.to_json())
+    except KeyboardInterrupt:
+        report_interrupted(args, cloud, report.done_so_far(), report.to_json())
+        raise
     if args.json:
         sys.stdout.write(json.dumps(dict(report.to_json(), warnings=warnings)) + "\n")
         return EXIT_OK

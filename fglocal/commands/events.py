@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fglocal.commands.cloud_common import EXIT_FAILED, EXIT_OK, add_region_option, report_error
+from fglocal.commands.cloud_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_region_option,
+    report_error,
+    report_interrupted,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -68,6 +74,7 @@ def run_events(args: Any) -> int:
     config = load_function_config(args)
     folder = EventsFolder(Path(args.code_dir).resolve() / "events")
     report = SyncReport()
+    cloud = None
     try:
         cloud = connect(config, args.region)
         urn = function_urn(cloud, config)
@@ -75,6 +82,9 @@ def run_events(args: Any) -> int:
         sync(cloud, urn, folder, args.force, report)
     except CloudError as error:
         return report_error(args, error, report.done_so_far(), report.to_json())
+    except KeyboardInterrupt:
+        report_interrupted(args, cloud, report.done_so_far(), report.to_json())
+        raise
     if args.json:
         sys.stdout.write(json.dumps(report.to_json()) + "\n")
     else:
