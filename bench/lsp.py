@@ -199,6 +199,7 @@ async def run_server(
     cold: Optional[float] = None
     for attempt in range(6):  # the cold one, then open (measured) and close 5 times; the last stays open
         waiting = client.expect(diagnostics_for(1))
+        cpu_before = cpu_ms(process.pid)
         sent = time.perf_counter()
         client.notify(
             "textDocument/didOpen",
@@ -210,6 +211,7 @@ async def run_server(
             break
         if attempt == 0:
             cold = elapsed
+            result["diagnostics_cold_open_cpu_ms"] = _cpu_delta(cpu_before, process.pid)
         else:
             opens.append(elapsed)
         if attempt < 5:
@@ -243,6 +245,7 @@ async def run_server(
     position = {"line": insert_line, "character": len(line)}
     latencies = []
     labels: List[str] = []
+    cpu_before = cpu_ms(process.pid)
     for _ in range(requests):
         elapsed, completion = await client.request(
             "textDocument/completion",
@@ -255,6 +258,7 @@ async def run_server(
         latencies.append(elapsed * 1000)
         items = completion.get("items", []) if isinstance(completion, dict) else (completion or [])
         labels = [i["label"] for i in items]
+    result["completion_cpu_ms"] = _cpu_delta(cpu_before, process.pid, requests)
     latencies.sort()
     result["completion_p50_ms"] = statistics.median(latencies)
     result["completion_p99_ms"] = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -308,6 +312,7 @@ async def run_server(
     except asyncio.TimeoutError:
         pass
     event_latencies, event_labels = [], []
+    cpu_before = cpu_ms(process.pid)
     for _ in range(requests):
         elapsed, completion = await client.request(
             "textDocument/completion",
@@ -320,6 +325,7 @@ async def run_server(
         event_latencies.append(elapsed * 1000)
         items = completion.get("items", []) if isinstance(completion, dict) else (completion or [])
         event_labels = [i["label"] for i in items]
+    result["event_completion_cpu_ms"] = _cpu_delta(cpu_before, process.pid, requests)
     event_latencies.sort()
     result["event_completion_p50_ms"] = statistics.median(event_latencies)
     result["event_completion_p99_ms"] = event_latencies[
@@ -453,6 +459,32 @@ def peak_rss_mib(pid: int) -> Optional[float]:
     return total if found else None
 
 
+def cpu_ms(pid: int) -> Optional[float]:
+    """CPU time used so far by a process, all its threads and child processes (Linux schedstat), in ms.
+
+    Unlike wall-clock latencies it hardly depends on how loaded the machine is: it tells a slow
+    answer of a loaded machine from a server doing more work.
+    """
+    total, found = 0, False
+    for process in [pid, *_descendants(pid)]:
+        try:
+            tasks = list(Path(f"/proc/{process}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+                found = True
+            except (OSError, ValueError, IndexError):
+                continue
+    return total / 1e6 if found else None
+
+
+def _cpu_delta(before: Optional[float], pid: int, count: int = 1) -> Optional[float]:
+    after = cpu_ms(pid)
+    return (after - before) / count if before is not None and after is not None else None
+
+
 def _descendants(pid: int) -> List[int]:
     found: List[int] = []
     try:
@@ -554,10 +586,13 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int, floor: Dict
             "≤ 100",
             "diagnostics_cold_open_ms",
         ),
+        ("… the server's CPU time for it (ms, all threads)", "", "diagnostics_cold_open_cpu_ms"),
         (f"completion at `context.` p50 (ms, {requests} requests)", "", "completion_p50_ms"),
         (f"completion at `context.` p99 (ms, {requests} requests)", "≤ 2", "completion_p99_ms"),
+        ("… the server's CPU time per request (ms, mean)", "", "completion_cpu_ms"),
         (f'completion at `event["` p50 (ms, {requests} requests)', "", "event_completion_p50_ms"),
         (f'completion at `event["` p99 (ms, {requests} requests)', "≤ 2", "event_completion_p99_ms"),
+        ("… the server's CPU time per request (ms, mean)", "", "event_completion_cpu_ms"),
         ("completion right after an edit, worst of 25 (ms)", "", "completion_after_edit_p99_ms"),
         ("diagnostics after didOpen, running server (ms, median of 5)", "", "diagnostics_open_ms"),
         ("diagnostics after didSave (ms, median of 20)", "≤ 50", "diagnostics_save_ms"),
