@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -149,15 +150,23 @@ def to_completion_items(
     ranges: Dict[int, types.Range] = {}
     converted = []
     for item in items:
-        rng = None
-        if item.replace_start is not None:
-            rng = ranges.get(item.replace_start)
-            if rng is None:
-                rng = ranges[item.replace_start] = to_range(
-                    document, Span(line, item.replace_start, line, col)
-                )
+        if item.replace_start is None:
+            converted.append(_fixed_item(item))
+            continue
+        rng = ranges.get(item.replace_start)
+        if rng is None:
+            rng = ranges[item.replace_start] = to_range(document, Span(line, item.replace_start, line, col))
         converted.append(to_completion_item(item, rng))
     return converted
+
+
+@functools.lru_cache(maxsize=1024)
+def _fixed_item(item: CompletionData) -> types.CompletionItem:
+    """:func:`to_completion_item` of an item without a range, converted once per distinct item.
+
+    The same Context methods are offered at every ``context.``; nothing changes an item after it.
+    """
+    return to_completion_item(item)
 
 
 def to_completion_item(item: CompletionData, replace: Optional[types.Range] = None) -> types.CompletionItem:

@@ -215,3 +215,13 @@ async def test_code_lenses_and_entry_actions_follow_edits(client: LanguageClient
     await next_diagnostics(client, uri, before)
     assert await lens_lines() == [0]
     assert await entry_titles(2) == []
+
+
+async def test_method_items_converted_once_stay_per_kind(client: LanguageClient):
+    # Items without a range are converted once and shared: each kind keeps its own, unchanged.
+    text = "def handler(event, context):\n    log = context.getLogger()\n    log.\n    context.\n"
+    first = await complete(client, text, "    context.")
+    logger = await complete(client, text, "    log.")
+    assert "getRequestID" in first and "getRequestID" not in logger
+    assert "info" in logger and "info" not in first
+    assert await complete(client, text, "    context.") == first
