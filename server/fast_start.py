@@ -10,7 +10,9 @@ answers needs it. So ``python -m server``:
    and checked equal to pygls' own answer by tests/test_server_fast_start.py);
 3. while the import runs, reads (and keeps) what the client sends next; a ``didOpen`` of a Python file
    is analysed right away (:func:`server.analysis.diagnostics.analyze`, the same analysis) and its
-   diagnostics published, holding the interpreter lock meanwhile so the import does not slow it;
+   diagnostics published, holding the interpreter lock meanwhile so the import does not slow it
+   (only a document's first didOpen: one reopened after a close, or changed, is left to pygls, so
+   that what the client receives keeps the order of what it sent);
 4. then hands everything read so far, and the rest of stdin, to the pygls server, dropping the one
    response it writes to the ``initialize`` already answered. From there pygls serves as usual (it
    does not publish again what was published early, but the config file's own diagnostics).
@@ -161,6 +163,14 @@ class _EarlyDiagnostics:
         self.roots = [Path(p) for p in (_fs_path(uri) for uri in roots if isinstance(uri, str)) if p]
         if isinstance(params.get("rootPath"), str):
             self.roots.append(Path(params["rootPath"]))
+        # URIs a message was read for: only a URI's first didOpen is published early (see did_open).
+        self.seen: set = set()
+
+    def saw(self, params: Any) -> None:
+        """Note the document a didChange / didClose (or any message naming one) was about."""
+        document = params.get("textDocument") if isinstance(params, dict) else None
+        if isinstance(document, dict) and isinstance(document.get("uri"), str):
+            self.seen.add(document["uri"])
 
     def did_open(self, params: Dict[str, Any]) -> None:
         """Analyse and publish one opened document (errors: left to pygls, which publishes next)."""
@@ -168,6 +178,12 @@ class _EarlyDiagnostics:
         uri, text, version = document.get("uri"), document.get("text"), document.get("version")
         if document.get("languageId") != "python" or not isinstance(uri, str) or not isinstance(text, str):
             return
+        if uri in self.seen:
+            # Opened again after a close read here (or changed before it was opened): pygls publishes
+            # it in order. Published now, its diagnostics would reach the client before the `[]` pygls
+            # sends for the close it has not handled yet, and that `[]` would then hide them.
+            return
+        self.seen.add(uri)
         path = _fs_path(uri)
         enabled = self.settings.diagnostics.enabled_codes()
         if path is None or len(text) > MAX_TEXT or not enabled:
@@ -321,6 +337,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                     early.did_open(message.body.get("params") or {})
                 except Exception:
                     pass  # pygls analyses it again and reports any error to the client's log
+            else:
+                early.saw(message.body.get("params"))
     done.wait()
     if failure:
         raise failure[0]

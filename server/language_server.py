@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
+import itertools
 import logging
 import traceback
 from pathlib import Path
@@ -47,6 +49,11 @@ class FunctionGraphLanguageServer(LanguageServer):
         self.settings = Settings()
         self._projects: Dict[Path, Project] = {}
         self._pending: Dict[str, asyncio.TimerHandle] = {}
+        # The latest diagnostics run asked for, per document: only it may publish (see _publish).
+        self._runs: Dict[str, int] = {}
+        self._run_ids = itertools.count(1)
+        # What each document's diagnostics on the client were computed with (see refresh_others).
+        self._published_with: Dict[str, Tuple[Any, ...]] = {}
         self._config_published: Dict[str, List[Tuple[Any, ...]]] = {}
         self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
         self._scopes: Dict[str, Tuple[Optional[int], Roles, ScopeIndex]] = {}
@@ -95,6 +102,8 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._scopes.pop(uri, None)
         self._config_published.pop(uri, None)
         self._analysis.pop(uri, None)
+        self._runs.pop(uri, None)  # a run under way for it publishes nothing (the close or the open does)
+        self._published_with.pop(uri, None)
         self.cancel_pending(uri)
 
     def scope_index(self, document: TextDocument, roles: Roles) -> ScopeIndex:
@@ -223,45 +232,81 @@ class FunctionGraphLanguageServer(LanguageServer):
         """Analyse an open document and publish its diagnostics (and its config file's).
 
         The analysis runs on a worker thread, so requests (completion, hover) are answered meanwhile;
-        its result is dropped when the document was edited or closed in the meantime.
+        its result is dropped when the document was edited, closed or reopened in the meantime, or
+        when a newer run for it was asked for (a save, a settings or file change).
         """
-        task = asyncio.ensure_future(self._publish(uri))
+        run = self._runs[uri] = next(self._run_ids)
+        task = asyncio.ensure_future(self._publish(uri, run))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _publish(self, uri: str) -> None:
+    def _is_current(self, uri: str, run: int, document: TextDocument, version: Optional[int]) -> bool:
+        """Whether run ``run`` may still publish: the latest one asked for, its document open, unedited."""
+        return (
+            self._runs.get(uri) == run and self.open_document(uri) is document and document.version == version
+        )
+
+    async def _publish(self, uri: str, run: int) -> None:
+        # What the client sees for a URI must end with the diagnostics of its latest state, and nothing
+        # may follow a close's `[]`. The checks after each await make sure of that:
+        # * a newer run for the URI (a save or a settings or file change while this one was analysing)
+        #   publishes instead: an older run finishing later would publish over it, with the same version
+        #   but computed from the folder as it was (its config and entries read before the change);
+        # * the document edited, closed or reopened meanwhile: the edit's run or the close publishes;
+        # * the projects invalidated meanwhile (a save, open or file change anywhere): the project this
+        #   run read may be outdated, and it would publish the config file's diagnostics from it after
+        #   a fresher run did; it reads the folder again and re-analyses (cached when nothing changed).
+        document: Optional[TextDocument] = None
+        version: Optional[int] = None
         try:
-            document = self.open_document(uri)  # never read from disk: a client may name any path
-            if document is None:
-                return
-            if uri.endswith("/fglocal.json"):
-                self._publish_config(await self.project_of_async(uri))
-                return
-            version, source = document.version, document.source
-            project, module = await self.module_of_async(uri)
-            enabled = self.settings.diagnostics.enabled_codes()
-            findings: List[Finding] = []
-            if len(source) > MAX_TEXT:
-                self.log("functiongraph: %s is too large to analyse (%d characters)" % (uri, len(source)))
-            elif enabled:
-                loop = asyncio.get_running_loop()
-                findings = await loop.run_in_executor(
-                    self._worker, self._analyze, uri, source, module, enabled
-                )
-            if self.open_document(uri) is not document or document.version != version:
-                return  # edited, closed or reopened meanwhile: a newer run (or the close) publishes
-            if project is not None and enabled:
-                self._publish_config(project)
-                findings += self._missing_entry_files(project, module, self.lines_of(document), enabled)
-                lines = self.lines_of(document)
-                findings += project.unplaced_config_findings(lines[0] if lines else "", enabled)
-            diagnostics_ = [to_diagnostic(document, f) for f in findings]
+            while True:
+                document = self.open_document(uri)  # never read from disk: a client may name any path
+                if document is None or self._runs.get(uri) != run:
+                    return
+                generation = self._generation
+                version, source = document.version, document.source
+                if uri.endswith("/fglocal.json"):
+                    config_project = await self.project_of_async(uri)
+                    if not self._is_current(uri, run, document, version):
+                        return
+                    if generation != self._generation:
+                        continue
+                    self._publish_config(config_project)
+                    return
+                project, module = await self.module_of_async(uri)
+                enabled = self.settings.diagnostics.enabled_codes()
+                findings: List[Finding] = []
+                if len(source) > MAX_TEXT:
+                    self.log("functiongraph: %s is too large to analyse (%d characters)" % (uri, len(source)))
+                elif enabled:
+                    loop = asyncio.get_running_loop()
+                    findings = await loop.run_in_executor(
+                        self._worker, self._analyze, uri, source, module, enabled
+                    )
+                if not self._is_current(uri, run, document, version):
+                    return
+                if generation != self._generation:
+                    continue
+                if project is not None and enabled:
+                    self._publish_config(project)
+                    findings += self._missing_entry_files(project, module, self.lines_of(document), enabled)
+                    lines = self.lines_of(document)
+                    findings += project.unplaced_config_findings(lines[0] if lines else "", enabled)
+                diagnostics_ = [to_diagnostic(document, f) for f in findings]
+                self._published_with[uri] = _context_key(project, module)
+                break
         except Exception:
             self.log(
                 "functiongraph: diagnostics failed for %s:\n%s" % (uri, traceback.format_exc()),
                 types.MessageType.Error,
             )
-            return
+            if document is None or uri.endswith("/fglocal.json"):
+                return
+            if not self._is_current(uri, run, document, version):
+                return
+            # Nothing for this version: the previous version's diagnostics would point into old text.
+            diagnostics_ = []
+            self._published_with.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_, version=version)
         )
@@ -287,6 +332,7 @@ class FunctionGraphLanguageServer(LanguageServer):
             return
         uri = project.config_file.as_uri()
         document = self.open_document(uri)
+        version = document.version if document is not None else None  # of the text checked
         text = document.source if document is not None else project.config_text
         if text is None:
             return  # unreadable (a FIFO, too big, not UTF-8): the error is shown on the module instead
@@ -312,8 +358,34 @@ class FunctionGraphLanguageServer(LanguageServer):
             return
         self._config_published[uri] = key
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_)
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_, version=version)
         )
+
+    def refresh_others(self, uri: str) -> None:
+        """Re-publish the other open documents whose project or module context changed (after a save).
+
+        A saved module can change what the rest of its folder is checked against: the inferred entry
+        (another module's ``handler``-named functions are checked, or no longer), the file list (an
+        entry's module now exists). Their diagnostics were computed with the folder as it was.
+        """
+        task = asyncio.ensure_future(self._refresh_others(uri))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_others(self, skip: str) -> None:
+        try:
+            for uri in [document.uri for document in list(self.workspace.text_documents.values())]:
+                shown_with = self._published_with.get(uri)
+                if uri == skip or shown_with is None:
+                    continue  # the saved one is published anyway; one without diagnostics yet will be
+                project, module = await self.module_of_async(uri)
+                if self.open_document(uri) is not None and _context_key(project, module) != shown_with:
+                    self.publish_diagnostics(uri)
+        except Exception:
+            self.log(
+                "functiongraph: re-checking open documents failed:\n%s" % traceback.format_exc(),
+                types.MessageType.Error,
+            )
 
     def republish_all(self) -> None:
         """Re-analyse every open document (after settings or files changed)."""
@@ -325,6 +397,14 @@ class FunctionGraphLanguageServer(LanguageServer):
 def _fs_path(uri: str) -> Optional[Path]:
     path_text = to_fs_path(uri) if uri.startswith("file:") else None
     return Path(path_text) if path_text else None
+
+
+def _context_key(project: Optional[Project], module: ModuleContext) -> Tuple[Any, ...]:
+    """What a module's diagnostics depend on besides its text (the config error by its message)."""
+    if project is None:
+        return (None, None, module)
+    error = str(project.config_error) if project.config_error is not None else None
+    return (dataclasses.replace(project, config_error=None), error, module)
 
 
 def _entries(project: Project) -> List[Tuple[str, str]]:

@@ -84,6 +84,7 @@ def did_save(ls: FunctionGraphLanguageServer, params: types.DidSaveTextDocumentP
         EVENTS.clear()  # a test event may have been saved
     ls.invalidate_projects()
     ls.publish_diagnostics(params.text_document.uri)
+    ls.refresh_others(params.text_document.uri)  # the saved file may change how the others are checked
 
 
 @SERVER.feature(types.TEXT_DOCUMENT_DID_CLOSE)

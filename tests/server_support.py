@@ -6,7 +6,7 @@ import asyncio
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 import pytest_lsp
@@ -24,6 +24,8 @@ def _record_diagnostics(client: LanguageClient, params: types.PublishDiagnostics
     counts = client.__dict__.setdefault("publish_counts", {})
     counts[params.uri] = counts.get(params.uri, 0) + 1
     client.__dict__.setdefault("publish_versions", {})[params.uri] = params.version
+    history = client.__dict__.setdefault("publish_history", {}).setdefault(params.uri, [])
+    history.append((params.version, list(params.diagnostics)))
 
 
 def make_client() -> LanguageClient:
@@ -83,15 +85,39 @@ def published(client: LanguageClient, uri: str) -> int:
     return client.__dict__.get("publish_counts", {}).get(uri, 0)
 
 
-async def next_diagnostics(client: LanguageClient, uri: str, before: int) -> List[types.Diagnostic]:
-    """Wait for the next diagnostics of ``uri`` after ``before`` = :func:`published` was taken."""
+def history(client: LanguageClient, uri: str) -> List[Tuple[Optional[int], List[types.Diagnostic]]]:
+    """Every diagnostics notification ``uri`` has had, in order: ``(version, diagnostics)``."""
+    return client.__dict__.get("publish_history", {}).get(uri, [])
 
-    async def wait() -> List[types.Diagnostic]:
-        while published(client, uri) <= before:
+
+async def wait_until(client: LanguageClient, done: Callable[[], bool]) -> None:
+    """Wait until ``done()`` holds, checking it again after each diagnostics notification.
+
+    ``done`` must look at the client's state as it is when it runs (:func:`history`, ``published``),
+    never at a value taken earlier: more notifications may have been handled between the wake-up and
+    the caller's next step (see :func:`close_document`).
+    """
+
+    async def wait() -> None:
+        while not done():
             await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        return list(client.diagnostics[uri])
 
-    return await asyncio.wait_for(wait(), WAIT_LIMIT)
+    await asyncio.wait_for(wait(), WAIT_LIMIT)
+
+
+async def next_diagnostics(client: LanguageClient, uri: str, before: int) -> List[types.Diagnostic]:
+    """The first diagnostics of ``uri`` published after ``before`` = :func:`published` was taken."""
+    await wait_until(client, lambda: published(client, uri) > before)
+    return list(history(client, uri)[before][1])
+
+
+async def diagnostics_of_version(client: LanguageClient, uri: str, version: int) -> List[types.Diagnostic]:
+    """Wait until the latest diagnostics of ``uri`` are for ``version`` and return them.
+
+    The version and the diagnostics are read together from the latest notification, when the wait ends.
+    """
+    await wait_until(client, lambda: client.__dict__.get("publish_versions", {}).get(uri) == version)
+    return list(client.diagnostics[uri])
 
 
 async def open_document(
@@ -109,15 +135,32 @@ async def open_document(
 
 
 async def close_document(client: LanguageClient, path: Path) -> None:
-    """Close a document and wait for the server to clear its diagnostics."""
+    """Close a document, wait for the server's ``[]`` for it and check that nothing came after it.
+
+    Diagnostics the server sent before it read the close may still arrive first (an analysis for the
+    last version that was under way): skipped. The close's own notification has no version and no
+    diagnostics; once it is here, any later notification for the URI would be stale (the document is
+    closed), so none may follow it. The wait checks the whole history each time it wakes: the old loop
+    (take the next notification, then count again) lost the ``[]`` when it arrived in the same read
+    as the notification before it, and then waited forever.
+    """
     uri = path.as_uri()
     before = published(client, uri)
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    # A publish already on its way when the close was sent may arrive first; the close's own is empty.
-    while await next_diagnostics(client, uri, before) != []:
-        before = published(client, uri)
+
+    def cleared_at() -> Optional[int]:
+        for index, (version, diagnostics) in enumerate(history(client, uri)[before:], before):
+            if version is None and diagnostics == []:
+                return index
+        return None
+
+    await wait_until(client, lambda: cleared_at() is not None)
+    index = cleared_at()
+    assert index is not None
+    late = history(client, uri)[index + 1 :]
+    assert late == [], "diagnostics published after the close: %r" % (late,)
 
 
 async def diagnose(client: LanguageClient, path: Path, text: str) -> List[types.Diagnostic]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from pytest_lsp import LanguageClient
 from server_support import (
     FIXTURES,
     close_document,
+    diagnostics_of_version,
     next_diagnostics,
     open_document,
     published,
@@ -114,19 +114,12 @@ async def test_random_edits_keep_server_alive_and_consistent(client: LanguageCli
         client.text_document_did_save(
             types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
-        diagnostics = await next_diagnostics(client, uri, before)
-        while client.__dict__["publish_versions"][uri] != version:
-            diagnostics = await next_diagnostics(client, uri, published(client, uri))
+        await next_diagnostics(client, uri, before)  # the save's (or the last change's) publish
+        diagnostics = await diagnostics_of_version(client, uri, version)
         expected = expected_diagnostics(path, text)
         got = sorted((d.range.start.line, str(d.code)) for d in diagnostics)
         assert got == expected
         errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
         assert errors == []
     finally:
-        # Known intermittent defect (left open; issue #11 closing note): now and then the cleared diagnostics
-        # after this close never arrive. The close is sent either way; waiting for it is bounded here so
-        # that the next example starts clean, while the assertions above stay as they are.
-        try:
-            await asyncio.wait_for(close_document(client, path), 10)
-        except asyncio.TimeoutError:
-            pass
+        await close_document(client, path)  # waits for the close's [] and checks nothing follows it

@@ -18,6 +18,7 @@ from server_support import (
     close_document,
     codes,
     diagnose,
+    diagnostics_of_version,
     next_diagnostics,
     open_document,
     position_of,
@@ -93,7 +94,6 @@ async def test_rapid_edits_end_with_the_final_version(client: LanguageClient):
     try:
         typed = "    x = context.getRequestId()\n"
         version = 1
-        before = published(client, uri)
         for i, char in enumerate(typed):  # one keystroke per change, no pause
             version += 1
             client.text_document_did_change(
@@ -106,9 +106,7 @@ async def test_rapid_edits_end_with_the_final_version(client: LanguageClient):
                     ],
                 )
             )
-        diagnostics = await next_diagnostics(client, uri, before)
-        while client.__dict__["publish_versions"][uri] != version:
-            diagnostics = await next_diagnostics(client, uri, published(client, uri))
+        diagnostics = await diagnostics_of_version(client, uri, version)
         assert codes(diagnostics) == ["unknown-method"]
         assert diagnostics[0].range.start == types.Position(1, 16)
     finally:
