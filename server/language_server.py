@@ -361,6 +361,10 @@ class FunctionGraphLanguageServer(LanguageServer):
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics_, version=version)
         )
 
+    def published_elsewhere(self, uri: str) -> None:
+        """Note that ``uri``'s diagnostics were published by server/fast_start.py (context unknown here)."""
+        self._published_with[uri] = ("published before the server was ready",)  # never equal: re-checked
+
     def refresh_others(self, uri: str) -> None:
         """Re-publish the other open documents whose project or module context changed (after a save).
 

@@ -63,6 +63,7 @@ def did_open(ls: FunctionGraphLanguageServer, params: types.DidOpenTextDocumentP
         EVENTS.prefetch(project.folder)  # its test events, read now off the loop: `event["` is then instant
     if fast_start.published_early(uri, params.text_document.version):
         # Analysed and published before pygls was ready (server/fast_start.py): only the config's.
+        ls.published_elsewhere(uri)
         ls._publish_config(project)
         return
     ls.publish_diagnostics(uri)

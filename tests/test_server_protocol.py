@@ -251,3 +251,38 @@ def test_a_file_without_read_permission_is_named():
         assert done.stdout.strip() == "%s cannot be read: permission denied" % secret, done.stderr
     finally:
         shutil.rmtree(folder)
+
+
+def test_a_document_reopened_before_the_server_is_ready_is_published_after_the_close(tmp_path: Path):
+    """Fast start (server/fast_start.py) publishes a URI's first didOpen early, not a reopen after a close.
+
+    All of it is on stdin at once, so it is read while pygls is still being imported: publishing the
+    reopened text then would put its diagnostics before the close's `[]`, which pygls sends later.
+    """
+    folder = tmp_path / "fn"
+    folder.mkdir()
+    (folder / "index.py").write_text(HANDLER_TEXT)
+    uri = (folder / "index.py").as_uri()
+    start = request(1, "initialize", {"processId": None, "rootUri": folder.as_uri(), "capabilities": {}})
+    reopened = HANDLER_TEXT + "x = (\n"  # a syntax error the first text does not have
+
+    def opened(text: str) -> bytes:
+        document = {"uri": uri, "languageId": "python", "version": 1, "text": text}
+        return notification("textDocument/didOpen", {"textDocument": document})
+
+    closed = notification("textDocument/didClose", {"textDocument": {"uri": uri}})
+    outcome = run_server(
+        start + INITIALIZED + opened(HANDLER_TEXT) + closed + opened(reopened) + SHUTDOWN + EXIT
+    )
+    published = [
+        m["params"]
+        for m in outcome.messages
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+    ]
+    clears = [i for i, p in enumerate(published) if p["diagnostics"] == [] and p.get("version") is None]
+    assert clears, published
+    for params in published[: clears[0]]:  # the first text's (early or not): nothing to report
+        assert params["diagnostics"] == [] and params["version"] == 1, published
+    for params in published[clears[0] + 1 :]:  # the reopened text's, if it came before the exit
+        assert "syntax-error" in [d["code"] for d in params["diagnostics"]], published
+    assert outcome.returncode == 0
