@@ -4,7 +4,8 @@ Run with `make bench` (or `.venv/bin/python bench/invoke.py`). Whole-process tim
 (floor, fglocal, python-lambda-local, floor, ...) so that machine noise hits all of them alike; the
 median of RUNS runs is reported. Then one row per FunctionGraph runtime whose interpreter is present:
 cold `fglocal invoke --runtime X` against that interpreter's own floor (import and call the handler),
-and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
+the same through `fglocal runtime-server` (FGLOCAL_RUNTIME_SERVER set; a column of NaN where it is not
+available), and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
 from the printed tables.
 """
 
@@ -25,10 +26,10 @@ HANDLER_DIR = HERE / "handlers" / "trivial"
 BIN = Path(sys.executable).parent
 
 
-def _time(cmd: list[str]) -> float:
+def _time(cmd: list[str], env: dict | None = None) -> float:
     start = time.perf_counter()
     subprocess.run(
-        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(HANDLER_DIR)
+        cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(HANDLER_DIR), env=env
     )
     return (time.perf_counter() - start) * 1000.0
 
@@ -92,17 +93,52 @@ def _floor(python: str) -> list[str]:
     ]
 
 
+def _start_runtime_server() -> tuple[subprocess.Popen[str], str] | None:
+    """``fglocal runtime-server`` for every runtime present (stopped by closing its stdin); None if unavailable."""
+    from fglocal import runtime_server
+
+    if not runtime_server.available():
+        return None
+    proc = subprocess.Popen(
+        [str(BIN / "fglocal"), "runtime-server", "--until-stdin-closes"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    folder = proc.stdout.readline().strip().split("=", 1)[1]
+    while not proc.stdout.readline().startswith("set "):
+        pass
+    return proc, folder
+
+
 def runtimes() -> None:
-    """One row per runtime: cold invoke vs that interpreter's floor, and the warm overhead."""
+    """One row per runtime: cold invoke vs that interpreter's floor (also through the runtime server), warm overhead."""
     sys.path.insert(0, str(HERE.parent))
+    server = _start_runtime_server()
+    print(
+        f"{'runtime':11s} {'python':8s} {'floor':>9s} {'fglocal':>9s} {'x floor':>8s} {'server':>9s} {'x floor':>8s}"
+        f" {'warm overhead':>14s}"
+    )
+    try:
+        _runtime_rows(server[1] if server else None)
+    finally:
+        if server is not None:
+            assert server[0].stdin is not None
+            server[0].stdin.close()
+            server[0].wait()
+
+
+def _runtime_rows(server_folder: str | None) -> None:
+    """The rows of runtimes(); ``server_folder`` adds the column through the runtime server."""
     from fglocal.config import load_config
     from fglocal.contract import RUNTIMES
     from fglocal.interpreters import InterpreterError, resolve_interpreter
+    from fglocal.runtime_server import ENV_VARIABLE
 
     base = load_config(str(HANDLER_DIR))
-    print(
-        f"{'runtime':11s} {'python':8s} {'floor':>9s} {'fglocal':>9s} {'x floor':>8s} {'warm overhead':>14s}"
-    )
+    env_with_server = dict(os.environ, **{ENV_VARIABLE: server_folder}) if server_folder else None
     for runtime in RUNTIMES:
         config = base.with_overrides(runtime=runtime)
         try:
@@ -129,17 +165,22 @@ def runtimes() -> None:
                 "--json",
             ],
         }
+        envs = {"floor": None, "fglocal": None}
+        if env_with_server is not None:
+            commands["server"] = commands["fglocal"]
+            envs["server"] = env_with_server
         samples: dict[str, list[float]] = {name: [] for name in commands}
-        for cmd in commands.values():
-            _time(cmd)
+        for name, cmd in commands.items():
+            _time(cmd, envs[name])
         for _ in range(RUNS):
             for name, cmd in commands.items():
-                samples[name].append(_time(cmd))
+                samples[name].append(_time(cmd, envs[name]))
         floor, cold_ms = (statistics.median(samples[n]) for n in ("floor", "fglocal"))
+        served = statistics.median(samples["server"]) if "server" in samples else float("nan")
         overhead = warm(config, interpreter.path, quiet=True)
         print(
             f"{runtime:11s} {interpreter.version_text:8s} {floor:7.2f}ms {cold_ms:7.2f}ms {cold_ms / floor:7.2f}x"
-            f" {overhead:11.3f} ms"
+            f" {served:7.2f}ms {served / floor:7.2f}x {overhead:11.3f} ms"
         )
 
 
