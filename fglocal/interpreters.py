@@ -297,10 +297,18 @@ def discover(
 _VERSION_CODE = "import sys; sys.stdout.write('%d.%d.%d' % tuple(sys.version_info[:3]))"
 
 
-def _cache_file() -> str:
+def _cache_file(path: str) -> str:
+    """Where the version of the interpreter at ``path`` is cached: one small file per interpreter.
+
+    In the private per-user folder, named after the path (``/`` and ``%`` escaped; long paths keep
+    their end, and the entry names its path, so a shared name is only a cache miss). One file each,
+    rather than one file for all, keeps a cold start from reading (and a miss from rewriting) the
+    entries of every interpreter ever checked: test runs and version managers leave hundreds.
+    """
     from fglocal.instance import default_log_dir
 
-    return os.path.join(os.path.dirname(default_log_dir()), "interpreters.json")
+    name = path.replace("%", "%25").replace("/", "%2F")[-200:]
+    return os.path.join(os.path.dirname(default_log_dir()), "interpreters", name + ".json")
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -320,16 +328,14 @@ def interpreter_version(path: str) -> Optional[Tuple[int, int, int]]:
         return None
     key = os.path.realpath(path)
     stamp = [info.st_size, info.st_mtime_ns]
-    cache_path = _cache_file()
-    cache: Dict[str, Any] = {}
+    cache_path = _cache_file(path)
     try:
         with open(cache_path, encoding="utf-8") as handle:
-            cache = json.load(handle)
-        entry = cache.get(path) if isinstance(cache, dict) else None
-        if entry and entry.get("stamp") == stamp and entry.get("real") == key:
+            entry = json.load(handle)
+        if entry.get("path") == path and entry.get("stamp") == stamp and entry.get("real") == key:
             return tuple(entry["version"])  # type: ignore[return-value]
     except (OSError, ValueError, AttributeError, TypeError):
-        cache = {}
+        pass
     import subprocess
 
     try:
@@ -346,18 +352,23 @@ def interpreter_version(path: str) -> Optional[Tuple[int, int, int]]:
     if done.returncode != 0 or len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None
     version = (int(parts[0]), int(parts[1]), int(parts[2]))
-    cache[path] = {"real": key, "stamp": stamp, "version": list(version)}
-    _write_cache(cache_path, cache)
+    _write_cache(cache_path, {"path": path, "real": key, "stamp": stamp, "version": list(version)})
     return version
 
 
-def _write_cache(cache_path: str, cache: Dict[str, Any]) -> None:
+def _write_cache(cache_path: str, entry: Dict[str, Any]) -> None:
     try:
-        os.makedirs(os.path.dirname(cache_path), mode=0o700, exist_ok=True)
+        folder = os.path.dirname(cache_path)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
         temp = "%s.%d.tmp" % (cache_path, os.getpid())
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(cache, handle)
+            json.dump(entry, handle)
         os.replace(temp, cache_path)
+        old = os.path.join(
+            os.path.dirname(folder), "interpreters.json"
+        )  # the single-file cache of earlier versions
+        if os.path.exists(old):
+            os.unlink(old)
     except OSError:
         pass  # a cache only: the next run asks the interpreter again
 

@@ -315,3 +315,28 @@ def test_only_fglocals_own_interpreter_is_forked(function: Path, tmp_path: Path)
         done = _cli("invoke", "--code-dir", str(function), "--python", base, "--any-python", "--json")
         result = json.loads(done.stdout)
         assert result["python"]["path"] == base and result["body"] == sys.base_prefix
+
+
+def test_the_version_check_runs_an_interpreter_once_per_binary(tmp_path: Path, monkeypatch):
+    """Cached per interpreter (path, size, mtime) in a file of its own; a changed binary is asked again."""
+    from fglocal.interpreters import interpreter_version
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    runs = tmp_path / "runs"
+    fake = tmp_path / "bin" / "python3.9"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho run >> %s\nprintf 3.9.1\n" % runs)
+    fake.chmod(0o755)
+    other = tmp_path / "bin" / "python3.10"
+    other.write_text("#!/bin/sh\nprintf 3.10.2\n")
+    other.chmod(0o755)
+    assert interpreter_version(str(fake)) == (3, 9, 1)
+    assert interpreter_version(str(other)) == (3, 10, 2)
+    assert interpreter_version(str(fake)) == (3, 9, 1)
+    assert runs.read_text().split() == ["run"]  # the second check came from the cache
+    cache = tmp_path / "tmp" / ("fglocal-%d" % os.getuid()) / "interpreters"
+    assert len(list(cache.iterdir())) == 2  # one small file per interpreter, not one for all
+    fake.write_text("#!/bin/sh\necho run >> %s\nprintf 3.9.18\n" % runs)  # another binary (size)
+    assert interpreter_version(str(fake)) == (3, 9, 18)
+    assert runs.read_text().split() == ["run", "run"]

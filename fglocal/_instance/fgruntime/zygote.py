@@ -339,7 +339,7 @@ class Zygote(object):
                 return [int(pid) for pid in listing.read().split()]
         except (IOError, OSError, ValueError):
             pass
-        found = []
+        found = []  # type: List[int]
         try:
             names = os.listdir("/proc")
         except OSError:
