@@ -8,14 +8,23 @@ so every edit (incremental, with characters UTF-16 counts twice) moves ranges an
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
-from typing import List
+from typing import Callable, List
 
 import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from server_support import codes, next_diagnostics, open_document, position_of, published, server_fixture
+from server_support import (
+    WAIT_LIMIT,
+    codes,
+    next_diagnostics,
+    open_document,
+    position_of,
+    published,
+    server_fixture,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -225,3 +234,35 @@ async def test_method_items_converted_once_stay_per_kind(client: LanguageClient)
     assert "getRequestID" in first and "getRequestID" not in logger
     assert "info" in logger and "info" not in first
     assert await complete(client, text, "    context.") == first
+
+
+async def test_events_changed_without_a_notification_are_read_again(client: LanguageClient):
+    # A client that watches no files: the server notices the change itself (names, sizes and times
+    # of events/*.json, checked off the loop at most once a second); later requests see it.
+    changed = events_dir(client) / "zz_polled.json"
+    changed.write_text(json.dumps({"polledKey": 1}))
+    files_changed(client, types.FileEvent(uri=changed.as_uri(), type=types.FileChangeType.Created))
+    before = await complete(client, HANDLER, 'event["')
+    assert "polledKey" in before and "unnotified" not in before
+    path = folder(client) / "polled.py"
+    await open_document(client, path, HANDLER)
+    params = types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+        position=position_of(HANDLER, 'event["'),
+    )
+
+    async def labels_once(done: Callable[[List[str]], bool]) -> List[str]:
+        while True:  # no timing asserted: polled until the change shows (WAIT_LIMIT: a hung server)
+            result = await client.text_document_completion_async(params)
+            assert isinstance(result, types.CompletionList)
+            labels = [item.label for item in result.items]
+            if done(labels):
+                return labels
+            await asyncio.sleep(0.2)
+
+    edit_json(changed, unnotified="yes")
+    seen = await asyncio.wait_for(labels_once(lambda labels: "unnotified" in labels), WAIT_LIMIT)
+    assert seen == [*before, "unnotified"]
+    changed.unlink()
+    gone = await asyncio.wait_for(labels_once(lambda labels: "polledKey" not in labels), WAIT_LIMIT)
+    assert gone == [label for label in before if label != "polledKey"]
