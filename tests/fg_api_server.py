@@ -4,7 +4,9 @@ It implements the v2 REST paths the commands use with the platform's request and
 and error bodies (``{"error_code", "error_msg"}`` plus ``X-Request-Id``), verifies every request's
 ``SDK-HMAC-SHA256`` signature against the test AK/SK (written here from the signing rules, not with
 the SDK's signer), and records what it received. Invocations are scripted per function
-(``server.invoke_outcome``): the server does not run code. ``server.fail_next`` injects API errors.
+(``server.invoke_outcome``): the server does not run code. ``server.fail_next`` injects API errors;
+``server.fail_after_next`` performs a request and then answers it with an error (a platform that did
+the work but answered 5xx), ``server.stall_next`` holds one and drops it.
 
 Run as a program (``python tests/fg_api_server.py JOURNAL``, for the extension's e2e test) it prints
 ``listening on http://127.0.0.1:PORT`` and appends one JSON line per request to JOURNAL: method, path,
@@ -22,7 +24,7 @@ import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 AK = "TESTAKFGLOCAL0000001"
@@ -32,6 +34,8 @@ PROJECT = "0123456789abcdef0123456789abcdef"
 REGION = "cn-test-1"
 DOMAIN = "domain-0001"
 
+# "The specified resource already exists": a create of what exists, a code update with the same package.
+_EXISTS = {"error_code": "FSS.0409", "error_msg": "The specified resource already exists."}
 _AUTH = re.compile(r"^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]+)$")
 
 
@@ -96,6 +100,7 @@ class FunctionGraphAPI:
         self.invoke_outcome: Dict[str, Dict[str, Any]] = {}  # function name -> scripted outcome
         # (method, path regex, status, error_code, error_msg, times): the next matching requests fail.
         self.failures: List[List[Any]] = []
+        self.lost_answers: List[List[Any]] = []  # the same, but the request is performed first
         self.lock = threading.Lock()
         self.clock = 1764547200.0
         self.journal: Optional[Any] = None  # a text file: one JSON line per request (see __main__)
@@ -112,6 +117,22 @@ class FunctionGraphAPI:
     ) -> None:
         """The next ``times`` matching requests fail: the API's error body, or ``msg`` itself (code None)."""
         self.failures.append([method, re.compile(path), status, code, msg, times])
+
+    def fail_after_next(
+        self,
+        method: str,
+        path: str,
+        status: int = 502,
+        code: str = "FSS.0502",
+        msg: str = "injected",
+        times: int = 1,
+        then: Optional[Callable[[], None]] = None,
+    ) -> None:
+        """The next ``times`` matching requests are performed, then answered with this API error.
+
+        ``then`` runs after each is performed, before the answer: what another client did meanwhile.
+        """
+        self.lost_answers.append([method, re.compile(path), status, code, msg, times, then])
 
     def stall_next(self, method: str, path: str, skip: int = 0) -> Tuple[threading.Event, threading.Event]:
         """After ``skip`` matching requests the next one waits, then is dropped (not applied, not
@@ -150,6 +171,19 @@ class FunctionGraphAPI:
                 if code is None:  # not the API's answer: a proxy's or gateway's page, sent as it is
                     return status, RawBody(msg.encode("utf-8")), {}
                 return status, {"error_code": code, "error_msg": msg}, {}
+        answer = self._perform(method, path, query, headers, body)
+        for lost in self.lost_answers:
+            lmethod, lpath, status, code, msg, times, then = lost
+            if lmethod == method and lpath.search(path) and times > 0:
+                lost[5] -= 1
+                if then is not None:
+                    then()
+                return status, {"error_code": code, "error_msg": msg}, {}
+        return answer
+
+    def _perform(
+        self, method: str, path: str, query: Dict[str, str], headers: Dict[str, str], body: bytes
+    ) -> Tuple:
         prefix = f"/v2/{PROJECT}/fgs/functions"
         if not path.startswith(prefix):
             return 404, {"error_code": "FSS.1051", "error_msg": "Not found the project"}, {}
@@ -205,7 +239,7 @@ class FunctionGraphAPI:
             return 400, {"error_code": "FSS.0400", "error_msg": f"missing {missing[0]}"}, {}
         urn = self.urn(data["func_name"], data["package"])
         if urn in self.functions:
-            return 409, {"error_code": "FSS.1095", "error_msg": "function already exists"}, {}
+            return 409, _EXISTS, {}
         fn = {k: data.get(k) for k in self._CONFIG_KEYS}
         fn["user_data"] = fn["user_data"] or ""
         fn["func_urn"] = urn
@@ -259,7 +293,12 @@ class FunctionGraphAPI:
     def _update_code(self, urn: str, data: Dict[str, Any]) -> Tuple:
         if data.get("code_type") != "zip" or "func_code" not in data:
             return 400, {"error_code": "FSS.0400", "error_msg": "code_type zip needs func_code"}, {}
-        self.code[urn] = base64.b64decode(data["func_code"]["file"])
+        package = base64.b64decode(data["func_code"]["file"])
+        if package == self.code.get(urn):
+            # The platform refuses the package it already has (OTC's API reference, Huawei's
+            # Serverless Devs component: 409 FSS.0409).
+            return 409, _EXISTS, {}
+        self.code[urn] = package
         self.functions[urn]["code_filename"] = data.get("code_filename", "")
         return 200, self._code_view(urn), {}
 
@@ -310,6 +349,7 @@ class FunctionGraphAPI:
             return 200, {"count": len(listed), "events": shown, "next_marker": 0}, {}
         if item is None and method == "POST":
             if any(e["name"] == data["name"] for e in events.values()):
+                # Assumed: the API reference lists no 409 (nor a code) for a test event's name taken.
                 return 400, {"error_code": "FSS.1064", "error_msg": "event name already exists"}, {}
             base64.b64decode(data["content"], validate=True)
             event_id = str(uuid.uuid4())

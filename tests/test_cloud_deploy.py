@@ -317,3 +317,75 @@ def _names(data: bytes) -> list:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return archive.namelist()
+
+
+def test_a_create_performed_but_answered_5xx_continues_as_an_update(cloud, tmp_path):
+    """The retry of the create is refused (409 FSS.0409): the function is read back and compared."""
+    folder = _function(tmp_path)
+    cloud.api.fail_after_next("POST", "/fgs/functions$", 502, "FSS.0502", "bad gateway")
+    run = _deploy(cloud, folder)
+    assert run.returncode == 0, run
+    report = run.json()
+    assert report["created"] and report["functionUrn"] == cloud.api.urn("hello", "demo")
+    (note,) = report["notes"]
+    assert "the create request was answered HTTP 502 FSS.0502 (request ID req-" in note
+    assert "had been performed" in note and "read back and compared" in note
+    assert len(cloud.api.calls("POST", "/fgs/functions")) == 2 and len(cloud.api.functions) == 1
+    # Read back: the same digest and configuration, so nothing is sent again.
+    assert cloud.api.calls("PUT") == []
+    assert [r.method for r in cloud.api.requests[-3:]] == ["GET", "GET", "GET"]
+    # In text, the note is said.
+    _function(tmp_path, functionName="second")
+    cloud.api.fail_after_next("POST", "/fgs/functions$", 500, "FSS.0500")
+    text = cloud.run("deploy", "--code-dir", str(folder))
+    assert text.returncode == 0 and "note: the create request was answered HTTP 500" in text.stdout
+
+
+def test_a_create_refused_as_existing_without_a_5xx_is_an_error(cloud, tmp_path):
+    """Only a retry after a 5xx can be its own earlier attempt: a first 409 is reported."""
+    folder = _function(tmp_path)
+    cloud.api.fail_next("POST", "/fgs/functions$", 409, "FSS.0409", "The specified resource already exists.")
+    run = _deploy(cloud, folder)
+    assert run.returncode == 1 and run.json()["error"]["errorCode"] == "FSS.0409"
+    assert run.json()["created"] is False and len(cloud.api.calls("POST", "/fgs/functions")) == 1
+
+
+def test_a_code_upload_performed_but_answered_5xx_is_checked_by_its_digest(cloud, tmp_path):
+    """The platform refuses the package it already has (409 FSS.0409): after a 5xx, the upload was done."""
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    (folder / "index.py").write_text(CODE + "# changed\n")
+    cloud.api.fail_after_next("PUT", "/code$", 503, "FSS.0503", "busy")
+    run = _deploy(cloud, folder)
+    assert run.returncode == 0, run
+    report = run.json()
+    assert report["codeUpdated"] and not report["configUpdated"]
+    (note,) = report["notes"]
+    assert "the code upload was answered HTTP 503 FSS.0503" in note and "digest was checked" in note
+    assert len(cloud.api.calls("PUT", "/code")) == 2
+    assert b"# changed" in _unzipped(cloud.api.code[cloud.api.urn("hello", "demo")])
+    # A configuration update answered 5xx is retried as it is: the same body twice is one change.
+    _function(tmp_path, memorySize=1024)
+    cloud.api.fail_after_next("PUT", "/config$", 500, "FSS.0500")
+    report = _deploy(cloud, folder).json()
+    assert report["configUpdated"] and report["changedFields"] == ["memorySize"] and report["notes"] == []
+    assert len(cloud.api.calls("PUT", "/config")) == 2
+    assert cloud.api.functions[cloud.api.urn("hello", "demo")]["memory_size"] == 1024
+
+
+def test_a_publish_answered_5xx_is_not_retried(cloud, tmp_path):
+    """A retried publish could publish a second version: it is reported, saying what may have happened."""
+    folder = _function(tmp_path)
+    assert _deploy(cloud, folder).returncode == 0
+    cloud.api.fail_after_next("POST", "/versions$", 500, "FSS.0500", "internal error")
+    run = _deploy(cloud, folder, "--publish", "v1")
+    assert run.returncode == 1, run
+    error = run.json()["error"]
+    assert "not retried: a version may or may not have been published" in error["message"]
+    assert error["requestId"] in error["message"] and "check before running it again" in error["hint"]
+    assert len(cloud.api.calls("POST", "/versions")) == 1
+    assert len(cloud.api.versions[cloud.api.urn("hello", "demo")]) == 1  # performed once, never twice
+    # Throttled (not performed): retried, one version more.
+    cloud.api.fail_next("POST", "/versions$", 429, "FSS.0429", "slow down")
+    report = _deploy(cloud, folder, "--publish", "v2").json()
+    assert report["version"] == "2" and len(cloud.api.calls("POST", "/versions")) == 3

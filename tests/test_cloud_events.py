@@ -282,3 +282,62 @@ def test_a_cancelled_push_says_what_it_did(cloud, tmp_path):
     assert "NOT finished: a pushed (new)" in run.stderr
     assert _remote(cloud, urn) == {"a": {"a": 1}}
     assert _actions(_events(cloud, folder, "push")) == {"a": "in sync", "b": "pushed (new)"}
+
+
+def test_a_create_performed_but_answered_5xx_is_read_back(cloud, tmp_path):
+    """The retry is refused (the name exists): the event is read back and its content compared."""
+    folder, urn = _deployed(cloud, tmp_path)
+    (folder / "events").mkdir()
+    (folder / "events" / "a.json").write_text('{"a": 1}')
+    cloud.api.fail_after_next("POST", "/events$", 502, "FSS.0502", "bad gateway")
+    run = _events(cloud, folder, "push")
+    assert run.returncode == 0, run
+    (action,) = _actions(run).values()
+    assert action.startswith("pushed (new); its create was answered HTTP 502 FSS.0502 (request ID req-")
+    assert action.endswith("but had been performed (read back: the same content)")
+    assert len(cloud.api.calls("POST", "/events")) == 2 and _remote(cloud, urn) == {"a": {"a": 1}}
+    assert cloud.api.calls("PUT") == []
+    assert _actions(_events(cloud, folder, "push")) == {"a": "in sync"}
+
+
+def test_a_create_performed_then_changed_in_the_console_is_updated(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    (folder / "events").mkdir()
+    (folder / "events" / "b.json").write_text('{"b": "mine"}')
+
+    def edited_in_the_console():
+        for event in cloud.api.events[urn].values():
+            event["content"] = base64.b64encode(b'{"b": "theirs"}').decode()
+
+    cloud.api.fail_after_next("POST", "/events$", 500, "FSS.0500", then=edited_in_the_console)
+    run = _events(cloud, folder, "push")
+    assert run.returncode == 0, run
+    assert _actions(run)["b"].endswith("(read back: other content, so it was updated)")
+    assert _remote(cloud, urn) == {"b": {"b": "mine"}} and len(cloud.api.calls("PUT", "/events/")) == 1
+
+
+def test_a_delete_performed_but_answered_5xx_is_done(cloud, tmp_path):
+    """The retry of the delete finds it gone (404): the earlier attempt deleted it."""
+    folder, urn = _deployed(cloud, tmp_path)
+    cloud.api.add_event(urn, "old", {"v": 1})
+    assert _events(cloud, folder, "pull").returncode == 0
+    (folder / "events" / "old.json").unlink()
+    cloud.api.fail_after_next("DELETE", "/events/", 503, "FSS.0503", "busy")
+    run = _events(cloud, folder, "push")
+    assert run.returncode == 0, run
+    action = _actions(run)["old"]
+    assert action.startswith("deleted in the console (deleted locally); its delete was answered HTTP 503")
+    assert action.endswith("had been performed (its retry found it gone)")
+    assert run.json()["deleted"] == ["old"] and _remote(cloud, urn) == {}
+    assert len(cloud.api.calls("DELETE")) == 2
+
+
+def test_an_update_answered_5xx_is_retried_as_it_is(cloud, tmp_path):
+    folder, urn = _deployed(cloud, tmp_path)
+    cloud.api.add_event(urn, "u", {"v": 1})
+    assert _events(cloud, folder, "pull").returncode == 0
+    (folder / "events" / "u.json").write_text('{"v": 2}')
+    cloud.api.fail_after_next("PUT", "/events/", 500, "FSS.0500")
+    run = _events(cloud, folder, "push")
+    assert run.returncode == 0 and _actions(run) == {"u": "pushed (updated)"}, run
+    assert _remote(cloud, urn) == {"u": {"v": 2}} and len(cloud.api.calls("PUT", "/events/")) == 2

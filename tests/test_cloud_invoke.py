@@ -101,7 +101,39 @@ def test_not_deployed_and_api_errors(cloud, tmp_path):
     cloud.api.fail_next("POST", "/invocations$", 503, "FSS.0503", "busy", times=4)
     run = cloud.run("invoke", "--cloud", "--code-dir", str(folder), "--json")
     assert run.returncode == 1 and run.json()["error"]["errorCode"] == "FSS.0503"
-    assert len(cloud.api.calls("POST", "/invocations")) == 4
+    assert len(cloud.api.calls("POST", "/invocations")) == 1  # a 5xx invocation is never retried
+
+
+def test_an_invocation_answered_5xx_is_not_run_again(cloud, tmp_path):
+    """The platform ran it and answered 502: a retry would run the function a second time."""
+    folder = _deployed(cloud, tmp_path)
+    cloud.api.fail_after_next("POST", "/invocations$", 502, "FSS.0502", "bad gateway")
+    run = cloud.run("invoke", "--cloud", "--code-dir", str(folder), "--json")
+    assert run.returncode == 1, run
+    assert len(cloud.api.calls("POST", "/invocations")) == 1
+    error = run.json()["error"]
+    assert error["status"] == 502 and error["errorCode"] == "FSS.0502"
+    assert "not retried: the function may or may not have run" in error["message"]
+    assert error["requestId"].startswith("req-") and error["requestId"] in error["message"]
+    assert "retries" not in error["message"] and "check before running it again" in error["hint"]
+    cloud.api.fail_after_next("POST", "/invocations$", 500, "FSS.0500")
+    text = cloud.run("invoke", "--cloud", "--code-dir", str(folder), "--repeat", "3")
+    assert text.returncode == 1 and "the function may or may not have run" in text.stderr
+    assert len(cloud.api.calls("POST", "/invocations")) == 2  # --repeat stops at the first
+
+
+def test_a_throttled_invocation_is_retried(cloud, tmp_path):
+    """A 429 was not executed: it is retried, and the function runs once."""
+    folder = _deployed(cloud, tmp_path)
+    cloud.api.fail_next("POST", "/invocations$", 429, "FSS.0429", "too many requests", times=2)
+    run = cloud.run("invoke", "--cloud", "--code-dir", str(folder), "--event-json", '{"x": 1}', "--json")
+    assert run.returncode == 0, run
+    assert json.loads(run.json()["body"]) == {"x": 1}
+    assert len(cloud.api.calls("POST", "/invocations")) == 3
+    cloud.api.fail_next("POST", "/invocations$", 429, "FSS.0429", "too many requests", times=4)
+    run = cloud.run("invoke", "--cloud", "--code-dir", str(folder), "--json")
+    assert run.returncode == 1 and "(after 3 retries)" in run.json()["error"]["message"]
+    assert "throttling" in run.json()["error"]["hint"]
 
 
 def test_event_from_stdin_and_file(cloud, tmp_path):

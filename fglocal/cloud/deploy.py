@@ -14,7 +14,7 @@ import json
 import math
 from typing import Any, Dict, List, Optional
 
-from fglocal.cloud.session import Cloud, CloudError
+from fglocal.cloud.session import ALREADY_EXISTS, Cloud, CloudError, DoneEarlier
 from fglocal.contract import CONSOLE_MIN_TIMEOUT, TIMEOUT_RANGE
 
 # fglocal.json field -> the API's config field (the order of the "changed" list).
@@ -89,6 +89,8 @@ class DeployReport:
         self.config_updated = False
         self.changed: List[str] = []
         self.version: Optional[str] = None
+        # What the report's flags cannot say: a request answered 5xx that had been performed.
+        self.notes: List[str] = []
 
     def to_json(self) -> Dict[str, Any]:
         """The ``fglocal deploy --json`` object."""
@@ -99,6 +101,7 @@ class DeployReport:
             "configUpdated": self.config_updated,
             "changedFields": self.changed,
             "version": self.version,
+            "notes": self.notes,
         }
 
     def done_so_far(self) -> str:
@@ -138,12 +141,6 @@ def deploy(cloud: Cloud, config: Any, zip_bytes: bytes, report: DeployReport, pu
         CreateFunctionVersionRequest,
         CreateFunctionVersionRequestBody,
         FuncCode,
-        ShowFunctionCodeRequest,
-        ShowFunctionConfigRequest,
-        UpdateFunctionCodeRequest,
-        UpdateFunctionCodeRequestBody,
-        UpdateFunctionConfigRequest,
-        UpdateFunctionConfigRequestBody,
     )
 
     name, app = config.function_name, config.app
@@ -161,48 +158,107 @@ def deploy(cloud: Cloud, config: Any, zip_bytes: bytes, report: DeployReport, pu
             func_code=code,
             **_sendable(desired),
         )
-        created = cloud.call("create_function", CreateFunctionRequest(body=body), f"creating function {name}")
-        report.function_urn = created.func_urn
+        try:
+            created = cloud.call(
+                "create_function",
+                CreateFunctionRequest(body=body),
+                f"creating function {name}",
+                done_if=ALREADY_EXISTS,
+            )
+        except DoneEarlier as done:
+            # The create answered 5xx had been performed: its retry found the function. Read it back
+            # and compare it as an update does (it should match; what does not is sent).
+            existing = find_function(cloud, name, app)
+            if existing is None:
+                raise CloudError(
+                    f"{done}, yet function {name} of app {app} cannot be found",
+                    status=done.status,
+                    error_code=done.error_code,
+                    request_id=done.request_id,
+                    hint="run fglocal deploy again",
+                ) from None
+            report.notes.append(
+                f"the create request was answered {done.first_answer()} but had been performed: its "
+                "retry was refused (already exists), so the function was read back and compared"
+            )
+        else:
+            report.function_urn = created.func_urn
         report.created = report.code_updated = report.config_updated = True
         report.changed = [field for field, _ in MANAGED_FIELDS]
-    else:
-        urn = existing["func_urn"]
-        report.function_urn = urn
-        # The list's entries may leave fields out: the function's own config is the one to compare.
-        existing = cloud.call(
-            "show_function_config", ShowFunctionConfigRequest(function_urn=urn), "reading the configuration"
-        ).to_dict()
-        shown = cloud.call(
-            "show_function_code", ShowFunctionCodeRequest(function_urn=urn), "reading the code"
-        )
-        if shown.digest != digest:
-            body = UpdateFunctionCodeRequestBody(code_type="zip", code_filename=filename, func_code=code)
-            cloud.call(
-                "update_function_code",
-                UpdateFunctionCodeRequest(function_urn=urn, body=body),
-                "uploading the code",
-            )
-            report.code_updated = True
-        current = _current(existing)
-        changed = [field for field, key in MANAGED_FIELDS if desired[key] != current[key]]
-        if changed:
-            kept = {key: existing[key] for key in KEPT_FIELDS if existing.get(key)}
-            body = UpdateFunctionConfigRequestBody(func_name=name, **_sendable(desired), **kept)
-            cloud.call(
-                "update_function_config",
-                UpdateFunctionConfigRequest(function_urn=urn, body=body),
-                "updating the configuration",
-            )
-            report.config_updated = True
-            report.changed = changed
+    if existing is not None:
+        _update(cloud, existing["func_urn"], config, zip_bytes, report)
     if publish is not None:
         body = CreateFunctionVersionRequestBody(digest=digest, description=publish)
+        # Not retried after a 5xx: a performed publish retried would publish a second version.
         version = cloud.call(
             "create_function_version",
             CreateFunctionVersionRequest(function_urn=report.function_urn, body=body),
             "publishing a version",
+            unsure="a version may or may not have been published (see the function's versions "
+            "in the console before publishing again)",
         )
         report.version = version.version
+
+
+def _update(cloud: Cloud, urn: str, config: Any, zip_bytes: bytes, report: DeployReport) -> None:
+    """Update function ``urn``'s code and configuration where they differ from ``config``."""
+    from huaweicloudsdkfunctiongraph.v2 import (
+        FuncCode,
+        ShowFunctionConfigRequest,
+        UpdateFunctionCodeRequest,
+        UpdateFunctionCodeRequestBody,
+        UpdateFunctionConfigRequest,
+        UpdateFunctionConfigRequestBody,
+    )
+
+    name = config.function_name
+    desired = desired_config(config)
+    digest = code_digest(zip_bytes)
+    report.function_urn = urn
+    # The list's entries may leave fields out: the function's own config is the one to compare.
+    existing = cloud.call(
+        "show_function_config", ShowFunctionConfigRequest(function_urn=urn), "reading the configuration"
+    ).to_dict()
+    if _shown_digest(cloud, urn) != digest:
+        code = FuncCode(file=base64.b64encode(zip_bytes).decode("ascii"))
+        body = UpdateFunctionCodeRequestBody(code_type="zip", code_filename=name + ".zip", func_code=code)
+        try:
+            # The platform refuses the package it already has (409 FSS.0409): after a 5xx, that is
+            # the upload answered 5xx having been performed.
+            cloud.call(
+                "update_function_code",
+                UpdateFunctionCodeRequest(function_urn=urn, body=body),
+                "uploading the code",
+                done_if=ALREADY_EXISTS,
+            )
+        except DoneEarlier as done:
+            if _shown_digest(cloud, urn) != digest:
+                raise
+            report.notes.append(
+                f"the code upload was answered {done.first_answer()} but had been performed: its retry "
+                "was refused (the same code is there; its digest was checked)"
+            )
+        report.code_updated = True
+    current = _current(existing)
+    changed = [field for field, key in MANAGED_FIELDS if desired[key] != current[key]]
+    if changed:
+        kept = {key: existing[key] for key in KEPT_FIELDS if existing.get(key)}
+        body = UpdateFunctionConfigRequestBody(func_name=name, **_sendable(desired), **kept)
+        cloud.call(
+            "update_function_config",
+            UpdateFunctionConfigRequest(function_urn=urn, body=body),
+            "updating the configuration",
+        )
+        report.config_updated = True
+        report.changed = changed
+
+
+def _shown_digest(cloud: Cloud, urn: str) -> str:
+    """The digest of function ``urn``'s code as the platform reports it."""
+    from huaweicloudsdkfunctiongraph.v2 import ShowFunctionCodeRequest
+
+    shown = cloud.call("show_function_code", ShowFunctionCodeRequest(function_urn=urn), "reading the code")
+    return str(shown.digest or "")
 
 
 def _sendable(desired: Dict[str, Any]) -> Dict[str, Any]:

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from fglocal.cloud.session import Cloud, CloudError
+from fglocal.cloud.session import ALREADY_EXISTS, NOT_FOUND, Cloud, CloudError, DoneEarlier
 
 STATE_FILE = ".fglocal-sync.json"
 # An event is at most 6 MB of JSON; leave room for indentation.
@@ -229,8 +229,6 @@ def pull(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: Sync
 def push(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: SyncReport) -> None:
     """Send ``events/*.json`` to the console's test events, deletions included; conflicts are reported."""
     from huaweicloudsdkfunctiongraph.v2 import (
-        CreateEventRequest,
-        CreateEventRequestBody,
         DeleteEventRequest,
         UpdateEventRequest,
         UpdateEventRequestBody,
@@ -245,23 +243,66 @@ def push(cloud: Cloud, urn: str, events: EventsFolder, force: bool, report: Sync
         source = digest(local[name]) if name in local else None
         target = digest(remote[name][1]) if name in remote else None
         done = decide(source, target, state.get(name), force)
+        note = ""
         if done == "copy" and name not in remote:
-            body = CreateEventRequestBody(name=name, content=_content(local[name]))
-            cloud.call(
-                "create_event", CreateEventRequest(function_urn=urn, body=body), f"creating event {name}"
-            )
+            note = _create_event(cloud, urn, name, local[name])
         elif done == "copy":
             body = UpdateEventRequestBody(content=_content(local[name]))
             request = UpdateEventRequest(function_urn=urn, event_id=remote[name][0], body=body)
             cloud.call("update_event", request, f"updating event {name}")
         elif done == "delete":
             request = DeleteEventRequest(function_urn=urn, event_id=remote[name][0])
-            cloud.call("delete_event", request, f"deleting event {name}")
-        _record(report, synced, name, done, source, target, 1)
+            try:
+                cloud.call("delete_event", request, f"deleting event {name}", done_if=NOT_FOUND)
+            except DoneEarlier as gone:
+                note = (
+                    f"its delete was answered {gone.first_answer()} but had been performed "
+                    "(its retry found it gone)"
+                )
+        _record(report, synced, name, done, source, target, 1, note)
         if done in ("copy", "delete", "forget"):
             # Recorded after each change: a later failure leaves an accurate record of what was pushed.
             events.write_state(urn, synced)
     events.write_state(urn, synced)
+
+
+def _create_event(cloud: Cloud, urn: str, name: str, data: bytes) -> str:
+    """Create test event ``name`` with ``data``; a note when a create answered 5xx had been performed.
+
+    A retry of that create is refused (the name exists): the event is read back, and its content
+    is sent again as an update when it is not ``data``'s.
+    """
+    from huaweicloudsdkfunctiongraph.v2 import (
+        CreateEventRequest,
+        CreateEventRequestBody,
+        UpdateEventRequest,
+        UpdateEventRequestBody,
+    )
+
+    body = CreateEventRequestBody(name=name, content=_content(data))
+    what = f"creating event {name}"
+    try:
+        cloud.call(
+            "create_event", CreateEventRequest(function_urn=urn, body=body), what, done_if=ALREADY_EXISTS
+        )
+        return ""
+    except DoneEarlier as done:
+        found = remote_events(cloud, urn).get(name)
+        if found is None:
+            raise CloudError(
+                f"{done}, yet the console lists no event {name}",
+                status=done.status,
+                error_code=done.error_code,
+                request_id=done.request_id,
+                hint="run fglocal events push again",
+            ) from None
+        note = f"its create was answered {done.first_answer()} but had been performed (read back: "
+        if digest(found[1]) == digest(data):
+            return note + "the same content)"
+        update = UpdateEventRequestBody(content=_content(data))
+        request = UpdateEventRequest(function_urn=urn, event_id=found[0], body=update)
+        cloud.call("update_event", request, f"updating event {name}")
+        return note + "other content, so it was updated)"
 
 
 def _content(data: bytes) -> str:
@@ -278,28 +319,36 @@ def _record(
     source: Optional[str],
     target: Optional[str],
     side: int,
+    note: str = "",
 ) -> None:
-    """Report ``done`` for ``name`` and update the sync state (``side``: 0 pull, 1 push)."""
+    """Report ``done`` for ``name`` and update the sync state (``side``: 0 pull, 1 push).
+
+    ``note``: what the action's words cannot say (a request answered 5xx that had been performed).
+    """
+
+    def add(action: str) -> None:
+        report.add(name, f"{action}; {note}" if note else action)
+
     if done == "skip":
         return
     if done == "forget":
         synced.pop(name, None)
-        report.add(name, "forgotten (deleted on both sides)")
+        add("forgotten (deleted on both sides)")
     elif done == "in sync" and source is not None:
         synced[name] = source
-        report.add(name, "in sync")
+        add("in sync")
     elif done == "copy" and source is not None:
         synced[name] = source
-        report.add(name, (_COPIED_NEW if target is None else _COPIED)[side])
+        add((_COPIED_NEW if target is None else _COPIED)[side])
     elif done == "delete":
         synced.pop(name, None)
-        report.add(name, _DELETED[side])
+        add(_DELETED[side])
     elif done == "target changed":
-        report.add(name, (_TARGET_DELETED if target is None else _TARGET_CHANGED)[side])
+        add((_TARGET_DELETED if target is None else _TARGET_CHANGED)[side])
     else:
         if source is None or target is None:
             # Which side deleted it: the console is the source of a pull, the target of a push.
             in_console = (source is None) == (side == 0)
-            report.add(name, _DELETE_CONFLICT[0 if in_console else 1])
+            add(_DELETE_CONFLICT[0 if in_console else 1])
         else:
-            report.add(name, "conflict")
+            add("conflict")

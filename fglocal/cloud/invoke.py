@@ -44,7 +44,14 @@ def invoke(cloud: Cloud, urn: str, config: Any, event: Any) -> InvocationResult:
     request = InvokeFunctionRequest(
         function_urn=urn, x_cff_log_type="tail", x_cff_request_version="v1", body=event
     )
-    response = cloud.call("invoke_function", request, "invoking the function")
+    # Not retried after a 5xx: the function may have run, and a retry would run it again.
+    response = cloud.call(
+        "invoke_function",
+        request,
+        "invoking the function",
+        unsure="the function may or may not have run (its logs in the console say; the platform's "
+        "answer gave no result)",
+    )
     headers = {k.lower(): v for k, v in cloud.last_headers.items()}
     request_id = response.request_id or headers.get("x-cff-request-id", "")
     log = response.log or ""

@@ -127,6 +127,30 @@ def _load_credentials(config: Any) -> Any:
     return credentials
 
 
+# What an answer after a 5xx can say about the earlier attempt (``done_if`` of :meth:`Cloud.call`).
+ALREADY_EXISTS = "already exists"
+NOT_FOUND = "not found"
+# The API's error code for "the specified resource already exists" (HTTP 409). Huawei's own
+# Serverless Devs component and the OTC API reference know it from creates and from a code update
+# with the same package; the reference gives no code for a test event's name taken, so its message
+# ("... already exists") is recognised too.
+EXISTS_CODE = "FSS.0409"
+
+
+class DoneEarlier(CloudError):
+    """A retry after a 5xx was refused in a way that says an earlier attempt had been performed."""
+
+    def __init__(self, error: CloudError, first: CloudError) -> None:
+        super().__init__(str(error), error.status, error.error_code, error.request_id, error.hint)
+        self.first = first  # the 5xx answer of the attempt that was performed
+
+    def first_answer(self) -> str:
+        """The 5xx answer in words: "HTTP 502 FSS.0502 (request ID ...)"."""
+        first = self.first
+        text = f"HTTP {first.status} {first.error_code}".rstrip()
+        return text + (f" (request ID {first.request_id})" if first.request_id else "")
+
+
 class Cloud:
     """A FunctionGraph client for one project: calls with retries, errors as :class:`CloudError`."""
 
@@ -138,25 +162,50 @@ class Cloud:
         self.last_headers: Dict[str, str] = {}
         self.current = ""  # what the call under way does ("uploading the code"), "" between calls
 
-    def call(self, method: str, request: Any, what: str) -> Any:
-        """``client.<method>(request)``, retrying 429 and 5xx with backoff; a CloudError on failure."""
+    def call(self, method: str, request: Any, what: str, unsure: str = "", done_if: str = "") -> Any:
+        """``client.<method>(request)`` under the retry policy below; a CloudError on failure.
+
+        A 429 (throttled: not performed) is always retried. A 5xx may have been performed: it is
+        retried only for a request that may run twice (a read, a PUT of the same body, a create or a
+        delete, see ``done_if``). ``unsure`` marks one that may not (an invocation, a publish): a 5xx
+        is reported at once, saying ``unsure`` (what may or may not have happened). ``done_if``
+        (:data:`ALREADY_EXISTS` for a create, :data:`NOT_FOUND` for a delete) is how a retry's
+        refusal says that the attempt answered 5xx was performed: then :class:`DoneEarlier` is
+        raised, for the caller to read the resource back.
+        """
         from huaweicloudsdkcore.exceptions.exceptions import SdkException
 
+        answers: List[Any] = []
+
+        def retryable(response: Any, exc: Any) -> bool:
+            answers.append(exc)
+            status = getattr(exc, "status_code", None)
+            return status is not None and (status == 429 or (status >= 500 and not unsure))
+
         invoker = getattr(self.client, method + "_invoker")(request)
-        invoker.with_retry(_retryable, MAX_RETRIES, _Backoff())
+        invoker.with_retry(retryable, MAX_RETRIES, _Backoff())
         self.current = what
         try:
             answer = invoker.invoke()
         except SdkException as exc:
             self.current = ""
-            raise api_error(exc, what) from None
+            earlier = [e for e in answers if e is not exc]
+            error = api_error(exc, what, len(earlier), unsure)
+            failed = [e for e in earlier if (getattr(e, "status_code", None) or 0) >= 500]
+            if failed and done_if and _says(error, done_if):
+                raise DoneEarlier(error, api_error(failed[-1], what)) from None
+            raise error from None
         self.current = ""
         return answer
 
 
-def _retryable(response: Any, exc: Any) -> bool:
-    status = getattr(exc, "status_code", None)
-    return status is not None and (status == 429 or status >= 500)
+def _says(error: CloudError, done_if: str) -> bool:
+    """Whether ``error`` is the refusal ``done_if`` names."""
+    if done_if == NOT_FOUND:
+        return error.status == 404
+    if error.status is None or not 400 <= error.status < 500:
+        return False
+    return error.status == 409 or error.error_code == EXISTS_CODE or "already exist" in str(error).lower()
 
 
 class _Backoff:
@@ -191,6 +240,11 @@ _HINTS: Tuple[Tuple[Callable[[int], bool], str], ...] = (
     (lambda s: s == 429, "the API is throttling requests: retried with backoff; wait and try again"),
     (lambda s: s >= 500, "FunctionGraph had a server error: retried with backoff; try again later"),
 )
+# A 5xx of a request that is not retried (``unsure``): it may have been performed.
+UNSURE_HINT = (
+    "FunctionGraph had a server error and the request was not retried, since it may have been "
+    "performed: check before running it again"
+)
 
 
 def hint_for(status: Optional[int]) -> str:
@@ -216,22 +270,33 @@ def readable(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
 
 
-def api_error(exc: Any, what: str) -> CloudError:
-    """A CloudError from an SDK exception, with the platform's codes, request ID and what to do."""
+def api_error(exc: Any, what: str, retries: int = 0, unsure: str = "") -> CloudError:
+    """A CloudError from an SDK exception, with the platform's codes, request ID and what to do.
+
+    ``retries``: how many times the request was retried before this answer; ``unsure``: what may or
+    may not have happened, for a request that is not retried (see :meth:`Cloud.call`).
+    """
     status = getattr(exc, "status_code", None)
     message = readable(scrub(str(getattr(exc, "error_msg", None) or exc)))
     if status is None:
+        # Connection refused, reset or a read timeout: a request that was sent may have been performed.
+        maybe = f" ({unsure})" if unsure else ""
+        check = "; the request may have arrived: check before running it again" if unsure else ""
         return CloudError(
-            f"{what}: cannot reach FunctionGraph: {message}",
-            hint=f"check the network, the region or {ENDPOINT_ENV}",
+            f"{what}: cannot reach FunctionGraph: {message}{maybe}",
+            hint=f"check the network, the region or {ENDPOINT_ENV}{check}",
         )
     code = scrub(str(getattr(exc, "error_code", "") or ""))
     request_id = str(getattr(exc, "request_id", "") or "")
-    retried = f" (after {MAX_RETRIES} retries)" if status == 429 or status >= 500 else ""
+    retried = f" (after {retries} {'retry' if retries == 1 else 'retries'})" if retries else ""
     text = f"{what}: HTTP {status}{retried} {code}: {message}"
     if request_id:
         text += f" (request ID {request_id})"
-    return CloudError(text, status=status, error_code=code, request_id=request_id, hint=hint_for(status))
+    hint = hint_for(status)
+    if unsure and status >= 500:
+        text += f"; not retried: {unsure}"
+        hint = UNSURE_HINT
+    return CloudError(text, status=status, error_code=code, request_id=request_id, hint=hint)
 
 
 def connect(config: Any, cli_region: Optional[str] = None, read_timeout: float = 60) -> Cloud:

@@ -77,4 +77,6 @@ def run_deploy(args: Any) -> int:
             print("configuration unchanged")
     if report.version is not None:
         print(f"published version {report.version}")
+    for note in report.notes:
+        print(f"note: {note}")
     return EXIT_OK
