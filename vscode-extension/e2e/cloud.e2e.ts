@@ -118,8 +118,11 @@ describe('FunctionGraph cloud commands in code-server', () => {
   let workspace: string;
   let api: TestAPI;
   let secrets: { ak: string; sk: string; project: string };
-  /** The text and HTML of every result view the tests saw (checked for credentials at the end). */
+  /** The text and HTML of every result view and error message the tests saw (checked for credentials at the end). */
   const seen: Array<[string, string]> = [];
+  /** A secret key the API refuses (its signatures fail), and the journal lines of the requests signed with it. */
+  const WRONG_SK = 'wrong-sk-E2E-MARKER-0123456789';
+  let refused: [number, number] = [0, 0];
 
   /** "The console": the function's test events as the API holds them, or one of them changed. */
   async function consoleEvents(...change: [string, unknown] | []): Promise<Record<string, unknown>> {
@@ -155,6 +158,24 @@ describe('FunctionGraph cloud commands in code-server', () => {
     const text = (await body.textContent()) ?? '';
     seen.push([`${name} (text)`, text], [`${name} (HTML)`, await body.innerHTML()]);
     return text;
+  }
+
+  /** Answers Set Credentials' prompts (the test AK and project, the given SK) and waits until they are stored. */
+  async function enterCredentials(sk: string): Promise<void> {
+    const answers: Array<[RegExp, string]> = [
+      [/access key ID/, secrets.ak],
+      [/Secret access key/, sk],
+      [/Security token/, ''],
+      [/Project ID/, secrets.project],
+    ];
+    for (const [prompt, answer] of answers) {
+      await workbench.quickInput.locator('.quick-input-message', { hasText: prompt }).waitFor({ timeout: UI_TIMEOUT });
+      const input = workbench.quickInput.locator('input');
+      await input.fill(answer);
+      await input.press('Enter');
+    }
+    await workbench.notifications.filter({ hasText: 'credentials stored' }).waitFor({ timeout: UI_TIMEOUT });
+    await workbench.clearNotifications();
   }
 
   async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -203,20 +224,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
       await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
 
       await workbench.runCommand('FunctionGraph: Set Credentials');
-      const answers: Array<[RegExp, string]> = [
-        [/access key ID/, secrets.ak],
-        [/Secret access key/, secrets.sk],
-        [/Security token/, ''],
-        [/Project ID/, secrets.project],
-      ];
-      for (const [prompt, answer] of answers) {
-        await workbench.quickInput.locator('.quick-input-message', { hasText: prompt }).waitFor({ timeout: UI_TIMEOUT });
-        const input = workbench.quickInput.locator('input');
-        await input.fill(answer);
-        await input.press('Enter');
-      }
-      await workbench.notifications.filter({ hasText: 'credentials stored' }).waitFor({ timeout: UI_TIMEOUT });
-      await workbench.clearNotifications();
+      await enterCredentials(secrets.sk);
 
       await workbench.runCommand('FunctionGraph: Deploy Function');
       const deployed = workbench.notifications.filter({ hasText: 'FunctionGraph: deployed' });
@@ -385,25 +393,55 @@ describe('FunctionGraph cloud commands in code-server', () => {
       assert.deepEqual(JSON.parse(invocations.at(-1)?.body ?? ''), { name: 'e2e' });
     }));
 
+  test('an API that refuses the credentials is reported with its error and a Set Credentials button, which fixes it', () =>
+    step('cloud-refused-credentials', async () => {
+      await workbench.reset();
+      await workbench.openFile('index.py');
+      await workbench.runCommand('FunctionGraph: Set Credentials');
+      await enterCredentials(WRONG_SK);
+      const start = api.requests().length;
+      await workbench.runCommand('FunctionGraph: Invoke in the Cloud');
+      const error = workbench.notifications.filter({ hasText: 'Invoke in the Cloud failed' });
+      await error.waitFor({ timeout: UI_TIMEOUT });
+      refused = [start, api.requests().length];
+      await workbench.screenshot('cloud-refused-credentials');
+      const text = (await error.textContent()) ?? '';
+      seen.push(['the refused-credentials error', text]);
+      assert.match(text, /HTTP 401 APIGW\.0301: Incorrect IAM authentication information: verify aksk signature fail \(request ID req-[0-9a-f]+\)/);
+      assert.match(text, /\)\. What to do: check the credentials/);
+      const requests = api.requests().slice(...refused);
+      assert.ok(requests.length >= 1 && requests.every((r) => r.signature.includes('verify aksk signature fail')), JSON.stringify(requests));
+
+      await error.locator('.monaco-button', { hasText: 'Set Credentials' }).click();
+      await enterCredentials(secrets.sk);
+      await workbench.runCommand('FunctionGraph: Invoke in the Cloud');
+      const view = await webview('Result: cloud: hello-function ← hello.json');
+      await view.body.getByText('hello from the cloud').waitFor({ timeout: UI_TIMEOUT });
+      await remember('cloud result view after new credentials', view.body);
+      assert.equal(api.requests().at(-1)?.signature, 'valid');
+    }));
+
   test('no credential reaches the output channel, the result views, the settings or the function\'s files', () =>
     step('cloud-no-credentials', async () => {
-      // Every request the commands made was signed with the stored credentials.
+      // Every request the commands made was signed with the stored credentials (the refused ones with the wrong SK).
       const all = api.requests();
-      assert.ok(all.length >= 10, `requests: ${all.length}`);
-      for (const request of all) assert.equal(request.signature, 'valid', `${request.method} ${request.path}`);
+      assert.ok(all.length >= 10 && refused[1] > refused[0], `requests: ${all.length}, refused: ${refused.join('-')}`);
+      all.forEach((request, i) => {
+        if (i < refused[0] || i >= refused[1]) assert.equal(request.signature, 'valid', `${request.method} ${request.path}`);
+      });
 
       // The output channel has every command's lines (it is written to FunctionGraph.log a moment later).
-      const markers = ['invoking in the cloud', 'Pull Test Events: Conflict since the last sync', 'Push Test Events:', 'Local and cloud differ in: Return'];
+      const markers = ['HTTP 401 APIGW.0301', 'invoking in the cloud', 'Pull Test Events: Conflict since the last sync', 'Push Test Events:', 'Local and cloud differ in: Return'];
       const logs = await eventually('the FunctionGraph log to show every cloud command', () => {
         const found = filesUnder(path.join(sandbox.userData, 'logs'), () => true);
         const channel = found.filter(([file]) => path.basename(file) === 'FunctionGraph.log').map(([, body]) => body).join('\n');
         return markers.every((m) => channel.includes(m)) ? found : undefined;
       });
-      assert.ok(seen.length >= 6, `result views seen: ${seen.length}`);
+      assert.ok(seen.length >= 9, `result views and errors seen: ${seen.length}`);
       const settings = filesUnder(path.join(sandbox.userData, 'User'), (name) => name.endsWith('.json'));
       const ours = filesUnder(workspace, (name) => name.endsWith('.json') || name.endsWith('.py'));
       for (const [file, body] of [...logs, ...seen, ...settings, ...ours]) {
-        for (const secret of [secrets.ak, secrets.sk]) assert.ok(!body.includes(secret), `a credential is in ${file}`);
+        for (const secret of [secrets.ak, secrets.sk, WRONG_SK]) assert.ok(!body.includes(secret), `a credential is in ${file}`);
       }
     }));
 });

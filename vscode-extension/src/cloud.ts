@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport } from './cloudReports';
+import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, redact, refusedCredentials } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
@@ -49,10 +49,20 @@ async function runCloud(context: vscode.ExtensionContext, paths: BundledPaths, f
   });
 }
 
-function fail(what: string, run: ToolRun): void {
-  const text = cloudErrorText(run.stdout, run.stderr);
+const SET_CREDENTIALS = 'Set Credentials';
+
+/**
+ * Reports a failed cloud command (the platform's error, what was done, what to do), credentials
+ * redacted. When the API refused the credentials, or none are stored, the message offers Set Credentials.
+ */
+async function fail(context: vscode.ExtensionContext, what: string, run: ToolRun): Promise<void> {
+  const stored = await credentials(context);
+  const text = redact(cloudErrorText(run.stdout, run.stderr), stored);
   log().error(`${what}: ${text}`);
-  void vscode.window.showErrorMessage(`FunctionGraph: ${what} failed: ${text}`, 'Show Output').then((action) => action && log().show());
+  const actions = refusedCredentials(run.stdout) || stored === undefined ? [SET_CREDENTIALS, 'Show Output'] : ['Show Output'];
+  const action = await vscode.window.showErrorMessage(`FunctionGraph: ${what} failed: ${text}`, ...actions);
+  if (action === 'Show Output') log().show();
+  if (action === SET_CREDENTIALS) await setCredentials(context);
 }
 
 async function deploy(context: vscode.ExtensionContext, paths: BundledPaths, arg: unknown): Promise<void> {
@@ -62,7 +72,7 @@ async function deploy(context: vscode.ExtensionContext, paths: BundledPaths, arg
   if (run === undefined || run.cancelled) return;
   const report = parseDeployReport(run.stdout);
   if (run.code !== 0 || report === undefined || report.error) {
-    fail('Deploy', run);
+    await fail(context, 'Deploy', run);
     return;
   }
   log().info(describeDeploy(report));
@@ -73,7 +83,7 @@ async function cloudResult(context: vscode.ExtensionContext, paths: BundledPaths
   const run = await runCloud(context, paths, fn, ['invoke', '--cloud', '--code-dir', fn.functionDir, '--event', event, '--json'], 'invoking in the cloud');
   if (run === undefined || run.cancelled) return undefined;
   const result = parseResult(lastJsonLine(run.stdout));
-  if (result === undefined) fail('Invoke in the Cloud', run);
+  if (result === undefined) await fail(context, 'Invoke in the Cloud', run);
   return result;
 }
 
@@ -134,7 +144,7 @@ async function sync(context: vscode.ExtensionContext, paths: BundledPaths, actio
   const command = action === 'pull' ? 'Pull Test Events' : 'Push Test Events';
   const report = parseSyncReport(run.stdout);
   if (report === undefined || report.error) {
-    fail(command, run);
+    await fail(context, command, run);
     return;
   }
   for (const { name, action: done } of report.events) log().info(`  ${name}: ${done}`);

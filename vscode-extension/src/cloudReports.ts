@@ -43,6 +43,8 @@ export interface CloudError {
   readonly message: string;
   readonly hint: string;
   readonly done: string;
+  /** The API's HTTP status, when the API answered (401/403: credentials or permissions). */
+  readonly status: number | null;
 }
 
 export interface DeployReport {
@@ -71,7 +73,7 @@ function errorOf(data: Record<string, unknown>): CloudError | undefined {
   const error = data.error as Record<string, unknown> | undefined;
   if (typeof error !== 'object' || error === null) return undefined;
   const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-  return { message: text(error.message), hint: text(error.hint), done: text(error.done) };
+  return { message: text(error.message), hint: text(error.hint), done: text(error.done), status: typeof error.status === 'number' ? error.status : null };
 }
 
 /** The `fglocal deploy --json` object in `stdout`. */
@@ -116,13 +118,34 @@ export function parseSyncReport(stdout: string): SyncReport | undefined {
   };
 }
 
+/** True when a failed cloud command's error is the API refusing the credentials (HTTP 401 or 403). */
+export function refusedCredentials(stdout: string): boolean {
+  const data = lastJson(stdout);
+  const status = data === undefined ? undefined : errorOf(data)?.status;
+  return status === 401 || status === 403;
+}
+
+/**
+ * `text` with every stored credential value replaced by `***`: the tool already keeps them out of what it
+ * prints; the extension does not rely on that for what it shows or logs.
+ */
+export function redact(text: string, credentials: CloudCredentials | undefined): string {
+  if (credentials === undefined) return text;
+  let redacted = text;
+  for (const secret of [credentials.accessKey, credentials.secretKey, credentials.securityToken]) {
+    if (secret) redacted = redacted.split(secret).join('***');
+  }
+  return redacted;
+}
+
 /** The error of a failed cloud command: the JSON error when there is one, else stderr's message. */
 export function cloudErrorText(stdout: string, stderr: string): string {
   const data = lastJson(stdout);
   const error = data === undefined ? undefined : errorOf(data);
   if (error !== undefined) {
     const done = error.done ? ` NOT finished: ${error.done}.` : '';
-    return `${error.message}.${done}${error.hint ? ` ${error.hint}` : ''}`;
+    const hint = error.hint ? ` What to do: ${error.hint.replace(/\.?$/, '.')}` : '';
+    return `${error.message.replace(/\.?$/, '.')}${done}${hint}`;
   }
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   return lines.join(' ') || 'the command failed';

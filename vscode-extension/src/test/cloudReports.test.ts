@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cloudEnvironment, cloudErrorText, conflictMessage, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport } from '../cloudReports';
+import { cloudEnvironment, cloudErrorText, conflictMessage, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, redact, refusedCredentials } from '../cloudReports';
 
 describe('cloud commands', () => {
   test('credentials become the SDK environment variables, and only when complete', () => {
@@ -28,7 +28,7 @@ describe('cloud commands', () => {
 
   test('errors say what was done and what to do', () => {
     const stdout = JSON.stringify({ functionUrn: 'u', error: { message: 'updating: HTTP 403 FSS.0403: denied', hint: 'grant rights', done: 'the code was uploaded' } });
-    assert.equal(cloudErrorText(stdout, ''), 'updating: HTTP 403 FSS.0403: denied. NOT finished: the code was uploaded. grant rights');
+    assert.equal(cloudErrorText(stdout, ''), 'updating: HTTP 403 FSS.0403: denied. NOT finished: the code was uploaded. What to do: grant rights.');
     assert.equal(cloudErrorText('', 'fglocal: error: no region\n  what to do: give --region\n'), 'fglocal: error: no region what to do: give --region');
   });
 
@@ -57,5 +57,17 @@ describe('cloud commands', () => {
     const pushed = parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [{ name: 'g', action: 'conflict (deleted locally, changed in the console)' }, { name: 'h', action: 'kept (deleted in the console: pull to delete it locally, or push --force to restore it)' }], conflicts: ['g'] }))!;
     assert.equal(conflictMessage(pushed, 'push'), 'Conflict since the last sync: g.json deleted locally, changed in the console; neither side was overwritten. "Overwrite Console" makes the console match events/: writes h.json, deletes g.json.');
     assert.equal(describeSync(parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [], conflicts: [] }))!, 'push'), 'no test events in events/');
+  });
+
+  test('a refusal of the credentials is recognised by its status; stored credentials are redacted from any text', () => {
+    const refused = (status: number | null): string => JSON.stringify({ error: { message: 'm', status, hint: '', done: '' } });
+    assert.equal(refusedCredentials(refused(401)), true);
+    assert.equal(refusedCredentials(refused(403)), true);
+    assert.equal(refusedCredentials(refused(404)), false);
+    assert.equal(refusedCredentials(refused(null)), false);
+    assert.equal(refusedCredentials('not json'), false);
+    const creds = { accessKey: 'AK1', secretKey: 'SK-secret', securityToken: 'TOK' };
+    assert.equal(redact('AK1 signed with SK-secret and TOK, SK-secret again', creds), '*** signed with *** and ***, *** again');
+    assert.equal(redact('nothing here', undefined), 'nothing here');
   });
 });
