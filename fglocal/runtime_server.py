@@ -306,16 +306,30 @@ class Zygote:
 
 def server_folder() -> str:
     """A new private folder for one server's sockets and manifest."""
+    import shutil
+
     from fglocal.instance import default_log_dir, private_dir
 
     base = os.path.dirname(default_log_dir())
+    for name in os.listdir(base):  # folders of servers that were killed (they could not clean up)
+        number = name[len("runtime-server-") :]
+        if name.startswith("runtime-server-") and number.isdigit() and not _running(int(number)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
     folder = os.path.join(base, "runtime-server-%d" % os.getpid())
-    if os.path.isdir(folder):  # left by an earlier process with this pid (killed without cleanup)
-        import shutil
-
+    if os.path.isdir(folder):  # left by an earlier process with this pid
         shutil.rmtree(folder)
     private_dir(folder)
     return folder
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def start_zygotes(folder: str, interpreters: List[Any], env: Dict[str, str]) -> List[Zygote]:

@@ -272,7 +272,11 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
         # Nothing keeps running. Killed, the server cannot reap its zygotes: they are re-parented to
         # the nearest subreaper, which is this test process (it hosts instances), and reaped here.
         assert _wait_ended([*own.zygotes.values(), worker, daemon]) == []
-        if how != "SIGKILL":  # killed, it cannot clean up its folder (the next server of its pid does)
+        if how != "SIGKILL":  # killed, it cannot clean up its folder (the next server does)
+            assert not os.path.exists(own.folder)
+        else:
+            assert os.path.isdir(own.folder)
+            Server(("python3.12",)).stop()  # the next server removes it
             assert not os.path.exists(own.folder)
         error = instance.invoke({}).error  # its instance is gone: reported, then a new one is spawned
         assert error is not None and error["errorType"] == "RuntimeExited"
