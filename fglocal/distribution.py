@@ -1,4 +1,4 @@
-"""The kit's distribution: its name, and the one-line answer when the tools cannot run here."""
+"""The kit's distribution: its name, and what to do when a part cannot run here (from pip or the extension)."""
 
 from __future__ import annotations
 
@@ -7,42 +7,87 @@ import sys
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: fglocal modules avoid importing typing
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Optional, Tuple
 
 DISTRIBUTION = "functiongraph-devkit"
 TOOLS_EXTRA = "tools"  # pyproject.toml: pygls, lsprotocol, parso (the server) and debugpy (the adapter)
 TOOLS_INSTALL = "pip install '%s[%s]'" % (DISTRIBUTION, TOOLS_EXTRA)
 CLOUD_EXTRA = "cloud"  # pyproject.toml: the Huawei Cloud SDK, for fglocal deploy / invoke --cloud / events
-CLOUD_INSTALL = "pip install '%s[%s]'" % (DISTRIBUTION, CLOUD_EXTRA)
 # The tools extra's dependencies are marked python_version >= '3.10' in pyproject.toml (a test checks).
 MIN_TOOLS_PYTHON = (3, 10)
 # The kit's own packages: one of them missing is a broken install, not a missing extra.
 OWN_PACKAGES = ("fglocal", "server", "debug_adapter")
 
 
-def python_too_old(tool: str) -> Optional[str]:
+# The extension's setting that names the Python running the tools (vscode-extension/package.json).
+EXTENSION_PYTHON_SETTING = "functiongraph.python"
+REINSTALL_EXTENSION = (
+    "reinstall the FunctionGraph extension (uninstall it in the Extensions view, then install it "
+    "again); its Python packages are bundled with it, nothing needs pip"
+)
+
+
+def missing_advice(needs: str, extra: str, module: Optional[str], environ: Any = None) -> Tuple[str, str]:
+    """(what is wrong, what to do) when ``module``, a dependency of the ``extra`` extra, cannot be imported.
+
+    ``needs`` says who needs what ("the cloud commands need the Huawei Cloud SDK"). The advice
+    depends on where this fglocal runs: from the VS Code extension's bundle a missing package is a
+    damaged extension (reinstall it), elsewhere a missing pip extra (install it).
+    """
+    missing = " (no module %s)" % module if module else ""
+    bundle = extension_bundle(environ)
+    if bundle is not None:
+        problem = "%s, bundled with the FunctionGraph extension, which this Python cannot import%s: " % (
+            needs,
+            missing,
+        )
+        return problem + "the extension's files in %s are incomplete or damaged" % bundle, REINSTALL_EXTENSION
+    problem = "%s, which the %r extra installs and this Python cannot import%s" % (needs, extra, missing)
+    return problem, "pip install '%s[%s]' into the Python that runs it (%s)" % (
+        DISTRIBUTION,
+        extra,
+        sys.executable,
+    )
+
+
+def python_advice(environ: Any = None) -> str:
+    """What to do when this Python is older than the tools need, for where this fglocal runs."""
+    needed = "%d.%d" % MIN_TOOLS_PYTHON
+    if extension_bundle(environ) is not None:
+        return (
+            "set %r in VS Code's settings to a Python %s or newer (now %s; the extension bundles the rest)"
+            % (
+                EXTENSION_PYTHON_SETTING,
+                needed,
+                sys.executable,
+            )
+        )
+    return "%s in a Python %s+ environment" % (TOOLS_INSTALL, needed)
+
+
+def python_too_old(tool: str, environ: Any = None) -> Optional[str]:
     """The message for ``tool`` (e.g. 'The language server') on a Python older than the tools need."""
     if sys.version_info[:2] >= MIN_TOOLS_PYTHON:
         return None
-    needed = "%d.%d" % MIN_TOOLS_PYTHON
-    return "%s needs Python %s or newer (this is %d.%d): %s in a Python %s+ environment" % (
+    return "%s needs Python %d.%d or newer (this is %d.%d): %s" % (
         tool,
-        needed,
+        MIN_TOOLS_PYTHON[0],
+        MIN_TOOLS_PYTHON[1],
         sys.version_info[0],
         sys.version_info[1],
-        TOOLS_INSTALL,
-        needed,
+        python_advice(environ),
     )
 
 
-def missing_tools(tool: str, module: str) -> str:
+def missing_tools(tool: str, module: str, environ: Any = None) -> str:
     """The message for ``tool`` when ``module`` (a dependency of the tools extra) cannot be imported."""
-    return python_too_old(tool) or "%s needs the Python package %r, which the %r extra installs: %s" % (
-        tool,
-        module,
-        TOOLS_EXTRA,
-        TOOLS_INSTALL,
+    too_old = python_too_old(tool, environ)
+    if too_old is not None:
+        return too_old
+    problem, advice = missing_advice(
+        "%s needs the Python package %r" % (tool, module), TOOLS_EXTRA, module, environ
     )
+    return "%s: %s" % (problem, advice)
 
 
 def missing_dependency(tool: str, error: ImportError) -> Optional[str]:

@@ -408,3 +408,94 @@ def test_cloud_extra_pins_one_sdk_release() -> None:
     pins = dict(requirement.split("==") for requirement in cloud)
     assert set(pins) == {"huaweicloudsdkcore", "huaweicloudsdkfunctiongraph"}
     assert len(set(pins.values())) == 1 and next(iter(pins.values())).startswith("3.1."), pins
+
+
+# ---------------------------------------------------------------- the advice in each context
+# The tools run from pip's install or from the VS Code extension's bundle (bundled/tool, bundled/libs
+# on PYTHONPATH: vscode-extension/src/bundle.ts); what to do about a missing package or an old Python
+# differs (the cloud commands' message: tests/test_cloud_session.py).
+
+
+def extension_layout(tmp_path: Path) -> Path:
+    """The extension's layout: the kit's packages in bundled/tool, bundled/libs empty (damaged)."""
+    bundle = tmp_path / "ext" / "bundled"
+    for package in PACKAGES:
+        shutil.copytree(
+            REPO / package,
+            bundle / "tool" / package,
+            ignore=shutil.ignore_patterns("__pycache__", "node-test", "node_modules"),
+        )
+    (bundle / "libs").mkdir()
+    return bundle
+
+
+def with_path(*folders: Path) -> Dict[str, str]:
+    """This environment with only ``folders`` on PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
+    env["PYTHONPATH"] = os.pathsep.join(str(folder) for folder in folders)
+    return env
+
+
+def one_line(python: str, module: str, cwd: Path, env: Dict[str, str]) -> str:
+    """The one line ``python -S -m module`` says before exiting 2 (-S: no site-packages, no tools)."""
+    done = run([python, "-S", "-m", module], cwd, env)
+    assert done.returncode == 2, done
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def assert_extension_advice(line: str, bundle: Path) -> None:
+    assert "bundled with the FunctionGraph extension" in line, line
+    assert os.path.realpath(bundle) in line and "reinstall the FunctionGraph extension" in line
+    assert "pip install" not in line
+
+
+@pytest.mark.parametrize("module", ["server", "debug_adapter"])
+def test_a_missing_package_gets_the_advice_of_its_context(module: str, tmp_path: Path) -> None:
+    bundle = extension_layout(tmp_path)
+    needs = "needs the Python package %r" % ("debugpy" if module == "debug_adapter" else "lsprotocol")
+    line = one_line(sys.executable, module, tmp_path, with_path(bundle / "tool", bundle / "libs"))
+    assert needs in line
+    assert_extension_advice(line, bundle)
+    # The same copy without the extension's libs on PYTHONPATH: an install without the extra.
+    line = one_line(sys.executable, module, tmp_path, with_path(bundle / "tool"))
+    assert needs in line and TOOLS_INSTALL in line and "'tools' extra" in line and "extension" not in line
+
+
+def test_a_launch_without_debugpy_gets_the_advice_of_its_context(tmp_path: Path) -> None:
+    bundle = extension_layout(tmp_path)
+    serve = "import sys; from debug_adapter.adapter import serve_stdio; sys.exit(serve_stdio())"
+    hello = REPO / "tests" / "fixtures" / "debug" / "hello"
+    for env in (with_path(bundle / "tool", bundle / "libs"), with_path(bundle / "tool")):
+        client = DAPClient([sys.executable, "-S", "-c", serve], cwd=tmp_path, env=env)
+        try:
+            client.initialize()
+            arguments = {"type": "functiongraph", "request": "launch", "codeUri": str(hello)}
+            arguments["handler"] = "index.handler"
+            response = client.response(client.send_request("launch", arguments))
+        finally:
+            client.close()
+        assert response["success"] is False and "'debugpy'" in response["message"]
+        if "libs" in env["PYTHONPATH"]:
+            assert_extension_advice(response["message"], bundle)
+        else:
+            assert TOOLS_INSTALL in response["message"] and "extension" not in response["message"]
+
+
+@pytest.mark.parametrize("module", ["server", "debug_adapter"])
+def test_an_old_python_gets_the_advice_of_its_context(module: str, tmp_path: Path) -> None:
+    from fglocal.distribution import EXTENSION_PYTHON_SETTING
+
+    old = oldest_python()
+    bundle = extension_layout(tmp_path)
+    floor = "needs Python %d.%d or newer (this is %s)" % (*MIN_TOOLS_PYTHON, OLDEST_PYTHON)
+    line = one_line(old, module, tmp_path, with_path(bundle / "tool", bundle / "libs"))
+    assert floor in line and "set %r in VS Code's settings" % EXTENSION_PYTHON_SETTING in line, line
+    assert "pip install" not in line
+    line = one_line(old, module, tmp_path, with_path(bundle / "tool"))
+    assert floor in line and TOOLS_INSTALL in line and "extension" not in line and "VS Code" not in line
+    # The setting named is the extension's.
+    package = json.loads((REPO / "vscode-extension" / "package.json").read_text(encoding="utf-8"))
+    assert EXTENSION_PYTHON_SETTING in package["contributes"]["configuration"]["properties"]

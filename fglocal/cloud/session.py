@@ -54,22 +54,15 @@ class CloudError(Exception):
 
 def sdk_missing(exc: Optional[ImportError] = None, environ: Any = None) -> CloudError:
     """The error for a Python without (all of) the SDK: what to do depends on where fglocal runs."""
-    from fglocal.distribution import CLOUD_INSTALL, extension_bundle
+    from fglocal.distribution import CLOUD_EXTRA, missing_advice
 
-    missing = f" (no module {exc.name})" if exc is not None and exc.name else ""
-    bundle = extension_bundle(environ)
-    if bundle is not None:
-        return CloudError(
-            f"the Huawei Cloud SDK bundled with the FunctionGraph extension cannot be imported{missing}: "
-            f"the extension's files in {bundle} are incomplete or damaged",
-            hint="reinstall the FunctionGraph extension (uninstall it in the Extensions view, then "
-            "install it again); the SDK is bundled with it, nothing needs pip",
-        )
-    return CloudError(
-        f"the cloud commands need the Huawei Cloud SDK (huaweicloudsdkfunctiongraph and "
-        f"huaweicloudsdkcore), which this Python cannot import{missing}",
-        hint=f"{CLOUD_INSTALL} into the Python that runs fglocal",
+    problem, advice = missing_advice(
+        "the cloud commands need the Huawei Cloud SDK (huaweicloudsdkfunctiongraph and huaweicloudsdkcore)",
+        CLOUD_EXTRA,
+        exc.name if exc is not None else None,
+        environ,
     )
+    return CloudError(problem, hint=advice)
 
 
 _SECRETS: List[str] = []
