@@ -144,3 +144,21 @@ def test_event_from_stdin_and_file(cloud, tmp_path):
     assert json.loads(run.json()["body"]) == {"from": "file"}
     run = cloud.run("invoke", "-", "--cloud", "--code-dir", str(folder), "--json", stdin='{"from": "stdin"}')
     assert json.loads(run.json()["body"]) == {"from": "stdin"}
+
+
+def test_an_invocation_whose_answer_is_lost_says_it_may_have_run(cloud, tmp_path):
+    """The connection drops after the request arrived: not retried, and the error says so."""
+    folder = _deployed(cloud, tmp_path)
+    reached, release = cloud.api.stall_next("POST", "/invocations$")
+    try:
+        proc = cloud.start("invoke", "--cloud", "--code-dir", str(folder), "--json")
+        assert reached.wait(60)
+    finally:
+        release.set()  # the server drops it: never answered
+    run = cloud.finish(proc)
+    assert run.returncode == 1, run
+    error = run.json()["error"]
+    assert "cannot reach FunctionGraph" in error["message"]
+    assert "the function may or may not have run" in error["message"]
+    assert "check before running it again" in error["hint"]
+    assert cloud.api.calls("POST", "/invocations") == []  # the dropped one is not recorded: no second try
