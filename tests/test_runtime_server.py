@@ -359,7 +359,8 @@ def test_a_foreign_uid_is_refused(server):
 
     entry = next(iter(server.servers.values()))
     # The socket's folder is 0700: reach the socket through a hard link in an open folder instead.
-    folder = tempfile.mkdtemp(prefix="fglocal-test-", dir="/tmp")
+    # Beside the per-user folder ($TMPDIR): the same file system, and open to other users.
+    folder = tempfile.mkdtemp(prefix="fglocal-test-", dir=os.path.dirname(os.path.dirname(server.folder)))
     os.chmod(folder, 0o755)
     link = os.path.join(folder, "zygote.sock")
     os.link(entry["socket"], link)
