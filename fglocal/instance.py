@@ -1,7 +1,8 @@
 """One function instance, supervised from outside: limits, logs and the three-part result.
 
-The supervisor (this module, in the tool's process) starts the instance process (forked, or spawned
-as ``<runtime python> fglocal/_instance/run_worker.py``), sends it events over a pipe and enforces the platform's limits
+The supervisor (this module, in the tool's process) starts the instance process (forked, spawned
+as ``<runtime python> fglocal/_instance/run_worker.py``, or forked by the runtime server: see
+:mod:`fglocal.runtime_server`), sends it events over a pipe and enforces the platform's limits
 from outside: at the deadline or over the memory size it kills the instance's whole process group,
 which also ends background processes the handler started, and the next event gets a fresh instance
 (a cold start), as on the platform.
@@ -443,7 +444,7 @@ class Instance:
             },
             "environment": instance_environment(c),
             # Credentials reach the function only through the Context, never its environment.
-            "scrubEnv": [*sorted(CREDENTIAL_ENV.values()), "FGLOCAL_START_METHOD"],
+            "scrubEnv": [*sorted(CREDENTIAL_ENV.values()), "FGLOCAL_START_METHOD", "FGLOCAL_RUNTIME_SERVER"],
             "clockFile": self._clock_file,
             "entryFiles": {
                 "handler": list(entry_files(c.handler)),

@@ -189,6 +189,7 @@ def test_a_forked_instance_is_what_a_spawned_one_is(runtime, monkeypatch, forked
     assert forked.pop("ppid") != spawned.pop("ppid") == os.getpid()
     assert forked == spawned
     assert forked["marker"] == "from the supervisor" and forked["umask"] == 0o027
+    assert forked["serverVariable"] is None  # the tool's own variable does not reach the function
     assert forked["core"][0] == 0 and forked["sighup"] in ("1", "Handlers.SIG_IGN")
     # 0-2, the two pipes, and on 2.7 the /dev/urandom descriptor os.urandom keeps open: as spawned.
     assert forked["ownSession"] and forked["stdin"] and forked["fds"][:5] == [0, 1, 2, 3, 4]
