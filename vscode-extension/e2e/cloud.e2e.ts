@@ -218,7 +218,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
     fs.rmSync(sandbox.root, { recursive: true, force: true });
   });
 
-  test('Set Credentials stores them in SecretStorage and Deploy Function creates the function, signed', () =>
+  test('Set Credentials stores them in SecretStorage; invoking before a deploy offers Deploy Function, which creates the function, signed; deploying again changes nothing', () =>
     step('cloud-deploy', async () => {
       await workbench.openFile('index.py');
       await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
@@ -226,14 +226,28 @@ describe('FunctionGraph cloud commands in code-server', () => {
       await workbench.runCommand('FunctionGraph: Set Credentials');
       await enterCredentials(secrets.sk);
 
-      await workbench.runCommand('FunctionGraph: Deploy Function');
+      // Invoked before it is deployed: the 404 says so and offers Deploy Function, which creates it.
+      await workbench.runCommand('FunctionGraph: Invoke in the Cloud');
+      const missing = workbench.notifications.filter({ hasText: 'Invoke in the Cloud failed' });
+      await missing.waitFor({ timeout: UI_TIMEOUT });
+      assert.match((await missing.textContent()) ?? '', /hello-e2e of app default is not deployed/);
+      await workbench.screenshot('cloud-not-deployed');
+      await missing.locator('.monaco-button', { hasText: 'Deploy Function' }).click();
       const deployed = workbench.notifications.filter({ hasText: 'FunctionGraph: deployed' });
-      await deployed.waitFor({ timeout: UI_TIMEOUT });
+      await deployed.filter({ hasText: 'created' }).waitFor({ timeout: UI_TIMEOUT });
       await workbench.screenshot('cloud-deployed');
       const creates = api.requests().filter((r) => r.method === 'POST' && /\/fgs\/functions\/?$/.test(r.path));
       assert.equal(creates.length, 1, JSON.stringify(api.requests().map((r) => `${r.method} ${r.path} ${r.signature}`)));
       assert.equal(creates[0]?.signature, 'valid');
       assert.equal((JSON.parse(creates[0]?.body ?? '{}') as { func_name?: string }).func_name, 'hello-e2e');
+      await workbench.clearNotifications();
+
+      // Deploy Function again, nothing changed: nothing is uploaded or updated.
+      const before = api.requests().length;
+      await workbench.runCommand('FunctionGraph: Deploy Function');
+      await deployed.filter({ hasText: 'code unchanged, configuration unchanged' }).waitFor({ timeout: UI_TIMEOUT });
+      const writes = api.requests().slice(before).filter((r) => r.method !== 'GET');
+      assert.deepEqual(writes.map((r) => `${r.method} ${r.path}`), []);
     }));
 
   test('Invoke in the Cloud shows its result in the result view the local run used, labelled as the cloud\'s', () =>

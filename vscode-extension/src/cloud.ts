@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, redact, refusedCredentials } from './cloudReports';
+import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
@@ -50,29 +50,39 @@ async function runCloud(context: vscode.ExtensionContext, paths: BundledPaths, f
 }
 
 const SET_CREDENTIALS = 'Set Credentials';
+const DEPLOY = 'Deploy Function';
 
 /**
  * Reports a failed cloud command (the platform's error, what was done, what to do), credentials
- * redacted. When the API refused the credentials, or none are stored, the message offers Set Credentials.
+ * redacted. When the API refused the credentials, or none are stored, the message offers Set
+ * Credentials; when the function is not found (404), a command other than Deploy offers Deploy Function.
  */
-async function fail(context: vscode.ExtensionContext, what: string, run: ToolRun): Promise<void> {
+async function fail(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder, what: string, run: ToolRun): Promise<void> {
   const stored = await credentials(context);
   const text = redact(cloudErrorText(run.stdout, run.stderr), stored);
   log().error(`${what}: ${text}`);
-  const actions = refusedCredentials(run.stdout) || stored === undefined ? [SET_CREDENTIALS, 'Show Output'] : ['Show Output'];
+  const actions = [
+    ...(refusedCredentials(run.stdout) || stored === undefined ? [SET_CREDENTIALS] : []),
+    ...(notFound(run.stdout) && what !== DEPLOY ? [DEPLOY] : []),
+    'Show Output',
+  ];
   const action = await vscode.window.showErrorMessage(`FunctionGraph: ${what} failed: ${text}`, ...actions);
   if (action === 'Show Output') log().show();
   if (action === SET_CREDENTIALS) await setCredentials(context);
+  if (action === DEPLOY) await deployFunction(context, paths, fn);
 }
 
 async function deploy(context: vscode.ExtensionContext, paths: BundledPaths, arg: unknown): Promise<void> {
   const fn = functionForCommand(arg);
-  if (fn === undefined) return;
+  if (fn !== undefined) await deployFunction(context, paths, fn);
+}
+
+async function deployFunction(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder): Promise<void> {
   const run = await runCloud(context, paths, fn, ['deploy', '--code-dir', fn.functionDir, '--json'], 'deploying');
   if (run === undefined || run.cancelled) return;
   const report = parseDeployReport(run.stdout);
   if (run.code !== 0 || report === undefined || report.error) {
-    await fail(context, 'Deploy', run);
+    await fail(context, paths, fn, DEPLOY, run);
     return;
   }
   log().info(describeDeploy(report));
@@ -83,7 +93,7 @@ async function cloudResult(context: vscode.ExtensionContext, paths: BundledPaths
   const run = await runCloud(context, paths, fn, ['invoke', '--cloud', '--code-dir', fn.functionDir, '--event', event, '--json'], 'invoking in the cloud');
   if (run === undefined || run.cancelled) return undefined;
   const result = parseResult(lastJsonLine(run.stdout));
-  if (result === undefined) await fail(context, 'Invoke in the Cloud', run);
+  if (result === undefined) await fail(context, paths, fn, 'Invoke in the Cloud', run);
   return result;
 }
 
@@ -144,7 +154,7 @@ async function sync(context: vscode.ExtensionContext, paths: BundledPaths, actio
   const command = action === 'pull' ? 'Pull Test Events' : 'Push Test Events';
   const report = parseSyncReport(run.stdout);
   if (report === undefined || report.error) {
-    await fail(context, command, run);
+    await fail(context, paths, fn, command, run);
     return;
   }
   for (const { name, action: done } of report.events) log().info(`  ${name}: ${done}`);

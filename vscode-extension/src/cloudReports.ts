@@ -118,11 +118,20 @@ export function parseSyncReport(stdout: string): SyncReport | undefined {
   };
 }
 
+function errorStatus(stdout: string): number | null | undefined {
+  const data = lastJson(stdout);
+  return data === undefined ? undefined : errorOf(data)?.status;
+}
+
 /** True when a failed cloud command's error is the API refusing the credentials (HTTP 401 or 403). */
 export function refusedCredentials(stdout: string): boolean {
-  const data = lastJson(stdout);
-  const status = data === undefined ? undefined : errorOf(data)?.status;
+  const status = errorStatus(stdout);
   return status === 401 || status === 403;
+}
+
+/** True when a failed cloud command's error is a 404: the function (or the project) is not there. */
+export function notFound(stdout: string): boolean {
+  return errorStatus(stdout) === 404;
 }
 
 /**

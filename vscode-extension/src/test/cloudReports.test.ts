@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cloudEnvironment, cloudErrorText, conflictMessage, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, redact, refusedCredentials } from '../cloudReports';
+import { cloudEnvironment, cloudErrorText, conflictMessage, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from '../cloudReports';
 
 describe('cloud commands', () => {
   test('credentials become the SDK environment variables, and only when complete', () => {
@@ -59,13 +59,15 @@ describe('cloud commands', () => {
     assert.equal(describeSync(parseSyncReport(JSON.stringify({ functionUrn: 'u', events: [], conflicts: [] }))!, 'push'), 'no test events in events/');
   });
 
-  test('a refusal of the credentials is recognised by its status; stored credentials are redacted from any text', () => {
+  test('a refusal of the credentials, and a missing function, are recognised by their status; stored credentials are redacted from any text', () => {
     const refused = (status: number | null): string => JSON.stringify({ error: { message: 'm', status, hint: '', done: '' } });
     assert.equal(refusedCredentials(refused(401)), true);
     assert.equal(refusedCredentials(refused(403)), true);
     assert.equal(refusedCredentials(refused(404)), false);
     assert.equal(refusedCredentials(refused(null)), false);
     assert.equal(refusedCredentials('not json'), false);
+    assert.equal(notFound(refused(404)), true);
+    assert.equal(notFound(refused(401)), false);
     const creds = { accessKey: 'AK1', secretKey: 'SK-secret', securityToken: 'TOK' };
     assert.equal(redact('AK1 signed with SK-secret and TOK, SK-secret again', creds), '*** signed with *** and ***, *** again');
     assert.equal(redact('nothing here', undefined), 'nothing here');
