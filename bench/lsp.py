@@ -567,7 +567,13 @@ def fmt(value: Optional[float]) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def report(results: List[Dict[str, Any]], lines: int, requests: int, floor: Dict[str, float]) -> str:
+def report(
+    results: List[Dict[str, Any]],
+    lines: int,
+    requests: int,
+    floor: Dict[str, float],
+    load_at_start: float = 0.0,
+) -> str:
     from fglocal.catalog import CONTEXT_METHODS
 
     expected = {m.name for m in CONTEXT_METHODS}
@@ -631,8 +637,9 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int, floor: Dict
     header = (
         f"{HEADING}\n\n"
         f"`python bench/lsp.py` ({time.strftime('%Y-%m-%d')}, Python {python}, {os.cpu_count()} cores, load average "
-        f"{load:.1f} at the end): a generated {lines}-line handler module, every server over stdio with the same raw "
-        f"JSON-RPC client; each figure is the median over {results[0].get('runs', 1)} whole sessions.\n\n"
+        f"{load_at_start:.1f} at the start and {load:.1f} at the end): a generated {lines}-line handler module, every "
+        f"server over stdio with the same raw JSON-RPC client; each figure is the median over "
+        f"{results[0].get('runs', 1)} whole sessions.\n\n"
     )
     notes = (
         "\n- Start-up: `initialize` is answered before pygls and lsprotocol are imported (server/fast_start.py), "
@@ -641,6 +648,14 @@ def report(results: List[Dict[str, Any]], lines: int, requests: int, floor: Dict
         "parsed run by run of top-level statements (server/analysis/chunks.py), so a parse adds a few MiB at "
         "its peak, a module with a syntax error included (in one `ast.parse` call, CPython's second pass with "
         "its error rules added ~18 MiB for this 3,000-line module).\n"
+        "- The CPU rows are the server's own CPU time (Linux schedstat, all its threads and child processes): "
+        "a loaded machine stretches the wall-clock rows (the server waits for a core), hardly these. For "
+        "ours the cold row's CPU includes the pygls import running meanwhile on its own thread (the analysis "
+        "itself: ~65-70 ms of main-thread CPU, measured at load ~5).\n"
+        '- Completion at `event["` computes its key rows (key, type, sample, documentation) once per read of '
+        "`events/` and selection; positions are converted on the lines split once per document text; items "
+        "without a range (Context methods) are converted to lsprotocol once. Each request still finds the "
+        "access, the handler and the key path and builds its items and replace range.\n"
         "- The cold didOpen is sent right after `initialized`, nothing before it; the running-server row opens the "
         "same file 5 more times. didSave re-publishes the analysis of the unchanged text from a cache (the "
         "debounced didChange already analysed it), so it costs the publishing only.\n"
@@ -666,6 +681,7 @@ def write_section(section: str) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    load_at_start = os.getloadavg()[0]
     text, insert_line = generate_module(args.lines)
     servers = [("functiongraph", [sys.executable, "-m", "server"])]
     if not args.only_ours:
@@ -686,7 +702,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 run["typed_event_labels"] = await typed_event_keys(command, Path(tmp))
                 runs.append(run)
         results.append(combine(runs))
-    section = report(results, args.lines, args.requests, import_floor())
+    section = report(results, args.lines, args.requests, import_floor(), load_at_start)
     print(section)
     if args.write:
         write_section(section)
