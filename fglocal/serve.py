@@ -59,6 +59,51 @@ def emit(text: str) -> None:
         pass
 
 
+# Log folders of earlier serve runs kept beside a new one: each run makes ``serve-<port>-<n>``, and runs on
+# ever-new ports (``--port 0``, tests, editors picking a free port) would otherwise pile up forever.
+SERVE_FOLDERS_KEPT = 20
+_SERVE_FOLDER = re.compile(r"^serve-[0-9]+-[0-9]+$")
+
+
+def prune_serve_folders(base: str, keep: int = SERVE_FOLDERS_KEPT) -> None:
+    """Remove all but the ``keep`` most recently changed ``serve-<port>-<n>`` log folders of ``base``.
+
+    Only folders of that exact name (never a symbolic link) and the regular files in them are removed.
+    A serve still running whose folder is removed makes it again at its next invocation (an instance
+    recreates a vanished log folder), and an invocation reads its own log through an open descriptor, so
+    removal never breaks a run. Errors (a concurrent prune, a file in use elsewhere) are skipped.
+    """
+    import stat as stats
+
+    found = []
+    try:
+        with os.scandir(base) as entries:
+            for entry in entries:
+                if not _SERVE_FOLDER.match(entry.name):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stats.S_ISDIR(info.st_mode):
+                    found.append((info.st_mtime, entry.path))
+    except OSError:
+        return
+    found.sort(reverse=True)
+    for _, folder in found[keep:]:
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        try:
+                            os.unlink(entry.path)
+                        except OSError:
+                            pass
+            os.rmdir(folder)
+        except OSError:
+            continue
+
+
 class InstancePool:
     """Up to ``size`` warm instances; each serves one event at a time, callers queue for a free one."""
 
@@ -79,6 +124,7 @@ class InstancePool:
         # Each instance keeps its logs in a folder of its own: an instance prunes old logs in its
         # folder, and must not remove another's log while that one is being written.
         base = log_dir or default_log_dir()
+        prune_serve_folders(base)
         self.instances = [
             Instance(config, log_dir=os.path.join(base, f"{tag}-{n}"), interpreter=interpreter)
             for n in range(1, size + 1)

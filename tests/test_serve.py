@@ -396,3 +396,37 @@ def test_functions_that_cannot_run_get_502_for_every_request(
             assert expected in json.dumps(json.loads(body))
     finally:
         assert serve.stop() == 0
+
+
+def test_old_serve_log_folders_are_pruned_and_the_running_one_logs(tmp_path: Path):
+    from fglocal.serve import SERVE_FOLDERS_KEPT
+
+    logs = tmp_path / "logs"
+    logs.mkdir(mode=0o700)
+    stale = []
+    for n in range(SERVE_FOLDERS_KEPT + 5):
+        folder = logs / f"serve-{40000 + n}-1"
+        folder.mkdir()
+        (folder / "old.log").write_text("old\n")
+        os.utime(folder, (1_000_000 + n, 1_000_000 + n))
+        stale.append(folder)
+    # Not fglocal's serve folders: never touched.
+    (logs / "serve-notes").mkdir()
+    (logs / "serve-1-1-extra").mkdir()
+    (logs / "serve-2-1").symlink_to(tmp_path)
+    (logs / "keep.log").write_text("kept\n")
+    serve = Serve("--log-dir", str(logs))
+    try:
+        status, headers, _ = serve.request("GET", "/info")
+        assert status == 200
+        own = logs / f"serve-{serve.port}-1"
+        assert (own / f"{headers['x-fglocal-request-id']}.log").is_file()
+    finally:
+        assert serve.stop() == 0
+    left = sorted(p.name for p in logs.iterdir())
+    # The newest SERVE_FOLDERS_KEPT stale folders survive, the oldest five are gone, files and all.
+    assert [f.name for f in stale[:5] if f.exists()] == []
+    assert all(f.exists() for f in stale[5:])
+    for name in ("serve-notes", "serve-1-1-extra", "serve-2-1", "keep.log", own.name):
+        assert name in left
+    assert (tmp_path / "logs" / "keep.log").read_text() == "kept\n"
