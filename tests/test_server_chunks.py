@@ -153,3 +153,16 @@ def test_every_module_of_this_repository_splits_into_runs_that_parse_to_its_tree
         assert ast.dump(tree, include_attributes=True) == ast.dump(whole, include_attributes=True), path
         checked += 1
     assert checked > 50
+
+
+@pytest.mark.parametrize("opening", ["'''", '"""', "'", '"'])
+def test_an_unterminated_string_ending_in_a_backslash_is_split_and_reported(opening: str):
+    # The backslash is the text's last character, inside a string that never ends: the string runs to
+    # the end of the text (or of its line). This once made the split backtrack exponentially in the
+    # words before it and never return (the suite's timeout is the limit here, not a timing assertion).
+    text = "import os\nx = " + opening + "a b " * 40 + "\\"
+    lines = split_lines(text)
+    assert chunks.statement_starts(text, lines) == [0, 1]
+    parsed = parse_module(text, lines, (3, 9))
+    errors = [f for f in parsed.findings if f.code == "syntax-error"]
+    assert len(errors) == 1 and errors[0].span.line == 1, parsed.findings

@@ -15,12 +15,17 @@ from typing import List, Sequence, Tuple
 RUN_LINES = 256  # a run grows by whole statements until it has at least this many lines
 
 # Strings are matched whole (a backslash escapes any character, the newline included, as in the
-# tokenizer); an unterminated single-quoted string ends at its line.
+# tokenizer); an unterminated single-quoted string ends at its line. A backslash is matched with or
+# without a character after it (``\\.?``), so a string's body always runs on to its end or the text's:
+# a string match never fails, so it never backtracks. With ``\\.``, a backslash ending the text inside
+# an unterminated string failed the match after trying every split of the ``[^...]+`` runs before it,
+# exponential in their length (20 characters took 3 s; longer ones held the analysis thread, and so
+# every later diagnostics run, for good). Found by tests/test_server_hypothesis.py.
 _TOKENS = re.compile(
-    r'(?P<string>"""(?:[^"\\]+|\\.|"(?!""))*(?:"""|\Z)'
-    r"|'''(?:[^'\\]+|\\.|'(?!''))*(?:'''|\Z)"
-    r'|"(?:[^"\\\n]+|\\.)*(?:"|(?=\n)|\Z)'
-    r"|'(?:[^'\\\n]+|\\.)*(?:'|(?=\n)|\Z))"
+    r'(?P<string>"""(?:[^"\\]+|\\.?|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^'\\]+|\\.?|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n]+|\\.?)*(?:"|(?=\n)|\Z)'
+    r"|'(?:[^'\\\n]+|\\.?)*(?:'|(?=\n)|\Z))"
     r"|(?P<comment>#[^\n]*)"
     r"|(?P<continuation>\\\n)"
     r"|(?P<newline>\n)"
