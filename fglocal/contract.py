@@ -40,6 +40,16 @@ CREDENTIAL_FIELDS = ("accessKey", "secretKey", "securityToken", "token")
 # Fields that describe the local machine only: never packaged, never deployed.
 LOCAL_ONLY_FIELDS = ("python",)
 
+# A function's test events: ``<function folder>/events/<name>.json``. Hidden files there are not events:
+# ``.fglocal-sync.json``, the record of ``fglocal events pull/push``, is one.
+EVENTS_DIR = "events"
+
+
+def is_test_event_file(name: str) -> bool:
+    """Whether a file named ``name`` in ``events/`` is a test event (``*.json``, not hidden)."""
+    return name.endswith(".json") and not name.startswith(".")
+
+
 _STRING = {"type": "string"}
 
 

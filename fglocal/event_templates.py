@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from fglocal.contract import EVENTS_DIR
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-EVENTS_DIR_NAME = "events"
 
 
 class Template(NamedTuple):
@@ -216,7 +217,7 @@ def _fill_messages(event: Dict[str, Any], name: str, messages: List[str]) -> Non
 
 def default_event_path(code_dir: os.PathLike[str] | str, name: str) -> Path:
     """Where ``event new`` writes by default: ``<function folder>/events/<name>.json``."""
-    return Path(code_dir) / EVENTS_DIR_NAME / (name + ".json")
+    return Path(code_dir) / EVENTS_DIR / (name + ".json")
 
 
 def write_event(event: Dict[str, Any], out: Path, force: bool = False) -> None:

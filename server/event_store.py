@@ -18,10 +18,10 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Set, Tuple
 
+from fglocal.contract import EVENTS_DIR, is_test_event_file
 from fglocal.safe_read import UnreadableFile, read_text
 from server.analysis.event_keys import FunctionEvents
 
-EVENTS_DIR = "events"
 MAX_FILES = 100
 MAX_BYTES = 1_000_000
 RECHECK_SECONDS = 1.0
@@ -36,7 +36,7 @@ def events_signature(folder: Path) -> Signature:
     try:
         with os.scandir(folder / EVENTS_DIR) as it:
             for entry in it:
-                if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
+                if is_test_event_file(entry.name) and entry.is_file(follow_symlinks=False):
                     stat = entry.stat(follow_symlinks=False)
                     found.append((entry.name, stat.st_mtime_ns, stat.st_size))
     except OSError:
@@ -55,7 +55,7 @@ def read_events(folder: Path) -> Tuple[Tuple[str, str, Any], ...]:
     try:
         with os.scandir(directory) as it:
             names = sorted(
-                e.name for e in it if e.name.endswith(".json") and e.is_file(follow_symlinks=False)
+                e.name for e in it if is_test_event_file(e.name) and e.is_file(follow_symlinks=False)
             )
     except OSError:
         return ()

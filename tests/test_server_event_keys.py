@@ -70,6 +70,16 @@ async def test_union_of_test_events_when_none_is_selected(client: LanguageClient
     assert method.text_edit.range.start == position_of(text, 'event["')
 
 
+async def test_the_sync_record_is_not_a_test_event(client: LanguageClient):
+    # events/.fglocal-sync.json (fglocal events pull/push's record) sits beside the events: hidden, not one.
+    assert (folder(client) / "events" / ".fglocal-sync.json").is_file()
+    select(client, None)
+    items = await complete_at(client, 'def handler(event, context):\n    x = event["', 'event["')
+    labels = [i.label for i in items]
+    assert "functionUrn" not in labels and "events" not in labels
+    assert labels == APIG_KEYS + TIMER_KEYS
+
+
 async def test_selected_event_only(client: LanguageClient):
     select(client, "timer.json")
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from fglocal.cloud.session import ALREADY_EXISTS, NOT_FOUND, Cloud, CloudError, DoneEarlier
+from fglocal.contract import is_test_event_file
 
 STATE_FILE = ".fglocal-sync.json"
 # An event is at most 6 MB of JSON; leave room for indentation.
@@ -52,7 +53,7 @@ class EventsFolder:
         if not self.folder.is_dir():
             return found
         for path in sorted(self.folder.glob("*.json")):
-            if path.name.startswith("."):
+            if not is_test_event_file(path.name):
                 continue
             try:
                 data = read_bytes(path, MAX_EVENT_FILE)
