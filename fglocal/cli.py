@@ -7,17 +7,11 @@ the other subcommands' modules are only imported when named.
 from __future__ import annotations
 
 import os
-
-try:
-    # The C module: the same functions and constants as `signal`, without building its IntEnums,
-    # which costs the cold start ~0.7 ms.
-    import _signal as signal
-except ImportError:  # pragma: no cover - other Python implementations
-    import signal  # type: ignore[no-redef]
 import sys
 
-from fglocal.commands import invoke as invoke_command
-from fglocal.commands.options import EXIT_OK, EXIT_USAGE, UsageError, hide_values
+# Nothing else at the top: with FGLOCAL_RUNTIME_SERVER set, main() first asks the runtime server's
+# warm supervisor to run the command (fglocal.thin_client) and imports the rest only when it must
+# run here.
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
@@ -38,6 +32,8 @@ PLUGIN_COMMANDS = {
 
 def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     """The parser: invoke plus (unless ``plugins`` is False) whichever plug-in commands are installed."""
+    from fglocal.commands import invoke as invoke_command
+
     parser = _parser_class()(
         prog="fglocal",
         description="Run Huawei Cloud FunctionGraph Python functions locally, as the platform does.",
@@ -55,6 +51,8 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
 
 def _parser_class() -> type:
     import argparse
+
+    from fglocal.commands.options import hide_values
 
     class Parser(argparse.ArgumentParser):
         """argparse, whose errors never repeat the text after an '=' (``KEY=VALUE`` user data)."""
@@ -83,6 +81,29 @@ def _never_fail_to_print() -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     """Run the command line and exit with its code (0 ok, 1 function failed, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get("FGLOCAL_RUNTIME_SERVER"):
+        from fglocal import thin_client
+
+        thin_client.run_remotely(argv)  # exits with the command's code, or returns: run it here
+    _exit(run(argv))
+
+
+def run(argv: List[str]) -> int:
+    """Run the command line ``argv`` (without the program name); its exit code.
+
+    The one implementation of the command line: ``main`` runs it here, a warm supervisor of the
+    runtime server (fglocal.warm_supervisor) runs it for a thin client.
+    """
+    try:
+        # The C module: the same functions and constants as `signal`, without building its
+        # IntEnums, which costs the cold start ~0.7 ms.
+        import _signal as signal
+    except ImportError:  # pragma: no cover - other Python implementations
+        import signal  # type: ignore[no-redef]
+
+    from fglocal.commands import invoke as invoke_command
+    from fglocal.commands.options import EXIT_OK, EXIT_USAGE, UsageError
+
     _never_fail_to_print()
     # `fglocal index.handler --event e.json` means `fglocal invoke ...`.
     if not argv or (
@@ -122,7 +143,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = EXIT_OK
-    _exit(code)
+    return code
 
 
 def _print_error(message: str) -> None:

@@ -251,7 +251,13 @@ class Zygote:
     """One zygote process of the server (its child), for one interpreter."""
 
     def __init__(
-        self, runtime: str, python: str, version: str, socket_path: str, env: Dict[str, str]
+        self,
+        runtime: str,
+        python: str,
+        version: str,
+        socket_path: str,
+        env: Dict[str, str],
+        program: Optional[List[str]] = None,
     ) -> None:
         from fglocal.instance import RUN_WORKER, spawn_program
 
@@ -260,11 +266,12 @@ class Zygote:
         self.version = version
         self.socket = socket_path
         self.env = env
-        run_zygote = os.path.join(os.path.dirname(RUN_WORKER), "run_zygote.py")
+        if program is None:
+            program = [os.path.join(os.path.dirname(RUN_WORKER), "run_zygote.py")]
         lifetime_r, self.lifetime = os.pipe()
         ready_r, ready_w = os.pipe()
         try:
-            self.pid = spawn_program(python, [run_zygote, socket_path], (lifetime_r, ready_w), env)
+            self.pid = spawn_program(python, [*program, socket_path], (lifetime_r, ready_w), env)
         finally:
             os.close(lifetime_r)
             os.close(ready_w)
@@ -302,6 +309,28 @@ class Zygote:
         except OSError:
             pass
         os.waitpid(self.pid, 0)
+
+
+def start_warm_supervisor(folder: str) -> Optional[Zygote]:
+    """The warm supervisor of thin clients (fglocal.warm_supervisor) on fglocal's own interpreter; None: none.
+
+    Started with the server's own environment: it serves only clients whose start-up environment
+    is the same (the thin client falls back to running the command itself otherwise).
+    """
+    from fglocal.thin_client import SOCKET_NAME
+
+    supervisor = Zygote(
+        "fglocal invoke (warm supervisor)",
+        sys.executable,
+        sys.version.split()[0],
+        os.path.join(folder, SOCKET_NAME),
+        dict(os.environ),
+        ["-m", "fglocal.warm_supervisor"],
+    )
+    if supervisor.wait_ready(60.0):
+        return supervisor
+    supervisor.stop()
+    return None
 
 
 def server_folder() -> str:

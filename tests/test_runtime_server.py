@@ -4,17 +4,20 @@ The runtime suite of test_runtimes.py runs again here with FGLOCAL_RUNTIME_SERVE
 and 3.12, and every instance it starts must have been forked by the server (a silent fallback to
 spawning fails the test). Then what only the server path can get wrong: the forked instance is what
 a spawned one is, a timeout or crash ends its whole tree, the server's end leaves no process behind,
-and a foreign uid or a malformed request is refused.
+and a foreign uid or a malformed request is refused. Last, the thin client (fglocal.thin_client):
+`fglocal invoke` run by the server's warm supervisor gives what the same command run in full gives.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -70,8 +73,14 @@ class Server:
         first = self.proc.stdout.readline()
         assert first.startswith(runtime_server.ENV_VARIABLE + "="), (first, self.proc.stderr.read())
         self.folder = first.strip().split("=", 1)[1]
-        while not self.proc.stdout.readline().startswith("set "):
-            pass
+        self.supervisor = 0  # the warm supervisor of thin clients (fglocal.warm_supervisor)
+        while True:
+            line = self.proc.stdout.readline()
+            assert line, self.proc.stderr.read()
+            if line.startswith("set "):
+                break
+            if line.startswith("serving fglocal invoke"):
+                self.supervisor = int(line.rsplit("pid", 1)[1])
         with open(os.path.join(self.folder, runtime_server.MANIFEST)) as handle:
             self.servers = json.load(handle)["servers"]
         self.zygotes = {entry["runtime"]: entry["pid"] for entry in self.servers.values()}
@@ -410,3 +419,244 @@ def test_unknown_runtime_is_a_usage_error():
         timeout=60,
     )
     assert done.returncode == 2 and "unknown runtime python9.9" in done.stderr
+
+
+# ------------------------------------------------------------------------------ the thin client
+
+THIN_FUNCTION = """\
+# -*- coding: utf-8 -*-
+from __future__ import print_function
+
+
+def handler(event, context):
+    print(u"got \u00fc", event)
+    return {"event": event, "function": context.getFunctionName()}
+
+
+def boom(event, context):
+    raise ValueError("no \u00fc here")
+
+
+def text(event, context):
+    return "plain text"
+"""
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
+_AMOUNT = re.compile(r"\b\d+(\.\d+)? ?(ms|MB)\b")
+_VARYING = ("durationMs", "maxMemoryUsedMB", "billedDurationMs", "initDurationMs")
+
+
+def _normalized(text: str) -> str:
+    """Output with what differs between any two runs (ids, times, memory) replaced by placeholders."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("import time:"):
+            continue  # -X importtime's report (how the test sees which process ran the command)
+        if line.startswith("{"):
+            try:
+                line = json.dumps(_without_varying(json.loads(line)), sort_keys=True)
+            except ValueError:
+                pass
+        lines.append(_AMOUNT.sub("<n>", _STAMP.sub("<time>", _UUID.sub("<id>", line))))
+    return "\n".join(lines)
+
+
+def _without_varying(value):
+    if isinstance(value, dict):
+        return {k: (None if k in _VARYING else _without_varying(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_varying(v) for v in value]
+    return value
+
+
+def _fglocal(args, cwd, thin, input=None, env=None, launcher=None):
+    """``python -X importtime -m fglocal ARGS``; (returncode, stdout, stderr, served by the supervisor)."""
+    full_env = dict(os.environ)
+    full_env.pop("FGLOCAL_START_METHOD", None)
+    full_env.update(env or {})
+    full_env["FGLOCAL_THIN_CLIENT"] = "1" if thin else "0"
+    command = launcher or [sys.executable, "-m", "fglocal"]
+    done = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:], *args],
+        cwd=str(cwd),
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+    # Run here, the command imports fglocal's modules in this process; run by the supervisor, not.
+    served = " fglocal.config\n" not in done.stderr and " fglocal.commands.options\n" not in done.stderr
+    return done.returncode, done.stdout, done.stderr, served
+
+
+@pytest.fixture
+def thin_function(tmp_path):
+    (tmp_path / "index.py").write_text(THIN_FUNCTION, encoding="utf-8")
+    (tmp_path / "fglocal.json").write_text(json.dumps({"functionName": "thin"}))
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "e.json").write_text('{"from": "file"}')
+    return tmp_path
+
+
+THIN_CASES = {
+    "human": ["index.handler", "--event-json", '{"a": 1}'],
+    "json": ["invoke", "index.handler", "--event-json", '{"a": 1}', "--json", "--repeat", "2"],
+    "stdin event": ["index.handler", "--event", "-", "--json"],
+    "relative event file": ["index.text", "--event", "events/e.json"],
+    "result file": ["index.handler", "--result-file", "out.jsonl", "--json"],
+    "function error": ["index.boom"],
+    "function error json": ["index.boom", "--json"],
+    "missing module": ["nothere.handler", "--json"],
+    "bad memory size": ["index.handler", "--memory-size", "7"],
+    "unknown option": ["index.handler", "--bogus"],
+    "bad event json": ["index.handler", "--event-json", "{nope"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(THIN_CASES))
+@pytest.mark.parametrize("runtime_name", SERVED)
+def test_the_thin_client_gives_what_a_full_run_gives(server, thin_function, case, runtime_name):
+    args = [*THIN_CASES[case], "--runtime", runtime_name]
+    stdin = '{"from": "st\u00fcdin"}\n' if "-" in args else None
+    runs = {}
+    for thin in (True, False):
+        result = thin_function / "out.jsonl"
+        if result.exists():
+            result.unlink()
+        code, out, err, served = _fglocal(args, thin_function, thin, input=stdin)
+        assert served == thin, (case, thin, err[-2000:])
+        written = _normalized(result.read_text()) if result.exists() else None
+        runs[thin] = (code, _normalized(out), _normalized(err), written)
+    assert runs[True] == runs[False]
+    code, out, err, written = runs[True]
+    expected = {"function error": 1, "function error json": 1, "missing module": 1}
+    assert code == expected.get(
+        case, 2 if case in ("bad memory size", "unknown option", "bad event json") else 0
+    )
+    if case == "result file":
+        assert written is not None and written.count("\n") == 0 and '\\"thin' in written
+    if case == "stdin event":
+        assert "u00fcdin" in out or "st\u00fcdin" in out  # the stdin event reached the handler
+    if case == "unknown option":
+        assert "unrecognized arguments: --bogus" in err
+
+
+@pytest.mark.parametrize("args", [["--help"], ["invoke", "--help"], ["--version"], ["event", "--help"]])
+def test_other_commands_and_help_run_in_full(server, thin_function, args):
+    runs = [_fglocal(args, thin_function, thin) for thin in (True, False)]
+    assert [r[3] for r in runs] == [False, False] or args == ["--version"]
+    assert runs[0][:2] == runs[1][:2]
+    assert runs[0][0] == 0 and runs[0][1]
+
+
+def _children(pid: int) -> list:
+    return _zygote_children(pid)
+
+
+def _start_hanging(server, runtime_name, pidfile, thin):
+    env = dict(os.environ, FGLOCAL_THIN_CLIENT="1" if thin else "0")
+    before = _zygote_children(server.zygotes[runtime_name])
+    runs_before = _children(server.supervisor)
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "fglocal", "invoke", "index.daemon_then_hang", "--code-dir", FUNCTION),
+            *("--runtime", runtime_name, "--timeout", "300"),
+            *("--event-json", json.dumps({"pidfile": str(pidfile)})),
+        ],
+        cwd=str(REPO),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    for _ in range(1200):  # the handler writes the pidfile once its daemon runs
+        if pidfile.exists() and pidfile.read_text().endswith("\n"):
+            break
+        time.sleep(0.05)
+    assert pidfile.exists(), proc.communicate(timeout=30)
+    (daemon,) = [int(line) for line in pidfile.read_text().split()]
+    (instance,) = [p for p in _zygote_children(server.zygotes[runtime_name]) if p not in before]
+    runs = [p for p in _children(server.supervisor) if p not in runs_before]
+    assert len(runs) == (1 if thin else 0)  # the warm supervisor's child runs it, or nobody does
+    return proc, daemon, instance, runs
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_the_thin_client_ends_the_run_and_its_tree(server, tmp_path, signum):
+    proc, daemon, instance, runs = _start_hanging(server, "python3.12", tmp_path / "pids", thin=True)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert _wait_gone([daemon, instance, *runs]) == []
+
+
+@pytest.mark.parametrize("runtime_name", SERVED)
+def test_sigkill_of_the_thin_client_ends_its_run(server, tmp_path, runtime_name):
+    proc, daemon, instance, runs = _start_hanging(server, runtime_name, tmp_path / "pids", thin=True)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert _wait_gone([daemon, instance, *runs]) == []
+
+
+def test_ctrl_c_without_the_thin_client_still_ends_the_tree(server, tmp_path):
+    proc, daemon, instance, _ = _start_hanging(server, "python3.12", tmp_path / "pids", thin=False)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert _wait_gone([daemon, instance]) == []
+
+
+def test_a_stale_or_foreign_server_is_not_used(server, thin_function, tmp_path_factory):
+    """Nobody listening, an open folder, another copy of fglocal, a module changed: all run in full."""
+    import shutil
+
+    from fglocal import thin_client
+
+    args = ["index.handler", "--event-json", '{"a": 1}', "--json", "--runtime", "python3.12"]
+    base = os.path.dirname(server.folder)
+    expected = _fglocal(args, thin_function, thin=True)
+    assert expected[0] == 0 and expected[3]
+
+    def check(env=None, launcher=None):
+        code, out, err, served = _fglocal(args, thin_function, True, env=env, launcher=launcher)
+        assert not served, err[-2000:]
+        assert (code, _normalized(out)) == (0, _normalized(expected[1])), err[-2000:]
+
+    # A server that was killed: its folder and socket are left, nobody listens.
+    stale = tempfile.mkdtemp(prefix="runtime-server-stale-", dir=base)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+            dead.bind(os.path.join(stale, thin_client.SOCKET_NAME))
+        check({runtime_server.ENV_VARIABLE: stale})
+        # A folder others can enter, holding (a link to) the live socket: not this user's private folder.
+        os.unlink(os.path.join(stale, thin_client.SOCKET_NAME))
+        os.link(
+            os.path.join(server.folder, thin_client.SOCKET_NAME), os.path.join(stale, thin_client.SOCKET_NAME)
+        )
+        os.chmod(stale, 0o755)
+        check({runtime_server.ENV_VARIABLE: stale})
+    finally:
+        shutil.rmtree(stale)
+    # Another copy of fglocal (another version or checkout) is refused by the supervisor.
+    copy = tmp_path_factory.mktemp("other-fglocal")
+    shutil.copytree(
+        str(REPO / "fglocal"), str(copy / "fglocal"), ignore=shutil.ignore_patterns("__pycache__")
+    )
+    launcher = [
+        sys.executable,
+        "-c",
+        "import sys; sys.path.insert(0, %r); from fglocal.cli import main; "
+        "sys.argv[0] = 'fglocal'; main()" % str(copy),
+    ]
+    check(launcher=launcher)
+    # A module of this fglocal changed on disk since the server imported it.
+    render = str(REPO / "fglocal" / "render.py")
+    info = os.stat(render)
+    os.utime(render, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+    try:
+        check()
+    finally:
+        os.utime(render, ns=(info.st_atime_ns, info.st_mtime_ns))
+    # Another start-up environment (PYTHON* shapes the interpreter): run in full.
+    check({"PYTHONWARNINGS": "default"})
+    assert _fglocal(args, thin_function, thin=True)[3]  # and the server still serves the rest

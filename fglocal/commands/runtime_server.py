@@ -86,7 +86,13 @@ def run_runtime_server(args: argparse.Namespace) -> int:
 
     from fglocal.commands.options import EXIT_OK, UsageError
     from fglocal.instance import instance_process_environment
-    from fglocal.runtime_server import ENV_VARIABLE, available, server_folder, start_zygotes
+    from fglocal.runtime_server import (
+        ENV_VARIABLE,
+        available,
+        server_folder,
+        start_warm_supervisor,
+        start_zygotes,
+    )
 
     if not available():
         raise UsageError(
@@ -99,6 +105,13 @@ def run_runtime_server(args: argparse.Namespace) -> int:
     status = EXIT_OK
     try:
         zygotes = start_zygotes(folder, interpreters, instance_process_environment(os.environ))
+        supervisor = start_warm_supervisor(folder)
+        if supervisor is None:
+            sys.stderr.write(
+                "fglocal runtime-server: the warm supervisor did not start; invoke runs in full\n"
+            )
+        else:
+            zygotes.append(supervisor)
         print("%s=%s" % (ENV_VARIABLE, folder))
         for zygote in zygotes:
             print(
