@@ -4,8 +4,10 @@ Run with `make bench` (or `.venv/bin/python bench/invoke.py`). Whole-process tim
 (floor, fglocal, python-lambda-local, floor, ...) so that machine noise hits all of them alike; the
 median of RUNS runs is reported. Then one row per FunctionGraph runtime whose interpreter is present:
 cold `fglocal invoke --runtime X` against that interpreter's own floor (import and call the handler),
-the same through `fglocal runtime-server` (FGLOCAL_RUNTIME_SERVER set; a column of NaN where it is not
-available), and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
+the same through `fglocal runtime-server` (FGLOCAL_RUNTIME_SERVER set), once with the thin client
+switched off (FGLOCAL_THIN_CLIENT=0: the invoke runs in full in its own process, only the instance is
+forked) and once as a user gets it (the thin client: the server's warm supervisor runs the command;
+columns of NaN where the server is not available), and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
 from the printed tables.
 """
 
@@ -119,7 +121,7 @@ def runtimes() -> None:
     server = _start_runtime_server()
     print(
         f"{'runtime':11s} {'python':8s} {'floor':>9s} {'fglocal':>9s} {'x floor':>8s} {'server':>9s} {'x floor':>8s}"
-        f" {'warm overhead':>14s}"
+        f" {'thin':>9s} {'x floor':>8s} {'warm overhead':>14s}"
     )
     try:
         _runtime_rows(server[1] if server else None)
@@ -168,7 +170,9 @@ def _runtime_rows(server_folder: str | None) -> None:
         envs = {"floor": None, "fglocal": None}
         if env_with_server is not None:
             commands["server"] = commands["fglocal"]
-            envs["server"] = env_with_server
+            envs["server"] = dict(env_with_server, FGLOCAL_THIN_CLIENT="0")
+            commands["thin"] = commands["fglocal"]
+            envs["thin"] = env_with_server
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for name, cmd in commands.items():
             _time(cmd, envs[name])
@@ -177,10 +181,11 @@ def _runtime_rows(server_folder: str | None) -> None:
                 samples[name].append(_time(cmd, envs[name]))
         floor, cold_ms = (statistics.median(samples[n]) for n in ("floor", "fglocal"))
         served = statistics.median(samples["server"]) if "server" in samples else float("nan")
+        thin = statistics.median(samples["thin"]) if "thin" in samples else float("nan")
         overhead = warm(config, interpreter.path, quiet=True)
         print(
             f"{runtime:11s} {interpreter.version_text:8s} {floor:7.2f}ms {cold_ms:7.2f}ms {cold_ms / floor:7.2f}x"
-            f" {served:7.2f}ms {served / floor:7.2f}x {overhead:11.3f} ms"
+            f" {served:7.2f}ms {served / floor:7.2f}x {thin:7.2f}ms {thin / floor:7.2f}x {overhead:11.3f} ms"
         )
 
 
