@@ -104,7 +104,7 @@ def server():
         else:
             os.environ[runtime_server.ENV_VARIABLE] = old
         assert served.stop() == 0
-    assert _wait_gone(list(served.zygotes.values())) == []
+    assert _wait_gone([*served.zygotes.values(), served.supervisor]) == []
     assert not os.path.exists(served.folder)
 
 
@@ -281,7 +281,8 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
             own.proc.wait(timeout=60)
         # Nothing keeps running. Killed, the server cannot reap its zygotes: they are re-parented to
         # the nearest subreaper, which is this test process (it hosts instances), and reaped here.
-        assert _wait_ended([*own.zygotes.values(), worker, daemon]) == []
+        assert own.supervisor  # the warm supervisor of thin clients ends with the server too
+        assert _wait_ended([*own.zygotes.values(), own.supervisor, worker, daemon]) == []
         if how != "SIGKILL":  # killed, it cannot clean up its folder (the next server does)
             assert not os.path.exists(own.folder)
         else:
