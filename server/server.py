@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import traceback
 from typing import Any, Awaitable, BinaryIO, Callable, List, Optional, TypeVar
@@ -349,7 +350,17 @@ def run_stdio(prefix: bytes = b"", stdout: Optional[BinaryIO] = None) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    sys.exit(serve(SERVER, sys.stdin.buffer, stdout or sys.stdout.buffer, prefix))
+    code = serve(SERVER, sys.stdin.buffer, stdout or sys.stdout.buffer, prefix)
+    # Leave without the interpreter's finalization: it joins the analysis worker thread
+    # (concurrent.futures does at exit), so an analysis that never ends (a pathological input) would
+    # keep the process alive after 'exit'. The server only reads code: nothing is left to save.
+    for stream in (stdout or sys.stdout.buffer, sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
 
 
 __all__ = ["DEBUG_COMMAND", "RUN_COMMAND", "SERVER", "FunctionGraphLanguageServer", "main", "run_stdio"]

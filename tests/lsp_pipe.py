@@ -84,10 +84,16 @@ def parse_frames(data: bytes) -> List[Dict[str, Any]]:
     return messages
 
 
-def converse(first: bytes, wait_for_id: Any, then: bytes, timeout: float = PROCESS_TIMEOUT) -> Outcome:
+def converse(
+    first: bytes,
+    wait_for_id: Any,
+    then: bytes,
+    timeout: float = PROCESS_TIMEOUT,
+    command: Optional[List[str]] = None,
+) -> Outcome:
     """Send ``first``, wait until the response to ``wait_for_id`` arrives, then send ``then`` and close."""
     process = subprocess.Popen(
-        SERVER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command or SERVER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
     messages: List[Dict[str, Any]] = []

@@ -286,3 +286,32 @@ def test_a_document_reopened_before_the_server_is_ready_is_published_after_the_c
     for params in published[clears[0] + 1 :]:  # the reopened text's, if it came before the exit
         assert "syntax-error" in [d["code"] for d in params["diagnostics"]], published
     assert outcome.returncode == 0
+
+
+# The real server, with its analysis replaced by one that never ends (what a pathological input could do).
+STUCK_ANALYSIS = (
+    "import threading, server.language_server as ls\n"
+    "ls.FunctionGraphLanguageServer._analyze = lambda *args, **kwargs: threading.Event().wait()\n"
+    "from server.__main__ import run\n"
+    "run()\n"
+)
+
+
+def test_exit_is_not_held_up_by_an_analysis_that_never_ends(tmp_path: Path):
+    uri = (tmp_path / "index.py").as_uri()
+    opened = notification(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": HANDLER_TEXT}},
+    )
+    hover = request(2, "textDocument/hover", HOVER)
+    # The hover's answer comes from the whole server (past its fast start): the didOpen after it is
+    # analysed by the (stuck) analysis thread, and shutdown and exit follow while it runs.
+    outcome = converse(
+        START + hover,
+        2,
+        opened + request(3, "textDocument/hover", {**HOVER, "textDocument": {"uri": uri}}) + SHUTDOWN + EXIT,
+        command=[sys.executable, "-c", STUCK_ANALYSIS],
+    )
+    answered = {m.get("id") for m in outcome.messages if "method" not in m}
+    assert {1, 2, 3, 9999} <= answered, outcome.messages
+    assert outcome.returncode == 0, outcome.stderr
