@@ -661,3 +661,46 @@ def test_a_stale_or_foreign_server_is_not_used(server, thin_function, tmp_path_f
     # Another start-up environment (PYTHON* shapes the interpreter): run in full.
     check({"PYTHONWARNINGS": "default"})
     assert _fglocal(args, thin_function, thin=True)[3]  # and the server still serves the rest
+
+
+def _on_a_terminal(args, cwd, thin):
+    """Run ``fglocal ARGS`` with stdout and stderr on a pseudo-terminal; (code, output, served)."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, FGLOCAL_THIN_CLIENT="1" if thin else "0", TERM="xterm")
+    env.pop("NO_COLOR", None)
+    env.pop("FGLOCAL_START_METHOD", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "fglocal", *args],
+        cwd=str(cwd),
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    code = proc.wait(timeout=120)
+    text = output.decode("utf-8", "replace").replace("\r\n", "\n")
+    served = " fglocal.config\n" not in text and " fglocal.commands.options\n" not in text
+    return code, _normalized(text), served
+
+
+def test_the_thin_client_on_a_terminal_is_a_terminal_run(server, thin_function):
+    """isatty (the colours of the human output) is the client's terminal's, as in a run in full."""
+    args = ["index.handler", "--event-json", '{"a": 1}', "--runtime", "python3.12"]
+    thin = _on_a_terminal(args, thin_function, True)
+    full = _on_a_terminal(args, thin_function, False)
+    assert thin[2] and not full[2]
+    assert thin[:2] == full[:2]
+    assert thin[0] == 0 and "\x1b[" in thin[1]  # coloured: the run saw a terminal
