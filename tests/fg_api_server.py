@@ -8,13 +8,17 @@ the SDK's signer), and records what it received. Invocations are scripted per fu
 ``server.fail_after_next`` performs a request and then answers it with an error (a platform that did
 the work but answered 5xx), ``server.stall_next`` holds one and drops it.
 
-Run as a program (``python tests/fg_api_server.py JOURNAL``, for the extension's e2e test) it prints
-``listening on http://127.0.0.1:PORT`` and appends one JSON line per request to JOURNAL: method, path,
-body and ``"signature"`` (``"valid"``, or why it was refused), until it is terminated.
+Run as a program (``python tests/fg_api_server.py JOURNAL [--outcome FUNCTION=JSON]...``, for the
+extension's e2e test) it prints ``listening on http://127.0.0.1:PORT`` and appends one JSON line per
+request to JOURNAL: method, path, body and ``"signature"`` (``"valid"``, or why it was refused), until it
+is terminated. ``--outcome`` scripts function FUNCTION's invocations as ``server.invoke_outcome`` does:
+``{"error": {...}}`` (a function error: ``X-Is-Func-Err: true``), ``{"result": VALUE}`` (a return), with
+optional ``"func_err_code"``, ``"log"``, ``"duration"``, ``"summary_header"``.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -482,13 +486,42 @@ class APIServer:
         self.httpd.server_close()
 
 
+OUTCOME_KEYS = frozenset({"error", "result", "func_err_code", "log", "duration", "summary_header"})
+
+
+def parse_outcome(text: str) -> Tuple[str, Dict[str, Any]]:
+    """``FUNCTION=JSON`` (``--outcome``): the function's name and its scripted invocation outcome."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"not FUNCTION=JSON: {text!r}")
+    try:
+        outcome = json.loads(raw)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{name}: not JSON: {error}") from None
+    if not isinstance(outcome, dict) or ("error" in outcome) == ("result" in outcome):
+        raise argparse.ArgumentTypeError(f'{name}: an object with either "error" or "result"')
+    unknown = sorted(set(outcome) - OUTCOME_KEYS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"{name}: unknown keys {unknown}")
+    return name, outcome
+
+
 def main(argv: List[str]) -> int:
-    """Serves until terminated, journaling every request to argv[1]."""
-    if len(argv) != 2:
-        print("usage: fg_api_server.py JOURNAL", file=sys.stderr)
-        return 2
-    with open(argv[1], "a", encoding="utf-8") as journal, APIServer() as server:
+    """Serves until terminated, journaling every request to the JOURNAL argument."""
+    parser = argparse.ArgumentParser(prog="fg_api_server.py", description=__doc__.splitlines()[0])
+    parser.add_argument("journal", metavar="JOURNAL", help="file to append one JSON line per request to")
+    parser.add_argument(
+        "--outcome",
+        metavar="FUNCTION=JSON",
+        type=parse_outcome,
+        action="append",
+        default=[],
+        help='scripted invocation outcome of FUNCTION, e.g. hello=\'{"error": {"errorType": ...}}\'',
+    )
+    args = parser.parse_args(argv[1:])
+    with open(args.journal, "a", encoding="utf-8") as journal, APIServer() as server:
         server.api.journal = journal
+        server.api.invoke_outcome.update(args.outcome)
         print("listening on " + server.endpoint, flush=True)
         try:
             threading.Event().wait()
