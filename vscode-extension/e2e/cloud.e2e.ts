@@ -43,6 +43,9 @@ const USER_SETTINGS = {
   'functiongraph.python': python,
 };
 
+const FAILING_FUNCTION = 'hello-e2e-fails';
+const FUNCTION_ERROR = { errorMessage: 'division by zero', errorType: 'ZeroDivisionError', stackTrace: ['  File "/opt/function/code/index.py", line 4, in handler'] };
+
 interface Journaled {
   method: string;
   path: string;
@@ -61,7 +64,9 @@ class TestAPI {
   }
 
   start(): Promise<void> {
-    const child = spawn(python, [path.join(testsDir, 'fg_api_server.py'), this.journal], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // FAILING_FUNCTION's invocations fail in the cloud with FUNCTION_ERROR (the platform's error object).
+    const outcome = `${FAILING_FUNCTION}=${JSON.stringify({ error: FUNCTION_ERROR, func_err_code: 1 })}`;
+    const child = spawn(python, [path.join(testsDir, 'fg_api_server.py'), this.journal, '--outcome', outcome], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     return new Promise((resolve, reject) => {
       let seen = '';
@@ -435,6 +440,42 @@ describe('FunctionGraph cloud commands in code-server', () => {
       assert.equal(api.requests().at(-1)?.signature, 'valid');
     }));
 
+  test('a function error in the cloud is shown as a local one: the platform\'s error object in the result view, and the warning', () =>
+    step('cloud-function-error', async () => {
+      await workbench.reset();
+      await workbench.openFile('index.py');
+      // The same code deployed as the function the test API fails (the previous tests' function stays as it was).
+      const configFile = path.join(workspace, 'fglocal.json');
+      const config = fs.readFileSync(configFile, 'utf8');
+      fs.writeFileSync(configFile, config.replace('"hello-e2e"', `"${FAILING_FUNCTION}"`));
+      try {
+        await workbench.runCommand('FunctionGraph: Deploy Function');
+        await workbench.notifications.filter({ hasText: `FunctionGraph: deployed urn:fss:cn-test-1:${secrets.project}:function:default:${FAILING_FUNCTION}:latest: created` }).waitFor({ timeout: UI_TIMEOUT });
+        await workbench.clearNotifications();
+
+        await workbench.runCommand('FunctionGraph: Invoke in the Cloud');
+        const warning = workbench.notifications.filter({ hasText: 'FunctionGraph: index.handler in the cloud failed: ZeroDivisionError: division by zero' });
+        await warning.waitFor({ timeout: UI_TIMEOUT });
+        seen.push(['the cloud function error warning', (await warning.textContent()) ?? '']);
+        assert.equal(await warning.locator('.monaco-button', { hasText: 'Show Output' }).count(), 1);
+        const view = await webview('Result: cloud: hello-function ← hello.json');
+        await view.body.getByText('Failed: ZeroDivisionError').waitFor({ timeout: UI_TIMEOUT });
+        await workbench.screenshot('cloud-function-error');
+        const text = await remember('cloud function error result view', view.body);
+        assert.match(text, new RegExp(`Ran in the cloud: urn:fss:[^ ]*:${FAILING_FUNCTION}:latest`));
+        // The error object as the platform sent it, every field, in the view's Error section.
+        const shown = JSON.parse((await view.body.locator('h2', { hasText: /^Error$/ }).locator('xpath=following-sibling::pre[1]').textContent()) ?? '') as unknown;
+        assert.deepEqual(shown, FUNCTION_ERROR);
+        assert.doesNotMatch(text, /Succeeded|"name": ?"e2e"/);
+        assert.match(text, /hello from the cloud/); // the log tail is there too
+        const invocation = api.requests().filter((r) => r.path.endsWith('/invocations')).at(-1);
+        assert.ok(invocation?.path.includes(`:${FAILING_FUNCTION}:latest`), invocation?.path);
+        assert.equal(invocation?.signature, 'valid');
+      } finally {
+        fs.writeFileSync(configFile, config);
+      }
+    }));
+
   test('no credential reaches the output channel, the result views, the settings or the function\'s files', () =>
     step('cloud-no-credentials', async () => {
       // Every request the commands made was signed with the stored credentials (the refused ones with the wrong SK).
@@ -445,7 +486,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
       });
 
       // The output channel has every command's lines (it is written to FunctionGraph.log a moment later).
-      const markers = ['HTTP 401 APIGW.0301', 'invoking in the cloud', 'Pull Test Events: Conflict since the last sync', 'Push Test Events:', 'Local and cloud differ in: Return'];
+      const markers = ['HTTP 401 APIGW.0301', 'invoking in the cloud', 'Pull Test Events: Conflict since the last sync', 'Push Test Events:', 'Local and cloud differ in: Return', '"errorType": "ZeroDivisionError"'];
       const logs = await eventually('the FunctionGraph log to show every cloud command', () => {
         const found = filesUnder(path.join(sandbox.userData, 'logs'), () => true);
         const channel = found.filter(([file]) => path.basename(file) === 'FunctionGraph.log').map(([, body]) => body).join('\n');

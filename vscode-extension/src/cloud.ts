@@ -4,13 +4,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from './cloudReports';
+import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, deployLog, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
 import { resolveInterpreter } from './python';
 import { InvocationResult, parseResult } from './results';
-import { showComparison, showResult } from './resultView';
+import { showComparison, showRunResult } from './resultView';
 import { ensureTestEvent, keepSelectedEvent, validateEventFile } from './testEvents';
 import { lastErrorLine, lastJsonLine, runTool, ToolRun } from './tool';
 
@@ -85,8 +85,9 @@ async function deployFunction(context: vscode.ExtensionContext, paths: BundledPa
     await fail(context, paths, fn, DEPLOY, run);
     return;
   }
-  log().info(describeDeploy(report));
-  void vscode.window.showInformationMessage(`FunctionGraph: deployed ${describeDeploy(report)}`);
+  for (const { level, text } of deployLog(report)) log()[level](text);
+  const actions = report.warnings.length ? ['Show Output'] : [];
+  void vscode.window.showInformationMessage(`FunctionGraph: deployed ${describeDeploy(report)}`, ...actions).then((action) => action && log().show());
 }
 
 async function cloudResult(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder, event: string): Promise<InvocationResult | undefined> {
@@ -103,7 +104,8 @@ async function invokeCloud(context: vscode.ExtensionContext, paths: BundledPaths
   const event = await ensureTestEvent(fn);
   if (event === undefined || !(await validateEventFile(event))) return;
   const result = await cloudResult(context, paths, fn, event);
-  if (result !== undefined) showResult(result, `cloud: ${path.basename(fn.functionDir)} ← ${path.basename(event)}`, 'run', vscode.Uri.file(fn.functionDir));
+  // A function error in the cloud is presented as a local one: the same view, the same warning.
+  if (result !== undefined) showRunResult(result, `cloud: ${path.basename(fn.functionDir)} ← ${path.basename(event)}`, `${fn.handler} in the cloud`, vscode.Uri.file(fn.functionDir));
 }
 
 /** The local half of a comparison: `fglocal invoke` with the function's configured handler. */

@@ -54,6 +54,10 @@ export interface DeployReport {
   readonly configUpdated: boolean;
   readonly changedFields: readonly string[];
   readonly version: string | null;
+  /** What the deploy had to work around and says so (e.g. a create answered 5xx, then read back). */
+  readonly notes: readonly string[];
+  /** The package's warnings, as `fglocal package` gives them. */
+  readonly warnings: readonly string[];
   readonly error?: CloudError;
 }
 
@@ -76,6 +80,8 @@ function errorOf(data: Record<string, unknown>): CloudError | undefined {
   return { message: text(error.message), hint: text(error.hint), done: text(error.done), status: typeof error.status === 'number' ? error.status : null };
 }
 
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string') : []);
+
 /** The `fglocal deploy --json` object in `stdout`. */
 export function parseDeployReport(stdout: string): DeployReport | undefined {
   const data = lastJson(stdout);
@@ -87,6 +93,8 @@ export function parseDeployReport(stdout: string): DeployReport | undefined {
     configUpdated: data.configUpdated === true,
     changedFields: Array.isArray(data.changedFields) ? data.changedFields.filter((f): f is string => typeof f === 'string') : [],
     version: typeof data.version === 'string' ? data.version : null,
+    notes: strings(data.notes),
+    warnings: strings(data.warnings),
     error: errorOf(data),
   };
 }
@@ -100,7 +108,15 @@ export function describeDeploy(report: DeployReport): string {
     parts.push(report.configUpdated ? `configuration updated (${report.changedFields.join(', ')})` : 'configuration unchanged');
   }
   if (report.version !== null) parts.push(`version ${report.version} published`);
-  return `${report.functionUrn}: ${parts.join(', ')}`;
+  const notes = report.notes.map((note) => `; note: ${note}`).join('');
+  const count = report.warnings.length;
+  const warned = count ? ` (${count} package warning${count === 1 ? '' : 's'}, see the output)` : '';
+  return `${report.functionUrn}: ${parts.join(', ')}${notes}${warned}`;
+}
+
+/** The deploy's lines for the output channel: what it did (and its notes), then each package warning. */
+export function deployLog(report: DeployReport): Array<{ readonly level: 'info' | 'warn'; readonly text: string }> {
+  return [{ level: 'info', text: `deployed ${describeDeploy(report)}` }, ...report.warnings.map((w) => ({ level: 'warn' as const, text: `package warning: ${w}` }))];
 }
 
 /** The `fglocal events pull|push --json` object in `stdout`. */

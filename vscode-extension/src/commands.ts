@@ -11,7 +11,7 @@ import { errorMessage, log } from './log';
 import { resolveInterpreter } from './python';
 import { describePackage, formatBytes, parsePackageReport } from './packageReport';
 import { parseResult } from './results';
-import { showResult } from './resultView';
+import { showRunResult } from './resultView';
 import { createTestEvent, ensureTestEvent, pickTestEvent, validateEventFile } from './testEvents';
 import { lastErrorLine, lastJsonLine, runTool } from './tool';
 
@@ -70,11 +70,7 @@ function reportRun(target: Target, event: string, code: number | null, stdout: s
     void vscode.window.showErrorMessage(`FunctionGraph: ${why}`, 'Show Output').then((action) => action && log().show());
     return;
   }
-  showResult(result, `${target.handler} ← ${path.basename(event)}`, 'run', vscode.Uri.file(target.fn.functionDir));
-  if (result.error) {
-    const message = `FunctionGraph: ${target.handler} failed: ${result.error.errorType}: ${result.error.errorMessage}`;
-    void vscode.window.showWarningMessage(message, 'Show Output').then((action) => action && log().show());
-  }
+  showRunResult(result, `${target.handler} ← ${path.basename(event)}`, target.handler, vscode.Uri.file(target.fn.functionDir));
 }
 
 async function debugHandler(arg: unknown): Promise<void> {

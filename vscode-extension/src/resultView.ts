@@ -22,6 +22,18 @@ export function showResult(result: InvocationResult, title: string, origin: 'run
   panel.reveal(vscode.ViewColumn.Beside, true);
 }
 
+/**
+ * A run's result (local or cloud): shown as `showResult` does, and when the function failed, the
+ * warning that names `what` ran (a handler; "… in the cloud") with the error's type and message.
+ */
+export function showRunResult(result: InvocationResult, title: string, what: string, scope: vscode.Uri): void {
+  showResult(result, title, 'run', scope);
+  if (result.error) {
+    const message = `FunctionGraph: ${what} failed: ${result.error.errorType}: ${result.error.errorMessage}`;
+    void vscode.window.showWarningMessage(message, 'Show Output').then((action) => action && log().show());
+  }
+}
+
 function createPanel(): vscode.WebviewPanel {
   const created = vscode.window.createWebviewPanel(
     'functiongraph.result',

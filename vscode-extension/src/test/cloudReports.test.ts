@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cloudEnvironment, cloudErrorText, conflictMessage, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from '../cloudReports';
+import { cloudEnvironment, cloudErrorText, conflictMessage, deployLog, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from '../cloudReports';
 
 describe('cloud commands', () => {
   test('credentials become the SDK environment variables, and only when complete', () => {
@@ -23,7 +23,25 @@ describe('cloud commands', () => {
     );
     assert.ok(report);
     assert.equal(describeDeploy(report), 'urn:fss:r:p:function:default:f:latest: code uploaded, configuration updated (memorySize), version 2 published');
+    assert.deepEqual([report.notes, report.warnings], [[], []]);
     assert.equal(parseDeployReport('garbage'), undefined);
+  });
+
+  test('a deploy\'s notes are in its message, its package warnings counted there and each in the output', () => {
+    const note = 'the create request was answered HTTP 502 but had been performed: its retry was refused (already exists), so the function was read back and compared';
+    const warnings = ['index.py: not valid Python 3.9', 'your six replaces the one of the same name from requirements.txt'];
+    const report = parseDeployReport(JSON.stringify({ functionUrn: 'u', created: true, codeUpdated: true, configUpdated: true, version: null, notes: [note, 7], warnings }));
+    assert.ok(report);
+    assert.deepEqual(report.notes, [note]);
+    assert.equal(describeDeploy(report), `u: created; note: ${note} (2 package warnings, see the output)`);
+    assert.deepEqual(deployLog(report), [
+      { level: 'info', text: `deployed u: created; note: ${note} (2 package warnings, see the output)` },
+      { level: 'warn', text: `package warning: ${warnings[0]}` },
+      { level: 'warn', text: `package warning: ${warnings[1]}` },
+    ]);
+    const one = parseDeployReport(JSON.stringify({ functionUrn: 'u', created: true, warnings: [warnings[0]] }));
+    assert.ok(one);
+    assert.equal(describeDeploy(one), 'u: created (1 package warning, see the output)');
   });
 
   test('errors say what was done and what to do', () => {
