@@ -166,3 +166,40 @@ def test_an_unterminated_string_ending_in_a_backslash_is_split_and_reported(open
     parsed = parse_module(text, lines, (3, 9))
     errors = [f for f in parsed.findings if f.code == "syntax-error"]
     assert len(errors) == 1 and errors[0].span.line == 1, parsed.findings
+
+
+def test_the_line_scan_splits_inside_strings_and_brackets_only_where_a_run_then_fails():
+    # likely_starts takes column-0 lines inside strings and brackets too: such a split never parses,
+    # so the exact statement starts decide (and the module's tree comes out all the same).
+    from server.analysis.parsing import _parse_runs
+
+    lines = split_lines(TRICKY)
+    quick = chunks.likely_starts(lines)
+    assert set(chunks.statement_starts(TRICKY, lines)) < set(quick)
+    with pytest.raises(SyntaxError):
+        _parse_runs(lines, chunks.runs(TRICKY, lines, size=1, starts=quick), None)
+    parsed = parse_module(big_module(), split_lines(big_module()), (3, 9))
+    assert ast.dump(parsed.tree, include_attributes=True) == ast.dump(
+        ast.parse(big_module()), include_attributes=True
+    )
+
+
+def test_when_every_run_of_the_line_scan_parses_the_tree_is_the_modules():
+    from server.analysis.parsing import _parse_runs
+
+    quick_trees = 0
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        try:
+            whole = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = split_lines(text)
+        parts = chunks.runs(text, lines, size=1, starts=chunks.likely_starts(lines))
+        try:
+            tree = _parse_runs(lines, parts, None)
+        except SyntaxError:
+            continue  # a split inside a string or brackets: the exact starts take over
+        assert ast.dump(tree, include_attributes=True) == ast.dump(whole, include_attributes=True), path
+        quick_trees += 1
+    assert quick_trees > 50

@@ -105,20 +105,36 @@ def _parse(lines: Sequence[str], version: Optional[Tuple[int, int]]) -> ast.Modu
     split is parsed in one call, as is a module whose error could come from the split.
     """
     text = "\n".join(lines)
-    parts = chunks.runs(text, lines)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # First the runs from the cheap line scan: when each parses, the tree is the module's
+        # (chunks.likely_starts says why); any error (a split inside a string or brackets, or a real
+        # one) leaves the decision to the exact statement starts below.
+        quick = chunks.runs(text, lines, starts=chunks.likely_starts(lines))
+        if len(quick) > 1:
+            try:
+                return _parse_runs(lines, quick, version)
+            except SyntaxError:
+                pass
+        parts = chunks.runs(text, lines)
         if len(parts) == 1:
             return _parse_text(text, version)
-        body: List[ast.stmt] = []
-        for start, end in parts:
-            try:
-                body += _parse_text("\n" * start + "\n".join(lines[start:end]), version).body
-            except SyntaxError as error:
-                if any(symptom in (error.msg or "") for symptom in _SPLIT_SYMPTOMS):
-                    return _parse_text(text, version)
-                raise
-        return ast.Module(body=body, type_ignores=[])
+        try:
+            return _parse_runs(lines, parts, version)
+        except SyntaxError as error:
+            if any(symptom in (error.msg or "") for symptom in _SPLIT_SYMPTOMS):
+                return _parse_text(text, version)
+            raise
+
+
+def _parse_runs(
+    lines: Sequence[str], parts: Sequence[Tuple[int, int]], version: Optional[Tuple[int, int]]
+) -> ast.Module:
+    """One module tree from parsing each ``(start, end)`` run of lines on its own (blank lines before it)."""
+    body: List[ast.stmt] = []
+    for start, end in parts:
+        body += _parse_text("\n" * start + "\n".join(lines[start:end]), version).body
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _parse_text(text: str, version: Optional[Tuple[int, int]]) -> ast.Module:
