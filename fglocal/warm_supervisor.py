@@ -78,9 +78,8 @@ class Supervisor:
     """The listening loop; ``serve`` in a forked child becomes one client's ``fglocal`` process."""
 
     def __init__(self, path: str, lifetime: int) -> None:
-        import socket
-
         from fglocal import runtime_server, thin_client
+        from fglocal._instance.fgruntime.channel import listen_private
 
         self.lifetime: Any = lifetime
         self.uid = os.getuid()
@@ -92,13 +91,7 @@ class Supervisor:
             for s in (sys.stdin, sys.stdout, sys.stderr)
         ]
         self.children: List[int] = []
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
-        try:
-            self.listener.bind(path)
-        finally:
-            os.umask(old)
-        self.listener.listen(64)
+        self.listener = listen_private(path)
 
     def loop(self) -> None:
         """Fork a child per connection until the lifetime pipe closes; then end the runs."""

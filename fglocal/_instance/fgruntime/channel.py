@@ -138,3 +138,17 @@ def write_line(fd, text):  # type: (int, str) -> None
     view = memoryview(data)
     while len(view):
         view = view[os.write(fd, view) :]
+
+
+def listen_private(path, backlog=64):  # type: (str, int) -> Any
+    """A Unix stream socket listening at ``path``, made 0600: only this user can connect to it."""
+    import socket  # here, not at the top: the supervisor of a spawned instance never needs it
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        listener.bind(path)
+    finally:
+        os.umask(old)
+    listener.listen(backlog)
+    return listener

@@ -16,7 +16,7 @@ import time
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import List, Optional, Tuple
 
 REAP_INTERVAL = 1.0  # seconds between two looks for adopted zombies
 _own = set()  # type: set
@@ -81,24 +81,8 @@ def reap_adopted(now=None):  # type: (Optional[float]) -> int
     me = os.getpid()
     reaped = 0
     with _lock:
-        try:
-            names = os.listdir("/proc")
-        except OSError:
-            return 0
         children = set()
-        for name in names:
-            if not name.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % name, "rb") as stat:
-                    data = stat.read()
-                fields = data[data.rindex(b")") + 2 :].split()
-                state, ppid = fields[0], int(fields[1])
-            except (IOError, OSError, ValueError, IndexError):  # gone meanwhile (IOError on 2.7)
-                continue
-            if ppid != me:
-                continue
-            pid = int(name)
+        for pid, state in child_states(me):
             children.add(pid)
             if state == b"Z" and pid not in _own:
                 try:
@@ -109,3 +93,25 @@ def reap_adopted(now=None):  # type: (Optional[float]) -> int
         # Own children that are gone were waited for by the function: forget them (pids are reused).
         _own.intersection_update(children)
     return reaped
+
+
+def child_states(parent):  # type: (int) -> List[Tuple[int, bytes]]
+    """``(pid, state)`` of each child of process ``parent``, from a scan of /proc (the gone skipped)."""
+    found = []  # type: List[Tuple[int, bytes]]
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as stat:
+                data = stat.read()
+            fields = data[data.rindex(b")") + 2 :].split()
+            state, ppid = fields[0], int(fields[1])
+        except (IOError, OSError, ValueError, IndexError):  # gone meanwhile (IOError on 2.7)
+            continue
+        if ppid == parent:
+            found.append((int(name), state))
+    return found

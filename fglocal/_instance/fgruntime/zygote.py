@@ -35,8 +35,9 @@ import time
 import traceback
 
 from . import worker
-from .channel import set_child_subreaper
+from .channel import listen_private, set_child_subreaper
 from .compat import PY2, integer_types, text_type
+from .orphans import child_states
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing is not on 2.7, and importing it is slow
 if TYPE_CHECKING:
@@ -213,13 +214,7 @@ class Zygote(object):
         self.scan_until = 0.0  # look for adopted orphans until then (after an instance ended)
         # Dispositions this interpreter did not start with: a forked instance gets them reset.
         self.changed = [signal.SIGCHLD, signal.SIGTERM, signal.SIGINT]
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
-        try:
-            self.listener.bind(path)
-        finally:
-            os.umask(old)
-        self.listener.listen(64)
+        self.listener = listen_private(path)
         self.wake_r, self.wake_w = os.pipe()
         _nonblocking(self.wake_r)
         _nonblocking(self.wake_w)
@@ -339,22 +334,7 @@ class Zygote(object):
                 return [int(pid) for pid in listing.read().split()]
         except (IOError, OSError, ValueError):
             pass
-        found = []  # type: List[int]
-        try:
-            names = os.listdir("/proc")
-        except OSError:
-            return found
-        for name in names:
-            if not name.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % name, "rb") as stat:
-                    data = stat.read()
-                if int(data[data.rindex(b")") + 2 :].split()[1]) == self.me:
-                    found.append(int(name))
-            except (IOError, OSError, ValueError, IndexError):
-                continue
-        return found
+        return [pid for pid, _ in child_states(self.me)]
 
     def shutdown(self):  # type: () -> None
         """Kill every instance still running and everything it started, then stop serving."""
