@@ -107,24 +107,33 @@ def _parse(lines: Sequence[str], version: Optional[Tuple[int, int]]) -> ast.Modu
     text = "\n".join(lines)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # First the runs from the cheap line scan: when each parses, the tree is the module's
-        # (chunks.likely_starts says why); any error (a split inside a string or brackets, or a real
-        # one) leaves the decision to the exact statement starts below.
+        # First the runs from the cheap line scan: while each parses, its start and end were real
+        # statement starts (chunks.likely_starts says why), so its tree is kept. At the first run that
+        # does not (a split inside a string or brackets, or a real error), the exact statement starts
+        # take over from that run's start: nothing before it is parsed twice.
+        body: List[ast.stmt] = []
+        resume = 0
         quick = chunks.runs(text, lines, starts=chunks.likely_starts(lines))
         if len(quick) > 1:
-            try:
-                return _parse_runs(lines, quick, version)
-            except SyntaxError:
-                pass
-        parts = chunks.runs(text, lines)
-        if len(parts) == 1:
+            for start, end in quick:
+                try:
+                    body += _parse_run(lines, start, end, version)
+                except SyntaxError:
+                    resume = start
+                    break
+            else:
+                return ast.Module(body=body, type_ignores=[])
+        rest = lines[resume:]
+        parts = [(resume + a, resume + b) for a, b in chunks.runs("\n".join(rest), rest)]
+        if len(parts) == 1 and resume == 0:
             return _parse_text(text, version)
         try:
-            return _parse_runs(lines, parts, version)
+            body += _parse_runs(lines, parts, version).body
         except SyntaxError as error:
             if any(symptom in (error.msg or "") for symptom in _SPLIT_SYMPTOMS):
                 return _parse_text(text, version)
             raise
+        return ast.Module(body=body, type_ignores=[])
 
 
 def _parse_runs(
@@ -133,8 +142,15 @@ def _parse_runs(
     """One module tree from parsing each ``(start, end)`` run of lines on its own (blank lines before it)."""
     body: List[ast.stmt] = []
     for start, end in parts:
-        body += _parse_text("\n" * start + "\n".join(lines[start:end]), version).body
+        body += _parse_run(lines, start, end, version)
     return ast.Module(body=body, type_ignores=[])
+
+
+def _parse_run(
+    lines: Sequence[str], start: int, end: int, version: Optional[Tuple[int, int]]
+) -> List[ast.stmt]:
+    """The statements of ``lines[start:end]``, parsed on their own with the module's line numbers."""
+    return _parse_text("\n" * start + "\n".join(lines[start:end]), version).body
 
 
 def _parse_text(text: str, version: Optional[Tuple[int, int]]) -> ast.Module:
