@@ -81,6 +81,20 @@ def read_fd_tail(fd: int, limit: int = LOG_DISPLAY_BYTES) -> Tuple[str, bool]:
     return data.decode("utf-8", "replace"), truncated
 
 
+# The error object's keys in the platform's order. The instance builds it in that order, but a Python
+# 2.7 instance's dict has no order (its JSON comes in hash order): every result puts it back.
+_ERROR_KEYS = ("errorMessage", "errorType", "stackTrace")
+
+
+def _in_platform_order(error: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """``error`` with the platform's keys first, in its order (other keys, as a cloud error has, after)."""
+    if not error:
+        return error
+    ordered = {key: error[key] for key in _ERROR_KEYS if key in error}
+    ordered.update(error)
+    return ordered
+
+
 class InvocationResult:
     """What one invocation produced: function return, execution summary and logs."""
 
@@ -115,7 +129,7 @@ class InvocationResult:
         self.request_id = request_id
         self.body = body
         self.content_type = content_type
-        self.error = error
+        self.error = _in_platform_order(error)
         self.summary = summary or {}
         self.logs = logs
         self.logs_truncated = logs_truncated

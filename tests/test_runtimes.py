@@ -82,6 +82,28 @@ def test_exception_gives_the_error_object_with_user_frames_only(runtime):
     ]
 
 
+ERROR_KEYS = ["errorMessage", "errorType", "stackTrace"]
+
+
+def test_the_error_object_has_the_platforms_key_order(runtime):
+    """As on 3.x: errorMessage, errorType, stackTrace (a Python 2.7 dict has no order of its own)."""
+    for handler, extra in (("index.fail", ()), ("index.version", ("--initializer", "index.fail"))):
+        results, proc = invoke_json(handler, "--code-dir", FUNCTION, "--runtime", runtime, *extra)
+        assert proc.returncode == 1 and len(results) == 1, proc.stderr
+        assert list(results[0]["error"]) == ERROR_KEYS, results[0]["error"]
+        human = subprocess.run(
+            [sys.executable, "-m", "fglocal", handler, "--code-dir", FUNCTION, "--runtime", runtime, *extra],
+            capture_output=True,
+            text=True,
+            cwd=str(REPO),
+            timeout=120,
+        ).stdout
+        shown = [human.index('"%s"' % key) for key in ERROR_KEYS]
+        assert shown == sorted(shown), human
+    with _instance(runtime, "index.fail") as instance:
+        assert list(instance.invoke({"k": "v"}).error) == ERROR_KEYS
+
+
 def test_exits_are_errors(runtime):
     with _instance(runtime, "index.call_exit") as instance:
         error = instance.invoke({}).error
