@@ -78,6 +78,13 @@ class Project:
             parts.pop()
         return ".".join(parts)
 
+    def _relative_file(self, path: Path) -> str:
+        """``path`` relative to the code root, with ``/`` separators (as entry files are named)."""
+        try:
+            return path.resolve().relative_to(self.code_root).as_posix()
+        except (ValueError, OSError):
+            return path.name
+
     def module_entry_findings(
         self, module: ModuleContext, first_line: str, enabled: Collection[str]
     ) -> List[Finding]:
@@ -132,7 +139,8 @@ class Project:
         )
         if candidates and "handler" not in entry_roles:
             entry_roles.insert(0, "handler")
-        relative = module.replace(".", "/") + ".py" if module else path.name
+        # The open file itself (a package's module is its __init__.py), relative to the code root.
+        relative = self._relative_file(path) if module else path.name
         return ModuleContext(
             roles=Roles(names[0], names[1]),
             runtime=self.runtime_version,

@@ -214,3 +214,17 @@ async def test_entry_not_found_in_module_offers_its_handlers(client: LanguageCli
         await close_document(client, path)
     titles = [a.title for a in actions or []]
     assert "Set `app.handle` as this function's entry" in titles
+
+
+async def test_an_entry_in_a_package_init_names_that_file(client: LanguageClient):
+    """Entry ``pkg.handler`` lives in ``pkg/__init__.py`` (contract.entry_files): the message says so."""
+    folder = root(client) / "pkginit"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "fglocal.json").write_text('{"handler": "pkg.handler"}\n', encoding="utf-8")
+    path = folder / "pkg" / "__init__.py"
+    text = "def other(event, context):\n    return 1\n"
+    path.write_text(text, encoding="utf-8")
+    diagnostics = await diagnose(client, path, text)
+    assert codes(diagnostics) == ["entry-not-found"], diagnostics
+    message = diagnostics[0].message
+    assert "which pkg/__init__.py does not define" in message, message
