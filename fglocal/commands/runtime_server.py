@@ -48,7 +48,7 @@ def _interpreters(runtimes: List[str]) -> List[Any]:
     from types import SimpleNamespace
 
     from fglocal.commands.options import UsageError
-    from fglocal.contract import RUNTIMES
+    from fglocal.contract import RUNTIMES, runtime_version
     from fglocal.interpreters import InterpreterError, resolve_interpreter
 
     unknown = [r for r in runtimes if r not in RUNTIMES]
@@ -66,7 +66,8 @@ def _interpreters(runtimes: List[str]) -> List[Any]:
             if runtimes:
                 raise UsageError(str(exc)) from None
             sys.stderr.write(
-                "fglocal runtime-server: %s: not served (no Python %s found)\n" % (runtime, runtime[6:])
+                "fglocal runtime-server: %s: not served (no Python %d.%d found)\n"
+                % (runtime, *runtime_version(runtime))
             )
             continue
         key = os.path.realpath(interpreter.path)
