@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 from dap_client import DAPClient
 from debug_helpers import CONFIGURED, HELLO, HELLO_INDEX, bp
+from runtime_matrix import require
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -251,21 +252,15 @@ def test_after_a_timeout_the_fresh_instance_is_debugged_too(dap: DAPClient, tmp_
     assert [r["body"] for r in results] == ["", "fresh instance"]
 
 
-def _pyenv_python(version: str) -> str:
-    for found in sorted((Path.home() / ".pyenv" / "versions").glob(version + ".*")):
-        exe = found / "bin" / ("python" + version)
-        if exe.exists():
-            return str(exe)
-    for exe in (Path("/usr/local/bin") / ("python" + version), Path("/usr/bin") / ("python" + version)):
-        if exe.exists():
-            return str(exe)
-    pytest.skip("python%s is not installed on this machine" % version)
+def _runtime_python(version: str) -> str:
+    """The interpreter of runtime ``python<version>``, as fglocal finds it (a missing one fails, reported)."""
+    return require("python" + version).path
 
 
 @pytest.mark.parametrize("version", ["3.10", "3.12"])
 def test_function_runs_on_the_interpreter_the_launch_names(dap: DAPClient, version: str) -> None:
     """'python' picks the function's interpreter (like --python): the instance runs and stops there."""
-    python = _pyenv_python(version)
+    python = _runtime_python(version)
     launch_hello(
         dap, "index.environment", [bp(HELLO_INDEX, "environment")], python=python, runtime="python" + version
     )
@@ -283,7 +278,7 @@ def test_function_runs_on_the_interpreter_the_launch_names(dap: DAPClient, versi
 
 
 def test_an_interpreter_of_another_version_is_refused_with_the_fix(dap: DAPClient) -> None:
-    python = _pyenv_python("3.12")
+    python = _runtime_python("3.12")
     dap.initialize()
     response = dap.response(
         dap.send_request(
@@ -298,7 +293,7 @@ def test_an_interpreter_of_another_version_is_refused_with_the_fix(dap: DAPClien
 
 
 def test_no_debug_runs_on_the_runtimes_interpreter(dap: DAPClient) -> None:
-    python = _pyenv_python("3.10")
+    python = _runtime_python("3.10")
     launch_hello(dap, "index.environment", [], runtime="python3.10", noDebug=True)
     result = dap.wait_for_event("functiongraph/result")["body"]
     assert result["error"] is None, result["error"]
