@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,6 +47,26 @@ def process_alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def gone(pid: int) -> bool:
+    """Neither running nor left as a zombie of this process (ended and reaped)."""
+    if process_alive(pid):
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
+    except OSError:
+        return True
+
+
+def wait_gone(pids, seconds: float = 15.0) -> list:
+    """The pids of ``pids`` still not gone after up to ``seconds`` (polled: the assertion is on the state)."""
+    # Polling /proc: the only way to see another process end.
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(gone(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if not gone(pid)]
 
 
 def invoke_api(entry: str, code_dir: str, event=None, **overrides) -> dict:

@@ -22,7 +22,7 @@ import time
 
 import pytest
 from runtime_matrix import require
-from runtime_support import REPO, function_dir, process_alive
+from runtime_support import REPO, function_dir, process_alive, wait_gone
 
 # The runtime suite, collected again here: its `runtime` fixture is this module's (the served runtimes).
 from test_runtimes import (  # noqa: F401
@@ -104,7 +104,7 @@ def server():
         else:
             os.environ[runtime_server.ENV_VARIABLE] = old
         assert served.stop() == 0
-    assert _wait_gone([*served.zygotes.values(), served.supervisor]) == []
+    assert wait_gone([*served.zygotes.values(), served.supervisor]) == []
     assert not os.path.exists(served.folder)
 
 
@@ -132,24 +132,6 @@ def runtime(request) -> str:
 
 def _config(runtime: str, handler: str = "index.describe", **overrides):
     return load_config(FUNCTION).with_overrides(handler=handler, runtime=runtime, **overrides)
-
-
-def _gone(pid: int) -> bool:
-    if process_alive(pid):
-        return False
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
-    except OSError:
-        return True
-
-
-def _wait_gone(pids, seconds=15.0):
-    # Polling /proc: the only way to see another process end (the assertion is on the state, not the time).
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not all(_gone(pid) for pid in pids):
-        time.sleep(0.05)
-    return [pid for pid in pids if not _gone(pid)]
 
 
 def _wait_ended(pids, seconds=15.0):
@@ -220,7 +202,7 @@ def test_a_timeout_or_crash_ends_the_whole_tree(runtime, handler, overrides, err
         if error_type == "RuntimeExited":
             assert "exited with code 9" in result.error["errorMessage"]
         (daemon,) = [int(line) for line in pidfile.read_text().split()]
-        assert _wait_gone([daemon]) == []
+        assert wait_gone([daemon]) == []
         # A fresh (forked) instance serves the next event: its handler runs (and fails on the empty event).
         assert instance.invoke({}).error["errorType"] == "KeyError"
 
@@ -232,7 +214,7 @@ def test_closing_the_instance_ends_its_daemons(runtime, tmp_path):
         (daemon,) = [int(line) for line in pidfile.read_text().split()]
         worker = instance.pid
         assert process_alive(daemon) and process_alive(worker)
-    assert _wait_gone([daemon, worker]) == []
+    assert wait_gone([daemon, worker]) == []
 
 
 @pytest.mark.parametrize("runtime_name", SERVED)
@@ -260,7 +242,7 @@ def test_ctrl_c_of_invoke_ends_the_forked_tree(server, runtime_name, tmp_path):
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert _wait_gone([daemon, instance]) == []
+    assert wait_gone([daemon, instance]) == []
 
 
 @pytest.mark.parametrize("how", ["stdin closes", "SIGTERM", "SIGKILL"])
@@ -588,7 +570,7 @@ def test_a_signal_to_the_thin_client_ends_the_run_and_its_tree(server, tmp_path,
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert _wait_gone([daemon, instance, *runs]) == []
+    assert wait_gone([daemon, instance, *runs]) == []
 
 
 @pytest.mark.parametrize("runtime_name", SERVED)
@@ -596,7 +578,7 @@ def test_sigkill_of_the_thin_client_ends_its_run(server, tmp_path, runtime_name)
     proc, daemon, instance, runs = _start_hanging(server, runtime_name, tmp_path / "pids", thin=True)
     proc.kill()
     proc.communicate(timeout=60)
-    assert _wait_gone([daemon, instance, *runs]) == []
+    assert wait_gone([daemon, instance, *runs]) == []
 
 
 def test_ctrl_c_without_the_thin_client_still_ends_the_tree(server, tmp_path):
@@ -604,7 +586,7 @@ def test_ctrl_c_without_the_thin_client_still_ends_the_tree(server, tmp_path):
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert _wait_gone([daemon, instance]) == []
+    assert wait_gone([daemon, instance]) == []
 
 
 def test_a_stale_or_foreign_server_is_not_used(server, thin_function, tmp_path_factory):

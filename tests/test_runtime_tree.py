@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from runtime_support import REPO, function_dir, invoke_json, process_alive
+from runtime_support import REPO, function_dir, gone, invoke_json, process_alive, wait_gone
 
 from fglocal.config import load_config
 from fglocal.instance import Instance
@@ -28,25 +28,6 @@ def _pids(pidfile):
     return [int(line) for line in pidfile.read_text().split()]
 
 
-def _gone(pid):
-    """Neither running nor left as a zombie of this process (reaped)."""
-    if process_alive(pid):
-        return False
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1]) != os.getpid()
-    except OSError:
-        return True
-
-
-def _wait_gone(pids, seconds=10.0):
-    # Polling /proc: the only way to see another process end (the assertion is on the state, not the time).
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not all(_gone(pid) for pid in pids):
-        time.sleep(0.05)
-    return [pid for pid in pids if not _gone(pid)]
-
-
 @pytest.mark.parametrize("call", ["spawn_session_child", "double_fork"])
 def test_descendants_in_any_session_end_with_the_instance(call, tmp_path):
     pidfile = tmp_path / "pids"
@@ -58,8 +39,8 @@ def test_descendants_in_any_session_end_with_the_instance(call, tmp_path):
         assert instance.invoke({"call": "echo"}).ok  # the child stays while the instance is warm
         assert process_alive(pid)
         worker = instance.pid
-    assert _gone(pid)  # closed: ended and reaped
-    assert _gone(worker)
+    assert gone(pid)  # closed: ended and reaped
+    assert gone(worker)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +57,7 @@ def test_descendants_end_when_the_instance_is_killed_or_crashes(call, overrides,
         result = instance.invoke({"call": call, "pidfile": str(pidfile)})
         assert result.error["errorType"] == error_type, result.error
         (pid,) = _pids(pidfile)
-        assert _gone(pid)  # at once, not only at close
+        assert gone(pid)  # at once, not only at close
         assert instance.invoke({"call": "echo"}).ok  # a fresh instance serves the next event
 
 
@@ -94,7 +75,7 @@ def test_the_cli_leaves_no_process_behind(tmp_path):
     assert proc.returncode == 0, proc.stderr
     pids = _pids(pidfile)
     assert len(pids) == 2
-    assert _wait_gone(pids) == []
+    assert wait_gone(pids) == []
 
 
 @pytest.mark.parametrize(("sig", "times"), [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 3)])
@@ -121,7 +102,7 @@ def test_ctrl_c_of_invoke_leaves_no_process_behind(tmp_path, sig, times):
         os.kill(proc.pid, sig)
     proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert _wait_gone([child]) == []
+    assert wait_gone([child]) == []
 
 
 def test_ctrl_c_of_serve_leaves_no_process_behind(tmp_path):
@@ -169,7 +150,7 @@ def test_ctrl_c_of_serve_leaves_no_process_behind(tmp_path):
     os.kill(proc.pid, signal.SIGINT)
     proc.communicate(timeout=60)
     connection.close()
-    assert _wait_gone(pids) == []
+    assert wait_gone(pids) == []
 
 
 def test_a_child_process_counts_against_the_memory_limit():
@@ -221,10 +202,10 @@ def test_a_module_that_ignores_signals_is_still_ended(tmp_path):
     with Instance(config) as instance:
         result = instance.invoke({"marker": str(marker), "seconds": 30})
         assert result.error["errorType"] == "FunctionTimeout"
-        assert _gone(int(marker.read_text()))
+        assert gone(int(marker.read_text()))
         assert instance.invoke({}).body == "ignoring signals"
         pid = instance.pid
-    assert _gone(pid)
+    assert gone(pid)
 
 
 def test_a_crashed_instances_zombies_are_reaped(tmp_path):
@@ -233,4 +214,4 @@ def test_a_crashed_instances_zombies_are_reaped(tmp_path):
         result = instance.invoke({"call": "zombie_then_crash", "pidfile": str(pidfile)})
         assert result.error["errorType"] == "RuntimeExited"
         (pid,) = _pids(pidfile)
-        assert _gone(pid)  # re-parented to this process (a subreaper) and waited for
+        assert gone(pid)  # re-parented to this process (a subreaper) and waited for
