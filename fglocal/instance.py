@@ -534,7 +534,10 @@ class Instance:
             pidfd = self._remote.pidfd if self._remote is not None else -1
             killed, was_alive = proctree.end_tree(pid, watch=self._tree, pidfd=pidfd)
             self._close_pipes()
-            self._reaped(pid, True)
+            if self._remote is not None:
+                self._remote.wait_exit()  # its status is not needed: the pidfd says it has ended
+            else:
+                self._reaped(pid, True)
             self._let_go()
             proctree.reap(killed[1:])
             if was_alive:

@@ -20,7 +20,7 @@ from fglocal.contract import runtime_version
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Tuple
+    from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 ENV_VARIABLE = "FGLOCAL_PYTHON"
 # The Python the function runs on talks to the supervisor with the instance package
@@ -235,13 +235,17 @@ def _versions_in(folder: str, prefix: str, wanted: Tuple[int, int]) -> List[str]
 
 def discover(
     wanted: Tuple[int, int], environ: Mapping[str, str], searched: List[str]
-) -> List[Tuple[str, str]]:
-    """Candidate ``(source, path)`` pairs for Python ``wanted``, in order; ``searched`` gets the places looked."""
+) -> Iterator[Tuple[str, str]]:
+    """Candidate ``(source, path)`` pairs for Python ``wanted``, in order; ``searched`` gets the places looked.
+
+    A generator, looked at afresh on every call (nothing cached, so an interpreter installed or
+    removed since is seen): the caller stops at the first that fits, so a Python found on PATH
+    or by pyenv spares the listings of uv, asdf and the conda folders.
+    """
     exe = "python%d.%d" % wanted
     home = _home(environ)
-    candidates: List[Tuple[str, str]] = []
     if tuple(sys.version_info[:2]) == wanted:
-        candidates.append(("fglocal", sys.executable))
+        yield ("fglocal", sys.executable)
 
     searched.append("%s on PATH" % exe)
     for folder in environ.get("PATH", os.defpath).split(os.pathsep):
@@ -251,25 +255,25 @@ def discover(
             continue
         path = os.path.join(folder, exe)
         if os.path.isfile(path) and os.access(path, os.X_OK):
-            candidates.append(("PATH", path))
+            yield ("PATH", path)
 
     pyenv_root = environ.get("PYENV_ROOT") or os.path.join(home, ".pyenv")
     versions = os.path.join(pyenv_root, "versions")
     searched.append("pyenv: %s/%d.%d.*" % (versions, *wanted))
     for name in _versions_in(versions, "", wanted):
-        candidates.append(("pyenv", os.path.join(versions, name, "bin", exe)))
+        yield ("pyenv", os.path.join(versions, name, "bin", exe))
 
     uv_dir = environ.get("UV_PYTHON_INSTALL_DIR") or os.path.join(
         environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "uv", "python"
     )
     searched.append("uv: %s/cpython-%d.%d.*" % (uv_dir, *wanted))
     for name in _versions_in(uv_dir, "cpython-", wanted):
-        candidates.append(("uv", os.path.join(uv_dir, name, "bin", exe)))
+        yield ("uv", os.path.join(uv_dir, name, "bin", exe))
 
     asdf_dir = os.path.join(environ.get("ASDF_DATA_DIR") or os.path.join(home, ".asdf"), "installs", "python")
     searched.append("asdf: %s/%d.%d.*" % (asdf_dir, *wanted))
     for name in _versions_in(asdf_dir, "", wanted):
-        candidates.append(("asdf", os.path.join(asdf_dir, name, "bin", exe)))
+        yield ("asdf", os.path.join(asdf_dir, name, "bin", exe))
 
     conda_roots = []
     if environ.get("CONDA_EXE"):
@@ -288,8 +292,7 @@ def discover(
             path = os.path.join(folder, "bin", exe)
             if path not in seen and os.path.isfile(path):
                 seen.add(path)
-                candidates.append(("conda", path))
-    return candidates
+                yield ("conda", path)
 
 
 # ---------------------------------------------------------------------------------------- version

@@ -20,6 +20,9 @@ except ImportError:  # pragma: no cover - other Python implementations
 import sys
 import time
 
+from fglocal._instance.fgruntime.channel import listed_children
+from fglocal._instance.fgruntime.channel import read_proc as _read
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import Dict, Iterable, List, Optional, Tuple
@@ -41,12 +44,15 @@ def become_subreaper() -> bool:
     return _subreaper
 
 
-def _read(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 4096)
-    finally:
-        os.close(fd)
+_children_files: Optional[bool] = None  # whether this kernel lists children per thread (probed once)
+
+
+def children_files() -> bool:
+    """True where ``/proc/PID/task/TID/children`` exists (Linux 3.5+ with CONFIG_PROC_CHILDREN)."""
+    global _children_files
+    if _children_files is None:
+        _children_files = LINUX and listed_children(os.getpid()) is not None
+    return _children_files
 
 
 def stat(pid: int) -> Optional[Tuple[int, int, int, str]]:
@@ -138,11 +144,17 @@ class TreeWatch:
     def __init__(self) -> None:
         self.root = 0
         self._inside: Dict[int, int] = {}  # pid -> start time
-        # Pids up to the newest one handed out now belong to processes older than the tree. Reading
-        # that one number (not listing /proc) keeps the cold start short; without it, list them.
-        self._newest = self._floor = _newest_pid()
-        self._outside = set() if self._floor >= 0 else set(all_pids())
         self._scanned = time.monotonic()
+        if children_files():
+            # The tree is walked down from the root's children files; the scan below is for a root
+            # that is gone, and then looks at every process (it is a crash's clean-up, off the hot path).
+            self._newest = self._floor = 0
+            self._outside: set = set()
+        else:
+            # Pids up to the newest one handed out now belong to processes older than the tree. Reading
+            # that one number (not listing /proc) keeps the cold start short; without it, list them.
+            self._newest = self._floor = _newest_pid()
+            self._outside = set() if self._floor >= 0 else set(all_pids())
         self._measured = 0.0  # when memory_mb last scanned the tree
         self._tree_mb = 0.0
 
@@ -153,6 +165,40 @@ class TreeWatch:
 
     def members(self) -> Dict[int, int]:
         """Processes below the root now, zombies included (pid -> start time)."""
+        walked = self._walk() if children_files() else None
+        if walked is not None:
+            self._inside = walked
+            return walked
+        return self._scan()
+
+    def _walk(self) -> Optional[Dict[int, int]]:
+        """The tree from the root's children files down (a read per member); None when the root is gone.
+
+        Members of the last look that the walk no longer finds but that still exist (same start
+        time) stay members, as with the scan: a process once in the tree belongs to it.
+        """
+        found: Dict[int, int] = {}
+        stack = listed_children(self.root) if self.root > 0 else None
+        if stack is None:
+            return None
+        while stack:
+            pid = stack.pop()
+            if pid in found or pid == self.root:
+                continue
+            info = stat(pid)
+            if info is None:
+                continue  # gone meanwhile
+            found[pid] = info[2]
+            stack.extend(listed_children(pid) or ())
+        for pid, started in self._inside.items():
+            if pid not in found:
+                info = stat(pid)
+                if info is not None and info[2] == started:
+                    found[pid] = started
+        return found
+
+    def _scan(self) -> Dict[int, int]:
+        """members() from a listing of /proc: the younger processes' stat, resolved up to the root."""
         pids = all_pids()
         newest = _newest_pid()
         now = time.monotonic()

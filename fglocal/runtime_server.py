@@ -82,11 +82,12 @@ def _rlimits() -> List[List[int]]:
 
 
 def _umask() -> int:
+    from fglocal._instance.fgruntime.channel import read_proc
+
     try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"Umask:"):
-                    return int(line.split()[1], 8)
+        status = read_proc("/proc/self/status")
+        start = status.index(b"\nUmask:") + 7
+        return int(status[start : status.index(b"\n", start)], 8)
     except (OSError, ValueError):
         pass
     mask = os.umask(0o022)
@@ -153,6 +154,13 @@ class RemoteInstance:
         """The wait status, waiting up to ``seconds`` for it (0 when the zygote never said)."""
         self._read(seconds)
         return self.status if self.status is not None else 0
+
+    def wait_exit(self, seconds: float = 10.0) -> None:
+        """Wait up to ``seconds`` for the instance to end (its pidfd turns readable), not for the zygote's report."""
+        import select
+
+        if self.status is None and self.pidfd >= 0:
+            select.select([self.pidfd], [], [], seconds)
 
     def close(self) -> None:
         """Let go of the instance (the zygote kills it if it still runs)."""

@@ -69,6 +69,7 @@ def run_remotely(argv: list) -> None:
     except ImportError:  # pragma: no cover
         return
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    lines = _Lines(conn)
     try:
         conn.connect(os.path.join(folder, SOCKET_NAME))
         mask = os.umask(0o022)
@@ -81,27 +82,36 @@ def run_remotely(argv: list) -> None:
         header = len(payload).to_bytes(4, "big")
         conn.sendmsg([header], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         conn.sendall(payload)
-        answer = _line(conn)
+        answer = lines.next()
     except OSError:
         conn.close()
         return
     if not answer.startswith(b"OK"):
         conn.close()  # refused (another fglocal, limits it cannot give): run it here
         return
-    _wait(conn)
+    _wait(conn, lines)
 
 
-def _line(conn: object) -> bytes:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(1)  # type: ignore[attr-defined]
-        if not chunk:
-            break
-        data += chunk
-    return data
+class _Lines:
+    """The supervisor's answer lines, read as they come (not one byte per system call)."""
+
+    def __init__(self, conn: object) -> None:
+        self.conn = conn
+        self.buffer = b""
+
+    def next(self) -> bytes:
+        """The next line with its newline; what arrived before the connection closed otherwise."""
+        while b"\n" not in self.buffer:
+            chunk = self.conn.recv(256)  # type: ignore[attr-defined]
+            if not chunk:
+                line, self.buffer = self.buffer, b""
+                return line
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line + b"\n"
 
 
-def _wait(conn: object) -> None:
+def _wait(conn: object, lines: _Lines) -> None:
     """Forward signals to the run until it reports its exit code; exit with it."""
     import _signal
 
@@ -116,7 +126,7 @@ def _wait(conn: object) -> None:
     if _signal.getsignal(SIGINT) != _signal.SIG_IGN:
         _signal.signal(SIGINT, forward)
     _signal.signal(SIGTERM, forward)
-    answer = _line(conn)
+    answer = lines.next()
     if answer.startswith(b"X") and answer[1:-1].isdigit():
         os._exit(int(answer[1:-1]))
     os.write(2, b"fglocal: error: the runtime server ended during the run\n")

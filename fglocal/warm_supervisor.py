@@ -42,6 +42,7 @@ WARM_MODULES = (
     "fglocal.runtime_server",
     "fglocal._instance.fgruntime.channel",
     "fglocal._instance.fgruntime.result",
+    "encodings.utf_8_sig",  # the event file's and fglocal.json's codec (a codec is looked up at first use)
     "json",
     "select",
     "socket",
@@ -60,6 +61,10 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except ImportError:  # pragma: no cover - an optional module: imported by the run if needed
             pass
+    from fglocal._instance.fgruntime.channel import prepare_subreaper
+
+    # Every run makes itself a subreaper (a prctl through _ctypes and libffi): built once, here.
+    prepare_subreaper()
 
 
 def _module_times() -> Dict[str, int]:
@@ -321,15 +326,15 @@ def _exit_code(code: Any) -> int:
 
 
 def _ignored_signals(pid: int) -> Optional[List[int]]:
+    from fglocal._instance.fgruntime.channel import read_proc
+
     try:
-        with open("/proc/%d/status" % pid, "rb") as status:
-            for line in status:
-                if line.startswith(b"SigIgn:"):
-                    mask = int(line.split()[1], 16)
-                    return [n for n in range(1, 65) if mask & (1 << (n - 1))]
+        status = read_proc("/proc/%d/status" % pid)
+        start = status.index(b"\nSigIgn:") + 8
+        mask = int(status[start : status.index(b"\n", start)], 16)
     except (OSError, ValueError):
-        pass
-    return None
+        return None
+    return [n for n in range(1, 65) if mask & (1 << (n - 1))]
 
 
 def _limits(pid: int) -> Optional[List[List[int]]]:

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import pytest
-from runtime_matrix import require
+from runtime_matrix import ALL_RUNTIMES, require
 from runtime_support import REPO, function_dir, process_alive, wait_gone
 
 # The runtime suite, collected again here: its `runtime` fixture is this module's (the served runtimes).
@@ -185,6 +185,49 @@ def test_a_forked_instance_is_what_a_spawned_one_is(runtime, monkeypatch, forked
     # 0-2, the two pipes, and on 2.7 the /dev/urandom descriptor os.urandom keeps open: as spawned.
     assert forked["ownSession"] and forked["stdin"] and forked["fds"][:5] == [0, 1, 2, 3, 4]
     assert "fgruntime.zygote" not in forked["modules"] and "socket" not in forked["modules"]
+
+
+@pytest.fixture(scope="module", params=["plain", "random imported at start-up"])
+def every_runtime_server(request, tmp_path_factory):
+    """A server for all five runtimes; for the second, their start-up imports random (a sitecustomize)."""
+    old = os.environ.get("PYTHONPATH")
+    if request.param != "plain":
+        folder = tmp_path_factory.mktemp("startup")
+        (folder / "sitecustomize.py").write_text("import random\n")
+        os.environ["PYTHONPATH"] = str(folder)  # the server's, and so the instances' (same start-up)
+    try:
+        served = Server(tuple(ALL_RUNTIMES))
+        try:
+            yield served
+        finally:
+            assert served.stop() == 0
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+@pytest.mark.parametrize("runtime", ALL_RUNTIMES)
+def test_forked_instances_draw_anew_what_a_fresh_process_draws(
+    runtime, every_runtime_server, monkeypatch, tmp_path, forked_by_the_server
+):
+    """Nothing a fresh process seeds at start-up is shared by two forked instances (but the hash seed).
+
+    On 2.7 and 3.6 a module seeded at import (random) that the zygote had loaded would give every
+    instance it forks the same numbers: 3.7+ reseeds random after fork, they do not.
+    """
+    monkeypatch.setenv(runtime_server.ENV_VARIABLE, every_runtime_server.folder)
+    draws = []
+    for _ in range(2):
+        with Instance(_config(runtime, "index.draws")) as instance:
+            result = instance.invoke({"dir": str(tmp_path)})
+        assert result.ok, result.error
+        draws.append(json.loads(result.body))
+    assert forked_by_the_server == [True, True]
+    first, second = draws
+    assert sorted(first) == sorted(second)
+    assert [key for key in first if first[key] == second[key]] == []
 
 
 @pytest.mark.parametrize(

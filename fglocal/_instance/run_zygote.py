@@ -9,6 +9,7 @@ import sys
 import fgruntime.orphans  # imported by every spawned instance's serve()
 import fgruntime.worker  # the instance side, loaded once for every forked instance
 
+fgruntime.worker.preload()  # and what serve() imports at every start (_ctypes, _posixsubprocess)
 BASELINE = set(sys.modules)
 
 from fgruntime.zygote import main  # noqa: E402 - after the baseline: its modules are the server's own

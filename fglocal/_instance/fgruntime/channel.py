@@ -5,6 +5,8 @@ instance side (no threading, no loader), so a spawned instance's supervisor stay
 Python 2.7 and 3.6+ like the rest of ``fgruntime``.
 """
 
+from __future__ import absolute_import
+
 import mmap
 import os
 import sys
@@ -14,7 +16,7 @@ from .compat import PY2
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing is not on 2.7, and importing it is slow
 if TYPE_CHECKING:
-    from typing import Any, Tuple
+    from typing import Any, List, Optional, Tuple
 
 # The shared clock: three doubles, the deadline (wall-clock time.time(): Python 2.7 has no
 # time.monotonic, and the supervisor re-publishes it from its monotonic clock at every start and
@@ -94,17 +96,72 @@ class SharedClock(object):
         return self._doubles[2]
 
 
-def set_child_subreaper():  # type: () -> bool
-    """Make this process adopt its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+# Where one thread's children are listed (Linux 3.5+ built with CONFIG_PROC_CHILDREN), ``% (pid, tid)``.
+# The tests point it at a missing file to run the fallback, a scan of every process in /proc.
+CHILDREN_FILE = "/proc/%d/task/%s/children"
 
-    Then a descendant whose parent exits (a double fork, ``setsid`` and fork) is re-parented to
-    this process instead of init, so the whole tree stays findable under it. Uses ``_ctypes``
-    (the C half of ctypes, a fifth of its import cost) so that the cold start stays short.
-    Returns False where it is not available.
+
+def read_proc(path):  # type: (str) -> bytes
+    """A /proc file's contents with os.open/os.read: one read for a small file, no file object.
+
+    A /proc file gives less than asked for only at its end, so one read of 64 kB is the whole of
+    any stat or status file (a longer one is read on).
     """
-    if not sys.platform.startswith("linux"):
-        return False
+    fd = os.open(path, os.O_RDONLY)
     try:
+        data = os.read(fd, 65536)
+        if len(data) < 65536:
+            return data
+        chunks = [data]
+        while data:
+            data = os.read(fd, 65536)
+            chunks.append(data)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def listed_children(parent):  # type: (int) -> Optional[List[int]]
+    """The children of process ``parent`` (zombies included), from its threads' ``children`` files.
+
+    A child is listed under the thread that started it (the function's call thread, say), so every
+    thread's file is read: a listing of ``/proc/PID/task`` and one small read per thread, against a
+    read of every process's stat for a scan. None where there are no such files (a kernel without
+    CONFIG_PROC_CHILDREN) or ``parent`` is gone: the caller scans /proc instead.
+    """
+    try:
+        threads = os.listdir("/proc/%d/task" % parent)
+    except OSError:
+        return None
+    found = []  # type: List[int]
+    for tid in threads:
+        try:
+            data = read_proc(CHILDREN_FILE % (parent, tid))
+        except OSError:  # IOError is OSError on 2.7 for os.open
+            if tid == str(parent):
+                return None  # the main thread's file is missing: none of them exists here
+            continue  # a thread that ended meanwhile (its children went to another thread)
+        found.extend(int(pid) for pid in data.split())
+    return found
+
+
+def proc_stat(pid):  # type: (int) -> Optional[List[bytes]]
+    """The fields of ``/proc/PID/stat`` after the command name (state, ppid, ...); None when it is gone."""
+    try:
+        data = read_proc("/proc/%d/stat" % pid)
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")".
+    fields = data[data.rfind(b")") + 2 :].split()
+    return fields if len(fields) > 20 else None
+
+
+_prctl = []  # type: List[Any]  # prctl(2) through _ctypes, built once per process (forks inherit it)
+
+
+def _prctl_function():  # type: () -> Any
+    """prctl(2) from the process's own libc through ``_ctypes`` (the C half of ctypes, a fifth of its import cost)."""
+    if not _prctl:
         import _ctypes
 
         class _Libc(object):
@@ -122,7 +179,33 @@ def set_child_subreaper():  # type: () -> bool
 
         prctl = _Function(("prctl", _Libc()))  # type: ignore[arg-type]
         prctl.argtypes = (_CULong,) * 5
-        return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        _prctl.append(prctl)
+    return _prctl[0]
+
+
+def prepare_subreaper():  # type: () -> bool
+    """Build the prctl function :func:`set_child_subreaper` calls (imports ``_ctypes``); False where there is none."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        _prctl_function()
+    except Exception:
+        return False
+    return True
+
+
+def set_child_subreaper():  # type: () -> bool
+    """Make this process adopt its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    Then a descendant whose parent exits (a double fork, ``setsid`` and fork) is re-parented to
+    this process instead of init, so the whole tree stays findable under it. The setting is not
+    inherited across fork, but the prctl function is: a process that forks instances or runs (the
+    runtime server's) builds it once before. Returns False where it is not available.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return _prctl_function()(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0  # type: ignore[no-any-return]
     except Exception:  # no libc symbol, no _ctypes: the supervisor falls back to what it can find
         return False
 

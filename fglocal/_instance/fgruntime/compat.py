@@ -1,5 +1,7 @@
 """The few differences between Python 2.7 and 3 that the instance side needs, in one place."""
 
+from __future__ import absolute_import
+
 import sys
 import time
 

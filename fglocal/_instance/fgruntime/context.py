@@ -8,6 +8,8 @@ an editor. Keep this file free of imports beyond the standard library: it is loa
 function process.
 """
 
+from __future__ import absolute_import
+
 import sys
 import time
 

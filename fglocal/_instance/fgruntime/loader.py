@@ -6,6 +6,8 @@ the ordinary import system, so the user's own modules beside it import as they w
 The files an entry may live in come from the supervisor (``fglocal.contract.entry_files``).
 """
 
+from __future__ import absolute_import
+
 import os
 import sys
 

@@ -7,12 +7,20 @@ never be waited for here (its ``Popen.wait()`` or ``os.waitpid`` would then fail
 the instance process itself starts are recorded as they are created (``os.fork``, ``os.forkpty``,
 ``os.posix_spawn[p]``, subprocess's ``fork_exec``; the wrappers keep the functions' names and
 results), and only zombies outside that record are reaped: at most once a second, after a reply,
-so off the invocation's path. Runs on Python 2.7 too.
+so off the invocation's path. Looking costs a few system calls when nothing was adopted: the
+children are listed from the process's own ``/proc/self/task/*/children`` files (a full scan of
+/proc only where the kernel has none), and a child's state is read only when it is not the
+function's own. Runs on Python 2.7 too.
 """
 
+from __future__ import absolute_import
+
 import os
+import sys
 import threading
 import time
+
+from .channel import listed_children, proc_stat
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
@@ -51,18 +59,24 @@ def _recording(function, pid_of):  # type: (object, object) -> object
 
 def record_own_children():  # type: () -> None
     """Wrap the ways this process starts children so that their pids are recorded."""
-    targets = [(os, "fork", _pid), (os, "forkpty", _first_pid), (os, "posix_spawn", _pid)]
-    targets.append((os, "posix_spawnp", _pid))
-    try:
-        import _posixsubprocess  # what subprocess.Popen forks with on Python 3
-
-        targets.append((_posixsubprocess, "fork_exec", _pid))
-    except ImportError:  # Python 2.7: subprocess calls os.fork
-        pass
-    for module, name, pid_of in targets:
+    for module, name, pid_of in recorded_functions():
         function = getattr(module, name, None)
         if function is not None and not getattr(function, "_fglocal_records_children", False):
             setattr(module, name, _recording(function, pid_of))
+
+
+def recorded_functions():  # type: () -> list
+    """``(module, name, pid_of)`` of each way a process starts a child (imports ``_posixsubprocess`` on 3.x)."""
+    targets = [(os, "fork", _pid), (os, "forkpty", _first_pid), (os, "posix_spawn", _pid)]
+    targets.append((os, "posix_spawnp", _pid))
+    if sys.version_info[0] >= 3:  # Python 2.7 has no _posixsubprocess (subprocess calls os.fork)
+        try:
+            import _posixsubprocess  # what subprocess.Popen forks with on Python 3
+
+            targets.append((_posixsubprocess, "fork_exec", _pid))
+        except ImportError:  # pragma: no cover - another Python implementation
+            pass
+    return targets
 
 
 def reap_adopted(now=None):  # type: (Optional[float]) -> int
@@ -81,9 +95,14 @@ def reap_adopted(now=None):  # type: (Optional[float]) -> int
     me = os.getpid()
     reaped = 0
     with _lock:
-        children = set()
-        for pid, state in child_states(me):
-            children.add(pid)
+        listed = listed_children(me)
+        if listed is None:  # no children files: a scan of /proc gives every child's state at once
+            states = child_states(me)  # type: List[Tuple[int, Optional[bytes]]]
+            present = set(pid for pid, _ in states)
+        else:  # only the children that are not the function's own need a look at their state
+            present = set(listed)
+            states = [(pid, _state(pid, me)) for pid in listed if pid not in _own]
+        for pid, state in states:
             if state == b"Z" and pid not in _own:
                 try:
                     if os.waitpid(pid, os.WNOHANG)[0]:
@@ -91,27 +110,38 @@ def reap_adopted(now=None):  # type: (Optional[float]) -> int
                 except OSError:
                     pass
         # Own children that are gone were waited for by the function: forget them (pids are reused).
-        _own.intersection_update(children)
+        _own.intersection_update(present)
     return reaped
 
 
-def child_states(parent):  # type: (int) -> List[Tuple[int, bytes]]
-    """``(pid, state)`` of each child of process ``parent``, from a scan of /proc (the gone skipped)."""
-    found = []  # type: List[Tuple[int, bytes]]
+def _state(pid, parent):  # type: (int, int) -> Optional[bytes]
+    """The state letter of ``pid`` if it is still a child of ``parent``, else None."""
+    fields = proc_stat(pid)
+    if fields is None or int(fields[1]) != parent:
+        return None
+    return fields[0]
+
+
+def child_states(parent):  # type: (int) -> List[Tuple[int, Optional[bytes]]]
+    """``(pid, state)`` of each child of process ``parent``, from a scan of every process in /proc.
+
+    The fallback where the kernel lists no children per thread (see ``channel.listed_children``);
+    the gone are skipped.
+    """
+    found = []  # type: List[Tuple[int, Optional[bytes]]]
     try:
         names = os.listdir("/proc")
     except OSError:
         return found
     for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name, "rb") as stat:
-                data = stat.read()
-            fields = data[data.rindex(b")") + 2 :].split()
-            state, ppid = fields[0], int(fields[1])
-        except (IOError, OSError, ValueError, IndexError):  # gone meanwhile (IOError on 2.7)
-            continue
-        if ppid == parent:
-            found.append((int(name), state))
+        if name.isdigit():
+            fields = proc_stat(int(name))
+            if fields is not None and int(fields[1]) == parent:
+                found.append((int(name), fields[0]))
     return found
+
+
+def child_pids(parent):  # type: (int) -> List[int]
+    """The children of process ``parent``: its children files, else a scan of /proc."""
+    listed = listed_children(parent)
+    return listed if listed is not None else [pid for pid, _ in child_states(parent)]

@@ -9,6 +9,8 @@ line 1, or on line 2 when line 1 is blank or a comment, declares it from that li
 first byte over 127 is a SyntaxError whose message names the byte, the file and the line.
 """
 
+from __future__ import absolute_import
+
 import os
 import re
 import sys

@@ -1,5 +1,7 @@
 """The platform's return-value rules and its error object (Python 2.7 and 3.6+)."""
 
+from __future__ import absolute_import
+
 import json
 
 from .compat import PY2, string_types, to_text

@@ -5,6 +5,8 @@ The platform's guide: "a package of your own must not share a name with the stan
 check a function folder with :func:`find_shadowing_modules`.
 """
 
+from __future__ import absolute_import
+
 import os
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing is not on 2.7, and importing it is slow

@@ -8,6 +8,8 @@ that invocation's log file. Spawned as ``<runtime python> fglocal/_instance/run_
 WRITE_FD``; an instance forked from the tool (same interpreter) calls :func:`serve` directly.
 """
 
+from __future__ import absolute_import
+
 import json
 import os
 import sys
@@ -18,6 +20,7 @@ from .channel import (  # also the instance side's names for callers of worker
     STATE_OK,
     STATE_PIPE_LOST,
     SharedClock,
+    prepare_subreaper,
     set_child_subreaper,
     write_line,
 )
@@ -465,6 +468,19 @@ def _answer(worker, line, pipes):  # type: (Optional[Worker], bytes, tuple) -> t
     if op == "init":
         return worker, worker.initialize(request["requestId"])
     return worker, worker.invoke(request["requestId"], request["event"])
+
+
+def preload():  # type: () -> None
+    """Import what :func:`serve` imports at every start, once: the runtime server's zygote, before it forks.
+
+    Only what a spawned instance imports too (``_ctypes`` for the subreaper's prctl, on Python 3
+    ``_posixsubprocess`` for the record of own children), so that a forked instance starts with the
+    modules a spawned one has by then, and does not import them again on every cold start.
+    """
+    if sys.platform.startswith("linux") and prepare_subreaper():
+        from .orphans import recorded_functions
+
+        recorded_functions()
 
 
 def serve(read_fd, write_fd):  # type: (int, int) -> None

@@ -22,6 +22,8 @@ else is ever its child). When the lifetime pipe closes (the server ended, howeve
 kills every instance it forked and exits: nothing outlives the server.
 """
 
+from __future__ import absolute_import
+
 import errno
 import fcntl
 import json
@@ -37,7 +39,7 @@ import traceback
 from . import worker
 from .channel import listen_private, set_child_subreaper
 from .compat import PY2, integer_types, text_type
-from .orphans import child_states
+from .orphans import child_pids
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: typing is not on 2.7, and importing it is slow
 if TYPE_CHECKING:
@@ -328,13 +330,8 @@ class Zygote(object):
                 self.scan_until = time.time() + 2.0
 
     def children(self):  # type: () -> List[int]
-        """The children of this process: one small file (Linux 3.5+), else a scan of /proc."""
-        try:
-            with open("/proc/%d/task/%d/children" % (self.me, self.me), "rb") as listing:
-                return [int(pid) for pid in listing.read().split()]
-        except (IOError, OSError, ValueError):
-            pass
-        return [pid for pid, _ in child_states(self.me)]
+        """The children of this process: its children files (Linux 3.5+), else a scan of /proc."""
+        return child_pids(self.me)
 
     def shutdown(self):  # type: () -> None
         """Kill every instance still running and everything it started, then stop serving."""
@@ -400,6 +397,7 @@ class Zygote(object):
                 main_module.__file__ = RUN_WORKER
             for name in [n for n in sys.modules if n not in self.baseline]:
                 del sys.modules[name]  # the server's own modules: the function starts without them
+            _draw_anew()
             worker.serve(3, 4)
             status = 0
         except BaseException:  # a fault of the runtime itself: on the supervisor's stderr
@@ -410,6 +408,20 @@ class Zygote(object):
                 pass
         finally:
             os._exit(status)
+
+
+def _draw_anew():  # type: () -> None
+    """Reseed what a fresh process seeds at start-up and this one would share with its siblings.
+
+    ``random`` seeds itself from os.urandom at import; Python 3.7+ reseeds it after a fork
+    (os.register_at_fork), 2.7 and 3.6 do not. The zygote never imports it, but its start-up may
+    have (a ``.pth`` file or sitecustomize): then every instance would draw the same numbers.
+    (tempfile's names and uuid4 are drawn per process already; the hash seed is the documented
+    exception.)
+    """
+    module = sys.modules.get("random")
+    if module is not None and not hasattr(os, "register_at_fork"):
+        module.seed()
 
 
 def _replace_environment(env):  # type: (list) -> None
