@@ -191,21 +191,23 @@ def test_a_forked_instance_is_what_a_spawned_one_is(runtime, monkeypatch, forked
 def every_runtime_server(request, tmp_path_factory):
     """A server for all five runtimes; for the second, their start-up imports random (a sitecustomize)."""
     old = os.environ.get("PYTHONPATH")
+    startup = {}
     if request.param != "plain":
         folder = tmp_path_factory.mktemp("startup")
         (folder / "sitecustomize.py").write_text("import random\n")
-        os.environ["PYTHONPATH"] = str(folder)  # the server's, and so the instances' (same start-up)
+        startup["PYTHONPATH"] = str(folder)  # the server's, and the test's instances' (same start-up)
+    os.environ.update(startup)
     try:
         served = Server(tuple(ALL_RUNTIMES))
-        try:
-            yield served
-        finally:
-            assert served.stop() == 0
     finally:
         if old is None:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = old
+    try:
+        yield served, startup
+    finally:
+        assert served.stop() == 0
 
 
 @pytest.mark.parametrize("runtime", ALL_RUNTIMES)
@@ -217,7 +219,10 @@ def test_forked_instances_draw_anew_what_a_fresh_process_draws(
     On 2.7 and 3.6 a module seeded at import (random) that the zygote had loaded would give every
     instance it forks the same numbers: 3.7+ reseeds random after fork, they do not.
     """
-    monkeypatch.setenv(runtime_server.ENV_VARIABLE, every_runtime_server.folder)
+    served, startup = every_runtime_server
+    monkeypatch.setenv(runtime_server.ENV_VARIABLE, served.folder)
+    for key, value in startup.items():
+        monkeypatch.setenv(key, value)
     draws = []
     for _ in range(2):
         with Instance(_config(runtime, "index.draws")) as instance:
