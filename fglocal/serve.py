@@ -443,8 +443,12 @@ class ApigConnection(socketserver.BaseRequestHandler):
             s = result.summary
             summary += (
                 f"  (function {s['durationMs']:.3f} ms, billed {s['billedDurationMs']} ms, "
-                f"memory {s['maxMemoryUsedMB']:.1f}/{s['memorySizeMB']} MB, request {result.request_id})"
+                f"memory {s['maxMemoryUsedMB']:.1f}/{s['memorySizeMB']} MB, "
             )
+            # The interpreter that ran it (the banner gives its path): on every request, errors too.
+            if result.python:
+                summary += f"Python {result.python['version']}, "
+            summary += f"request {result.request_id})"
         lines.append(summary)
         notes = ([f"gateway: {response.reason}"] if response.reason else []) + [
             f"warning: {w}" for w in response.warnings

@@ -227,6 +227,18 @@ def test_each_request_prints_a_summary_line(server: Serve):
     server.request("GET", "/echo?tag=summary")
     line = server.wait_for(lambda text: text.startswith("GET /echo?tag=summary -> 200"))
     assert "billed" in line and "memory" in line and "MB" in line
+    # The Python that ran it, on every request (errors too), as the banner names it in full.
+    assert ", Python %s, request " % _python_version() in line
+    server.request("GET", "/fail")
+    line = server.wait_for(lambda text: text.startswith("GET /fail -> 502"))
+    assert ", Python %s, request " % _python_version() in line
+
+
+def _python_version() -> str:
+    from fglocal.config import load_config
+    from fglocal.interpreters import resolve_interpreter
+
+    return resolve_interpreter(load_config(str(WEB))).version_text
 
 
 def test_concurrent_requests_queue_on_one_instance(server: Serve):
