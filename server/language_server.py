@@ -11,9 +11,10 @@ import dataclasses
 import functools
 import itertools
 import logging
+import os
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -21,9 +22,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
+from fglocal.config import CONFIG_FILE_NAME
 from fglocal.contract import DEFAULT_RUNTIME, runtime_version
 from fglocal.safe_read import READ_TIMEOUT, TimedOut, call_bounded
-from server import __version__
+from server import __version__, watched_files
 from server.analysis import config_checks, diagnostics
 from server.analysis.context_inference import ScopeIndex
 from server.analysis.model import Finding, ModuleContext, Roles
@@ -52,8 +54,15 @@ class FunctionGraphLanguageServer(LanguageServer):
         # The latest diagnostics run asked for, per document: only it may publish (see _publish).
         self._runs: Dict[str, int] = {}
         self._run_ids = itertools.count(1)
-        # What each document's diagnostics on the client were computed with (see refresh_others).
+        # What each document's diagnostics on the client were computed with (see refresh_others), and
+        # the project they were computed in (see files_changed).
         self._published_with: Dict[str, Tuple[Any, ...]] = {}
+        self._shown_in: Dict[str, Optional[Project]] = {}
+        self._config_projects: Dict[
+            str, Project
+        ] = {}  # the project each published config file was checked in
+        self._closes = itertools.count(1)
+        self._closed: Dict[str, int] = {}  # the latest close of each URI (see close_document)
         self._config_published: Dict[str, List[Tuple[Any, ...]]] = {}
         self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
         self._scopes: Dict[str, Tuple[Optional[int], Roles, ScopeIndex]] = {}
@@ -63,6 +72,11 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._logged: Set[str] = set()
         self._analysis: Dict[str, Tuple[str, ModuleContext, FrozenSet[str], Tuple[Finding, ...]]] = {}
         self._generation = 0  # bumped by invalidate_projects: a load started before it is not cached
+        self._watching = False  # the client watches the files the server registered (see watch_files)
+        self._relative_patterns = False
+        self._env_watched: Set[str] = set()
+        self._env_registration: Optional[str] = None
+        self._registrations = itertools.count(1)
 
     # -- logging -----------------------------------------------------------------------------------
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
@@ -104,6 +118,8 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._analysis.pop(uri, None)
         self._runs.pop(uri, None)  # a run under way for it publishes nothing (the close or the open does)
         self._published_with.pop(uri, None)
+        self._shown_in.pop(uri, None)
+        self._closed.pop(uri, None)
         self.cancel_pending(uri)
 
     def scope_index(self, document: TextDocument, roles: Roles) -> ScopeIndex:
@@ -178,6 +194,8 @@ class FunctionGraphLanguageServer(LanguageServer):
     def _store(self, project: Project, generation: int) -> Project:
         if generation == self._generation and project.listed:  # a timed-out read is retried next time
             self._projects[project.folder] = project
+        if project.env_file is not None:
+            self._watch_env_file(str(project.env_file))
         if project.config_error is not None and str(project.config_error) not in self._logged:
             self._logged.add(str(project.config_error))  # once per distinct error, not on every open
             self.log("functiongraph: %s" % project.config_error, types.MessageType.Warning)
@@ -273,6 +291,11 @@ class FunctionGraphLanguageServer(LanguageServer):
                         continue
                     self._publish_config(config_project)
                     return
+                if uri.endswith(
+                    ".json"
+                ):  # a test event (or other JSON): not Python, nothing of ours to check
+                    diagnostics_ = []
+                    break
                 project, module = await self.module_of_async(uri)
                 enabled = self.settings.diagnostics.enabled_codes()
                 findings: List[Finding] = []
@@ -293,7 +316,8 @@ class FunctionGraphLanguageServer(LanguageServer):
                     lines = self.lines_of(document)
                     findings += project.unplaced_config_findings(lines[0] if lines else "", enabled)
                 diagnostics_ = [to_diagnostic(document, f) for f in findings]
-                self._published_with[uri] = _context_key(project, module)
+                self._published_with[uri] = self._dependency_key(project, module)
+                self._shown_in[uri] = project
                 break
         except Exception:
             self.log(
@@ -325,7 +349,28 @@ class FunctionGraphLanguageServer(LanguageServer):
     def _missing_entry_files(
         self, project: Project, module: ModuleContext, lines: List[str], enabled: FrozenSet[str]
     ) -> List[Finding]:
-        return project.module_entry_findings(module, lines[0] if lines else "", enabled)
+        first = lines[0] if lines else ""
+        return project.module_entry_findings(module, first, enabled, self._open_modules(project))
+
+    def _open_modules(self, project: Project) -> Tuple[str, ...]:
+        """The code root's ``.py`` files open in the editor (relative paths): present, whatever the disk says."""
+        root = str(project.code_root) + "/"
+        found = []
+        for uri in list(self.workspace.text_documents):
+            path = _fs_path(uri) if uri.endswith(".py") else None
+            if path is not None:
+                text = str(path) if str(path).startswith(root) else os.path.realpath(path)
+                if text.startswith(root):
+                    found.append(text[len(root) :])
+        return tuple(sorted(found))
+
+    def _dependency_key(self, project: Optional[Project], module: ModuleContext) -> Tuple[Any, ...]:
+        """What a module's diagnostics depend on besides its text: the project, and the open modules."""
+        key = _context_key(project, module)
+        if project is None:
+            return key
+        missing = project.module_entry_findings(module, "", ("entry-not-found",), self._open_modules(project))
+        return (*key, tuple(f.message for f in missing))
 
     def _publish_config(self, project: Optional[Project]) -> None:
         if project is None or project.config_file is None:
@@ -347,13 +392,14 @@ class FunctionGraphLanguageServer(LanguageServer):
             error,
             _entries(project),
             project.entries_from_file,
-            project.py_files,
+            (*project.py_files, *self._open_modules(project)),
             str(project.code_root),
             project.shaped_entries,
         )
         findings = [f for f in findings if f.code in enabled]
         diagnostics_ = [to_diagnostic(document, f) for f in findings]
         key = [(d.range.start.line, d.range.start.character, d.code, d.message) for d in diagnostics_]
+        self._config_projects[uri] = project
         if self._config_published.get(uri) == key:
             return
         self._config_published[uri] = key
@@ -383,7 +429,10 @@ class FunctionGraphLanguageServer(LanguageServer):
                 if uri == skip or shown_with is None:
                     continue  # the saved one is published anyway; one without diagnostics yet will be
                 project, module = await self.module_of_async(uri)
-                if self.open_document(uri) is not None and _context_key(project, module) != shown_with:
+                if (
+                    self.open_document(uri) is not None
+                    and self._dependency_key(project, module) != shown_with
+                ):
                     self.publish_diagnostics(uri)
         except Exception:
             self.log(
@@ -391,11 +440,224 @@ class FunctionGraphLanguageServer(LanguageServer):
                 types.MessageType.Error,
             )
 
+    # -- closed documents and files changed on disk ----------------------------------------------------
+    def close_document(self, uri: str) -> None:
+        """A document was closed: what was shown for its buffer gives way to what its file on disk gives.
+
+        A module's own diagnostics are cleared (``[]``: modules are checked while open), and the
+        documents that counted it as present while it was open (the config file's and the other
+        modules' entry checks) are checked again. ``fglocal.json``, which is checked from disk when
+        not open, gets the diagnostics of its disk content (``[]`` when it is gone or unreadable).
+        """
+        self.forget_document(uri)
+        close = self._closed[uri] = next(self._closes)
+        if not uri.endswith("/fglocal.json"):
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        path = _fs_path(uri)
+        if path is not None:
+            self._spawn(self._after_close(uri, str(path), close))
+
+    async def _after_close(self, uri: str, path: str, close: int) -> None:
+        try:
+            if uri.endswith("/fglocal.json"):
+                await self._publish_closed_config(uri, close)
+            await self._refresh_dependents([path], reload=False)
+        except Exception:
+            self.log(
+                "functiongraph: re-checking after closing %s failed:\n%s" % (uri, traceback.format_exc()),
+                types.MessageType.Error,
+            )
+
+    async def _publish_closed_config(self, uri: str, close: Optional[int]) -> None:
+        """Publish the diagnostics of the config file at ``uri`` as it is on disk (it is not open).
+
+        ``close``: its latest close when this was asked for; another open or close since publishes instead.
+        """
+        project = await self.project_of_async(uri)
+        if self.open_document(uri) is not None or self._closed.get(uri) != close:
+            return  # reopened (its open publishes), or closed again (that close publishes)
+        present = project is not None and project.config_file is not None and project.config_text is not None
+        if present and project is not None and project.config_file is not None:
+            if project.config_file.as_uri() == uri:
+                self._publish_config(project)  # only when it differs from what the client shows
+                return
+        # Gone, unreadable (its error is shown on the modules), or no longer a function's config.
+        if self._config_published.get(uri) != []:
+            self._config_published[uri] = []
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def files_changed(self, uris: Sequence[str]) -> None:
+        """Files changed on disk (``workspace/didChangeWatchedFiles``): re-check exactly what depends on them.
+
+        The projects whose folder, code root, config or env file a changed file is in are read again;
+        each open document of theirs (or below a folder where a ``.py`` or ``fglocal.json`` changed)
+        is published again when what its diagnostics depend on changed, and so is each config file
+        whose diagnostics were published from disk. An open document's own text stays what the
+        editor sent: the disk never replaces it.
+        """
+        paths = [str(p) for p in (_fs_path(uri) for uri in uris) if p is not None]
+        if paths:
+            self._spawn(self._files_changed(paths))
+
+    async def _files_changed(self, paths: List[str]) -> None:
+        try:
+            await self._refresh_dependents(paths, reload=True)
+        except Exception:
+            self.log(
+                "functiongraph: re-checking after file changes failed:\n%s" % traceback.format_exc(),
+                types.MessageType.Error,
+            )
+
+    async def _refresh_dependents(self, changed: List[str], reload: bool) -> None:
+        """Re-publish the documents and config files whose diagnostics ``changed`` files can change.
+
+        ``reload``: the files changed on disk, so the projects they affect are read again (a close
+        changes nothing on disk: only what the open documents counted as present).
+        """
+        documents = [
+            (uri, str(path))
+            for uri, path in ((u, _fs_path(u)) for u in list(self._published_with))
+            if path is not None and self.open_document(uri) is not None
+        ]
+        loop = asyncio.get_running_loop()
+        paths, directories = await loop.run_in_executor(
+            None, _resolve_both, changed, [os.path.dirname(p) for _, p in documents]
+        )
+        snapshot = self._project_paths()
+        folders = watched_files.affected_projects(paths, snapshot)
+        shown = {}
+        for (uri, _path), directory in zip(documents, directories):
+            project = self._shown_in.get(uri)
+            shown[uri] = (directory, str(project.folder) if project is not None else None)
+        affected = watched_files.affected_documents(paths, shown, folders)
+        configs = [
+            uri
+            for uri, project in self._config_projects.items()
+            if str(project.folder) in folders and uri in self._config_published
+        ]
+        if reload and (folders or affected):
+            self._generation += 1  # a read under way may have seen the old files: not cached
+            for folder in folders:
+                self._projects.pop(Path(folder), None)
+            for uri, (project, _module) in list(self._modules.items()):
+                if uri in affected or (project is not None and str(project.folder) in folders):
+                    self._modules.pop(uri, None)
+        for uri in sorted(affected):
+            shown_with = self._published_with.get(uri)
+            if shown_with is None or self.open_document(uri) is None:
+                continue
+            project, module = await self.module_of_async(uri)
+            if self.open_document(uri) is not None and self._dependency_key(project, module) != shown_with:
+                self.publish_diagnostics(uri)
+        for uri in configs:
+            if self.open_document(uri) is not None:
+                if reload:
+                    self.publish_diagnostics(uri)  # its own run checks the open buffer
+                continue
+            await self._publish_closed_config(uri, self._closed.get(uri))
+
+    def _project_paths(self) -> Dict[str, watched_files.ProjectPaths]:
+        """The paths of every project something on the client was computed in, by folder."""
+        projects: Dict[str, Project] = {}
+        for project in [*self._projects.values(), *self._shown_in.values(), *self._config_projects.values()]:
+            if project is not None:
+                projects[str(project.folder)] = project
+        return {
+            folder: watched_files.paths_of(
+                project.folder,
+                project.code_root,
+                project.config_file or project.folder / CONFIG_FILE_NAME,
+                project.env_file,
+            )
+            for folder, project in projects.items()
+        }
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- file watching -------------------------------------------------------------------------------
+    def watch_files(self) -> None:
+        """Ask the client to watch what the analysis reads from disk (when it can register watchers)."""
+        workspace = self.client_capabilities.workspace
+        capability = workspace.did_change_watched_files if workspace is not None else None
+        if capability is None or not capability.dynamic_registration:
+            return  # the client's own watchers, if any, are all the server hears of
+        self._watching = True
+        self._relative_patterns = bool(capability.relative_pattern_support)
+        watchers = [types.FileSystemWatcher(glob_pattern=glob) for glob in watched_files.WATCHED_GLOBS]
+        self._register(watched_files.REGISTRATION_ID, watchers)
+
+    def _watch_env_file(self, path: str) -> None:
+        """Watch an env file a config names too (its name is the user's: no glob of ours covers it)."""
+        if not self._watching or path in self._env_watched:
+            return
+        self._env_watched.add(path)
+        watchers = []
+        for env in sorted(self._env_watched):
+            folder, name = os.path.split(env)
+            if self._relative_patterns:
+                pattern: Any = types.RelativePattern(
+                    base_uri=Path(folder).as_uri(), pattern=_glob_escape(name)
+                )
+            else:
+                pattern = _glob_escape(env)
+            watchers.append(types.FileSystemWatcher(glob_pattern=pattern))
+        previous, self._env_registration = (
+            self._env_registration,
+            "%s-%d" % (watched_files.ENV_REGISTRATION_ID, next(self._registrations)),
+        )
+        if previous is not None:
+            self._spawn(
+                self._send(
+                    self.client_unregister_capability_async(
+                        types.UnregistrationParams(
+                            unregisterations=[
+                                types.Unregistration(
+                                    id=previous, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+                                )
+                            ]
+                        )
+                    ),
+                    "unregister the env file watchers",
+                )
+            )
+        self._register(self._env_registration, watchers)
+
+    def _register(self, registration: str, watchers: List[types.FileSystemWatcher]) -> None:
+        params = types.RegistrationParams(
+            registrations=[
+                types.Registration(
+                    id=registration,
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+                )
+            ]
+        )
+        self._spawn(self._send(self.client_register_capability_async(params), "register file watchers"))
+
+    async def _send(self, request: Awaitable[None], what: str) -> None:
+        try:
+            await request
+        except Exception as exc:  # the client refused or failed: files changed outside go unnoticed
+            self.log("functiongraph: could not %s: %s" % (what, exc), types.MessageType.Warning)
+
     def republish_all(self) -> None:
         """Re-analyse every open document (after settings or files changed)."""
         self._config_published.clear()
         for uri in [document.uri for document in list(self.workspace.text_documents.values())]:
             self.publish_diagnostics(uri)
+
+
+def _resolve_both(paths: List[str], directories: List[str]) -> Tuple[List[str], List[str]]:
+    """Real paths of changed files and of the open documents' folders (on a worker thread)."""
+    return watched_files.resolve(paths), [os.path.realpath(d) for d in directories]
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` as a glob matching only itself (VS Code's globs: ``[x]`` matches ``x``)."""
+    return "".join("[%s]" % c if c in "*?[]{}" else c for c in text)
 
 
 def _fs_path(uri: str) -> Optional[Path]:

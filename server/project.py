@@ -10,6 +10,7 @@ request loop with a timeout (:mod:`server.language_server`).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ class Project:
     shaped_entries: Tuple[str, ...] = ()  # handler-shaped functions of the top-level modules, best first
     config_text: Optional[str] = field(default=None, repr=False)  # None: no config, or unreadable
     listed: bool = True  # False when the folder could not be read in time (file checks are skipped)
+    env_file: Optional[Path] = None  # the file fglocal.json's envFile names (real path), if any
 
     @property
     def candidates(self) -> Tuple[str, ...]:
@@ -86,9 +88,12 @@ class Project:
             return path.name
 
     def module_entry_findings(
-        self, module: ModuleContext, first_line: str, enabled: Collection[str]
+        self, module: ModuleContext, first_line: str, enabled: Collection[str], open_files: Iterable[str] = ()
     ) -> List[Finding]:
-        """Entries a setting names whose module file is missing, shown on a top-level module's first line."""
+        """Entries a setting names whose module file is missing, shown on a top-level module's first line.
+
+        ``open_files``: the code root's modules open in the editor (relative paths), present whatever the disk says.
+        """
         if not module.module_name or "." in module.module_name or "entry-not-found" not in enabled:
             return []
         if not self.listed:
@@ -100,7 +105,7 @@ class Project:
             first_line,
             [(role, entry) for role, entry in entries if role in self.explicit_entries],
             self.entries_from_file,
-            (*self.py_files, module.module_file),  # the open document counts, saved or not
+            (*self.py_files, *open_files, module.module_file),  # the open document counts, saved or not
             str(self.code_root),
         )
 
@@ -278,7 +283,23 @@ def load_project(
         explicit_entries=tuple(sorted(set(explicit))),
         shaped_entries=shaped,
         config_text=text,
+        env_file=_env_file(folder, text),
     )
+
+
+def _env_file(folder: Path, text: Optional[str]) -> Optional[Path]:
+    """The real path of the file ``envFile`` names in the config ``text`` (as check_config_files finds it)."""
+    if text is None or '"envFile"' not in text:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    name = data.get("envFile") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    config_dir = os.path.dirname(os.path.realpath(folder / CONFIG_FILE_NAME))
+    return Path(os.path.realpath(os.path.join(config_dir, name)))
 
 
 def unread_project(path: Path, settings: Settings, error: ConfigError) -> Project:

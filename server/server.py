@@ -18,7 +18,7 @@ from typing import Any, Awaitable, BinaryIO, Callable, List, Optional, TypeVar
 from lsprotocol import types
 
 from fglocal.config import CONFIG_FILE_NAME
-from server import __version__, fast_start
+from server import __version__, fast_start, watched_files
 from server.analysis import codelens, completion, entries, event_keys, hover, signature_help
 from server.analysis.event_keys import NO_EVENTS, FunctionEvents
 from server.entry_edit import config_edit
@@ -48,7 +48,8 @@ def initialize(ls: FunctionGraphLanguageServer, params: types.InitializeParams) 
 @SERVER.feature(types.INITIALIZED)
 @guarded(None)
 def initialized(ls: FunctionGraphLanguageServer, params: types.InitializedParams) -> None:
-    """Warm the converters and the analysis up before the first document arrives."""
+    """Ask the client to watch the files the analysis reads; warm the converters and the analysis up."""
+    ls.watch_files()
     warm_up(ls.protocol._converter)
 
 
@@ -92,10 +93,8 @@ def did_save(ls: FunctionGraphLanguageServer, params: types.DidSaveTextDocumentP
 @SERVER.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 @guarded(None)
 def did_close(ls: FunctionGraphLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-    """Clear a closed document's diagnostics."""
-    uri = params.text_document.uri
-    ls.forget_document(uri)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    """Clear a closed module's diagnostics; a closed fglocal.json shows its disk content's (see close_document)."""
+    ls.close_document(params.text_document.uri)
 
 
 @SERVER.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -124,10 +123,11 @@ async def did_change_configuration(
 def did_change_watched_files(
     ls: FunctionGraphLanguageServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
-    """Files were created, changed or deleted: config, file lists and test events may differ now."""
-    EVENTS.clear()
-    ls.invalidate_projects()
-    ls.republish_all()
+    """Files were created, changed or deleted: re-check what depends on them (see files_changed)."""
+    uris = [change.uri for change in params.changes]
+    if any(watched_files.is_test_event(uri) for uri in uris):
+        EVENTS.clear()
+    ls.files_changed(uris)
 
 
 def guarded_async(

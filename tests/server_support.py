@@ -28,13 +28,53 @@ def _record_diagnostics(client: LanguageClient, params: types.PublishDiagnostics
     history.append((params.version, list(params.diagnostics)))
 
 
+def _register(client: LanguageClient, params: types.RegistrationParams) -> None:
+    """Accept a registration, as VS Code does (file watchers: see :func:`watchers`)."""
+    found = client.__dict__.setdefault("registrations", {})
+    for registration in params.registrations:
+        found[registration.id] = registration
+
+
+def _unregister(client: LanguageClient, params: types.UnregistrationParams) -> None:
+    for registration in params.unregisterations:
+        client.__dict__.setdefault("registrations", {}).pop(registration.id, None)
+
+
 def make_client() -> LanguageClient:
-    """pytest-lsp's test client, also counting diagnostics notifications per URI."""
+    """pytest-lsp's test client, also counting diagnostics notifications per URI and keeping registrations."""
     client = LanguageClient(converter_factory=default_converter)
     register_lsp_features(
-        client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_diagnostics}
+        client,
+        {
+            **DEFAULT_CLIENT_FEATURES,
+            types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_diagnostics,
+            types.CLIENT_REGISTER_CAPABILITY: _register,
+            types.CLIENT_UNREGISTER_CAPABILITY: _unregister,
+        },
     )
     return client
+
+
+async def wait_registered(client: LanguageClient, done: Callable[[], bool]) -> None:
+    """Wait until ``done()`` holds for the registrations the client has received (checked as they come)."""
+
+    async def wait() -> None:
+        while not done():
+            await asyncio.sleep(0.02)  # registrations are requests the client answers: no notification to wait for
+
+    await asyncio.wait_for(wait(), WAIT_LIMIT)
+
+
+def watchers(client: LanguageClient) -> List[types.FileSystemWatcher]:
+    """The file watchers the server has registered with the client (and not unregistered)."""
+    found: List[types.FileSystemWatcher] = []
+    for registration in client.__dict__.get("registrations", {}).values():
+        if registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES:
+            options = client.protocol._converter.structure(
+                registration.register_options, types.DidChangeWatchedFilesRegistrationOptions
+            )
+            found += options.watchers
+    return found
 
 
 CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_client)
@@ -161,6 +201,33 @@ async def close_document(client: LanguageClient, path: Path) -> None:
     assert index is not None
     late = history(client, uri)[index + 1 :]
     assert late == [], "diagnostics published after the close: %r" % (late,)
+
+
+async def close_config(client: LanguageClient, path: Path) -> List[types.Diagnostic]:
+    """Close a config file (``fglocal.json``) and return the diagnostics of its content on disk.
+
+    A config file is checked from disk when it is not open: the close's own notification has no
+    version (what was published for the open buffer had one, and may still arrive before it), and
+    nothing for the buffer may follow it.
+    """
+    uri = path.as_uri()
+    before = published(client, uri)
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+
+    def disk_at() -> Optional[int]:
+        for index, (version, _diagnostics) in enumerate(history(client, uri)[before:], before):
+            if version is None:
+                return index
+        return None
+
+    await wait_until(client, lambda: disk_at() is not None)
+    index = disk_at()
+    assert index is not None
+    late = [version for version, _ in history(client, uri)[index + 1 :] if version is not None]
+    assert late == [], "the open buffer's diagnostics published after the close: %r" % (late,)
+    return list(history(client, uri)[index][1])
 
 
 async def diagnose(client: LanguageClient, path: Path, text: str) -> List[types.Diagnostic]:

@@ -18,6 +18,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 from server_support import (
     FIXTURES,
+    close_config,
     close_document,
     codes,
     history,
@@ -127,25 +128,28 @@ async def test_close_during_analysis_then_reopen_shows_only_the_new_text(client:
     assert errors == []
 
 
-async def test_a_config_file_closed_while_read_gets_nothing_after_its_clear(client: LanguageClient):
+async def test_a_config_file_closed_while_read_shows_its_disk_diagnostics_last(client: LanguageClient):
     config = client.root / "py39" / "fglocal.json"  # type: ignore[attr-defined]
     uri = config.as_uri()
     original = config.read_text()
     text = original.replace("python3.9", "python4.0")  # a config error, shown when published
     config.write_text(text)
+    buffer = "\n\n" + text  # the buffer's error is two lines further down than the disk's
     try:
         for _ in range(CYCLES):
             before = published(client, uri)
             client.text_document_did_open(
                 types.DidOpenTextDocumentParams(
-                    text_document=types.TextDocumentItem(uri=uri, language_id="json", version=1, text=text)
+                    text_document=types.TextDocumentItem(uri=uri, language_id="json", version=1, text=buffer)
                 )
             )
-            await close_document(client, config)
-            # Whatever came before the close is for the open buffer; the clear is the last.
+            disk = await close_config(client, config)
+            assert [(d.code, d.range.start.line) for d in disk] == [("config-error", 2)]
+            # Whatever came before the close is for the open buffer; the disk's diagnostics are the last.
             for version, diagnostics in history(client, uri)[before:-1]:
-                assert version == 1 and codes(diagnostics) == ["config-error"], (version, diagnostics)
-        # A full round trip on another document afterwards: still nothing for the closed config file.
+                assert version == 1, (version, diagnostics)
+                assert [(d.code, d.range.start.line) for d in diagnostics] == [("config-error", 4)]
+        # A full round trip on another function's document afterwards: nothing more for the config file.
         after = published(client, uri)
         other = client.root / "example" / "example.py"  # type: ignore[attr-defined]
         await open_document(client, other, other.read_text())
