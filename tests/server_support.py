@@ -59,8 +59,8 @@ async def wait_registered(client: LanguageClient, done: Callable[[], bool]) -> N
     """Wait until ``done()`` holds for the registrations the client has received (checked as they come)."""
 
     async def wait() -> None:
-        while not done():
-            await asyncio.sleep(0.02)  # registrations are requests the client answers: no notification to wait for
+        while not done():  # registrations are requests the client answers: no notification to wait for
+            await asyncio.sleep(0.02)
 
     await asyncio.wait_for(wait(), WAIT_LIMIT)
 
