@@ -29,8 +29,8 @@ def format_body(result: Mapping[str, Any]) -> str:
     return body
 
 
-def format_summary(summary: Mapping[str, Any]) -> str:
-    """The execution summary in the console's words."""
+def format_summary(summary: Mapping[str, Any], python: Any = None) -> str:
+    """The execution summary in the console's words, and the Python that ran it (as ``fglocal invoke``)."""
     rows = [
         ("Request ID", summary.get("requestId", "")),
         ("Memory Configured", "%s MB" % summary.get("memorySizeMB", "?")),
@@ -38,6 +38,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         ("Memory Used", _number(summary.get("maxMemoryUsedMB"), 3) + " MB"),
         ("Billed Duration", "%s ms" % summary.get("billedDurationMs", "?")),
     ]
+    if isinstance(python, Mapping) and python.get("version"):
+        rows.append(("Python", "%s (%s)" % (python.get("version"), python.get("path", ""))))
     width = max(len(name) for name, _ in rows)
     return "".join("%-*s  %s\n" % (width, name, value) for name, value in rows)
 
@@ -63,7 +65,12 @@ def output_events(result: Mapping[str, Any], label: str = "") -> List[Dict[str, 
         emit("stderr", _section(heading + ": error") + json.dumps(error, indent=2, ensure_ascii=False))
     else:
         emit("console", _section(heading) + format_body(result))
-    emit("console", _section("Execution summary") + format_summary(result.get("summary") or {}))
+    emit(
+        "console",
+        _section("Execution summary") + format_summary(result.get("summary") or {}, result.get("python")),
+    )
+    for warning in result.get("warnings") or []:
+        emit("stderr", "warning: %s" % warning)
     logs = result.get("logs") or ""
     log_file = result.get("logFile")
     note = ""

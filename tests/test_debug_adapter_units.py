@@ -98,6 +98,15 @@ def test_result_output_has_return_summary_and_logs() -> None:
     assert RESULT_EVENT == "functiongraph/result"
 
 
+def test_result_output_names_the_python_and_its_warnings() -> None:
+    python = {"version": "3.6.15", "path": "/py/3.6.15/bin/python3.6"}
+    events = output_events(_result(python=python, warnings=["not the runtime's Python"]))
+    text = "".join(e["output"] for e in events)
+    assert "Billed Duration     2 ms\nPython              3.6.15 (/py/3.6.15/bin/python3.6)\n" in text
+    assert {"category": "stderr", "output": "warning: not the runtime's Python\n"} in events
+    assert "Python " not in "".join(e["output"] for e in output_events(_result()))
+
+
 def test_error_goes_to_stderr_and_truncated_logs_say_where_the_rest_is() -> None:
     error = {"errorMessage": "boom", "errorType": "ValueError", "stackTrace": []}
     events = output_events(_result(error=error, body="", logsTruncated=True))

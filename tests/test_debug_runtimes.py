@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Iterator
@@ -100,6 +101,9 @@ def test_breakpoint_step_variables_and_result(dap: DAPClient, runtime: str) -> N
     console = dap.outputs()
     assert "running on %s" % _version(runtime) in console
     assert '"greeting": "hello bob"' in console and "Execution summary" in console
+    # The Debug Console's result names the Python that ran it, as fglocal invoke's summary does.
+    shown = "^Python +%s \\(%s\\)$" % (re.escape(interpreter.version_text), re.escape(interpreter.path))
+    assert re.search(shown, console, re.M), console
 
 
 def test_uncaught_exception_stops_at_the_raising_line(dap: DAPClient, runtime: str) -> None:
