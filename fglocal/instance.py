@@ -24,7 +24,7 @@ import sys
 import time
 
 from fglocal import proctree
-from fglocal._instance.fgruntime.channel import STATE_OK, STATE_PIPE_LOST, SharedClock, write_line
+from fglocal._instance.fgruntime.channel import STATE_OK, STATE_PIPE_LOST, SharedClock, write_all, write_line
 from fglocal.context import cpu_millicores
 from fglocal.contract import entry_files
 from fglocal.result import (
@@ -452,17 +452,32 @@ class Instance:
             },
         }
 
-    def _start_process(self) -> None:
-        if not self._clock_file:
+    def _ensure_clock(self) -> _Clock:
+        """The invocation clock shared with the instance (its file made on first use)."""
+        if self._clock is None:
             self._clock_file = os.path.join(self.log_dir, "clock-%s" % os.urandom(8).hex())
             self._clock = _Clock(SharedClock(self._clock_file, create=True))
-        assert self._clock is not None
-        self._clock.shared.set_state(STATE_OK)
+        return self._clock
+
+    def _start_process(self, first: str = "", seconds: float = 0.0) -> bytes:
+        """Start the instance process; ``first`` (the set-up request) is in its pipe before it starts.
+
+        Written ahead, the request waits in the pipe while the process is forked or spawned, so the
+        instance reads it as soon as it runs, rather than after its pid has come back here (a round
+        trip through the runtime server). Its clock starts now. What the pipe could not take at once
+        is returned, to be written once the process runs.
+        """
+        clock = self._ensure_clock()
+        clock.shared.set_state(STATE_OK)
         if proctree.LINUX:
             proctree.become_subreaper()  # what a crashed instance leaves behind comes here
             self._tree = proctree.TreeWatch()  # before the fork: every process now is outside the tree
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        rest = b""
+        if first:
+            clock.start(seconds)
+            rest = _write_ahead(to_worker_w, first)
         # Forking is the fast path, for a function whose interpreter is the tool's own; any other
         # interpreter is spawned with only the instance package on its path.
         if self.start_method == "fork" and self.interpreter.is_tool:
@@ -489,6 +504,7 @@ class Instance:
         self._to_worker, self._from_worker = to_worker_w, from_worker_r
         self._buffer = b""
         self._init_error = None
+        return rest
 
     def _spawn(self, pipes: tuple) -> int:
         """Start the instance on the function's interpreter: forked by the runtime server, or spawned."""
@@ -713,9 +729,11 @@ class Instance:
         if not self._pid:
             # A cold start: the instance sets itself up and imports the user's code (one round trip,
             # under the function's timeout), then runs the initializer under its own.
-            self._start_process()
+            self._ensure_clock()  # the set-up names its file
             setup = json.dumps({"op": "setup", "setup": self._setup_message(), "logFile": log_file})
-            reply = self._request(setup, config.timeout * _import_slowdown(), request_id, log_file)
+            seconds = config.timeout * _import_slowdown()
+            rest = self._start_process(setup, seconds)
+            reply = self._request(setup, seconds, request_id, log_file, written=rest)
             if isinstance(reply, InvocationResult):
                 return reply
             if reply["error"]:
@@ -756,13 +774,20 @@ class Instance:
         request_id: str,
         log_file: str,
         initializer: bool = False,
+        written: Optional[bytes] = None,
     ) -> Any:
-        """Send one JSON request and wait for its reply; a failed wait becomes the invocation's result."""
+        """Send one JSON request and wait for its reply; a failed wait becomes the invocation's result.
+
+        ``written``: the request was written ahead (its clock started then) but for these bytes.
+        """
         assert self._clock is not None
-        # Start the clock before the request leaves, so the instance never reads a stale deadline.
-        self._clock.start(seconds)
         try:
-            write_line(self._to_worker, message)
+            if written is None:
+                # Start the clock before the request leaves, so the instance never reads a stale deadline.
+                self._clock.start(seconds)
+                write_line(self._to_worker, message)
+            elif written:
+                write_all(self._to_worker, written)
         except BrokenPipeError:
             pass  # the instance died; _wait reports how
         started = time.perf_counter()
@@ -867,6 +892,18 @@ def _describe_exit(status: int) -> str:
         return f"was killed by {name}{extra}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return "exited with code %d (os._exit, or the interpreter aborted)" % code
+
+
+def _write_ahead(fd: int, message: str) -> bytes:
+    """Write what the empty pipe ``fd`` takes of ``message`` and its newline without blocking; the rest."""
+    data = (message + "\n").encode("utf-8", "surrogatepass")
+    os.set_blocking(fd, False)
+    try:
+        return data[os.write(fd, data) :]
+    except BlockingIOError:  # pragma: no cover - a pipe of the user's last free page: nothing fits
+        return data
+    finally:
+        os.set_blocking(fd, True)
 
 
 def _write_all(fd: int, text: str) -> None:

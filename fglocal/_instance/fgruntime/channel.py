@@ -218,6 +218,11 @@ def write_line(fd, text):  # type: (int, str) -> None
         data = (text + "\n").encode("utf-8")
     else:
         data = (text + "\n").encode("utf-8", "surrogatepass")
+    write_all(fd, data)
+
+
+def write_all(fd, data):  # type: (int, bytes) -> None
+    """Write all of ``data`` to ``fd`` (a pipe may take it in parts)."""
     view = memoryview(data)
     while len(view):
         view = view[os.write(fd, view) :]
