@@ -8,7 +8,8 @@ the same through `fglocal runtime-server` (FGLOCAL_RUNTIME_SERVER set), once wit
 switched off (FGLOCAL_THIN_CLIENT=0: the invoke runs in full in its own process, only the instance is
 forked) and once as a user gets it (the thin client: the server's warm supervisor runs the command;
 columns of NaN where the server is not available), and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
-from the printed tables.
+from the printed tables. `bench/invoke.py runtimes [python2.7 ...]` runs the per-runtime rows only
+(of the runtimes named).
 """
 
 from __future__ import annotations
@@ -95,14 +96,14 @@ def _floor(python: str) -> list[str]:
     ]
 
 
-def _start_runtime_server() -> tuple[subprocess.Popen[str], str] | None:
-    """``fglocal runtime-server`` for every runtime present (stopped by closing its stdin); None if unavailable."""
+def _start_runtime_server(only: list[str]) -> tuple[subprocess.Popen[str], str] | None:
+    """``fglocal runtime-server`` for every runtime present, or those of ``only`` (stopped by closing its stdin); None if unavailable."""
     from fglocal import runtime_server
 
     if not runtime_server.available():
         return None
     proc = subprocess.Popen(
-        [str(BIN / "fglocal"), "runtime-server", "--until-stdin-closes"],
+        [str(BIN / "fglocal"), "runtime-server", "--until-stdin-closes", *(f"--runtime={r}" for r in only)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -115,16 +116,16 @@ def _start_runtime_server() -> tuple[subprocess.Popen[str], str] | None:
     return proc, folder
 
 
-def runtimes() -> None:
-    """One row per runtime: cold invoke vs that interpreter's floor (also through the runtime server), warm overhead."""
+def runtimes(only: list[str] | None = None) -> None:
+    """One row per runtime (or per runtime of ``only``): cold invoke vs its floor (also through the runtime server), warm overhead."""
     sys.path.insert(0, str(HERE.parent))
-    server = _start_runtime_server()
+    server = _start_runtime_server(only or [])
     print(
         f"{'runtime':11s} {'python':8s} {'floor':>9s} {'fglocal':>9s} {'x floor':>8s} {'server':>9s} {'x floor':>8s}"
         f" {'thin':>9s} {'x floor':>8s} {'warm overhead':>14s}"
     )
     try:
-        _runtime_rows(server[1] if server else None)
+        _runtime_rows(server[1] if server else None, only or [])
     finally:
         if server is not None:
             assert server[0].stdin is not None
@@ -132,8 +133,8 @@ def runtimes() -> None:
             server[0].wait()
 
 
-def _runtime_rows(server_folder: str | None) -> None:
-    """The rows of runtimes(); ``server_folder`` adds the column through the runtime server."""
+def _runtime_rows(server_folder: str | None, only: list[str]) -> None:
+    """The rows of runtimes() (of ``only`` if given); ``server_folder`` adds the column through the runtime server."""
     from fglocal.config import load_config
     from fglocal.contract import RUNTIMES
     from fglocal.interpreters import InterpreterError, resolve_interpreter
@@ -141,7 +142,7 @@ def _runtime_rows(server_folder: str | None) -> None:
 
     base = load_config(str(HANDLER_DIR))
     env_with_server = dict(os.environ, **{ENV_VARIABLE: server_folder}) if server_folder else None
-    for runtime in RUNTIMES:
+    for runtime in only or RUNTIMES:
         config = base.with_overrides(runtime=runtime)
         try:
             interpreter = resolve_interpreter(config)
@@ -235,7 +236,14 @@ if __name__ == "__main__":
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "fglocal"), str(HANDLER_DIR)], check=True
     )
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {RUNS} runs each")
-    cold()
-    warm()
-    runtimes()
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {RUNS} runs each, load {os.getloadavg()}"
+    )
+    # `bench/invoke.py runtimes [python2.7 ...]`: only the per-runtime rows (of the runtimes named).
+    if sys.argv[1:2] == ["runtimes"]:
+        runtimes(sys.argv[2:])
+    else:
+        cold()
+        warm()
+        runtimes()
+    print(f"load {os.getloadavg()}")

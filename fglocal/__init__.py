@@ -8,8 +8,6 @@ Public API (imported lazily so that ``import fglocal`` costs almost nothing in t
   :class:`fglocal.result.InvocationResult`, whose ``to_json()`` is the ``fglocal --json`` contract.
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
     from typing import Any
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def invoke(config: FunctionConfig, event: Any = None) -> InvocationResult:
+def invoke(config: "FunctionConfig", event: "Any" = None) -> "InvocationResult":
     """Run ``event`` through a new instance of the function described by ``config``."""
     from fglocal.instance import Instance
 

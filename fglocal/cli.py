@@ -4,14 +4,13 @@
 the other subcommands' modules are only imported when named.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
 # Nothing else at the top: with FGLOCAL_RUNTIME_SERVER set, main() first asks the runtime server's
 # warm supervisor to run the command (fglocal.thin_client) and imports the rest only when it must
-# run here.
+# run here. Not even `from __future__ import annotations` (here and in fglocal/__init__.py, the thin
+# client's path): it imports the __future__ module; the annotations are quoted instead.
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ PLUGIN_COMMANDS = {
 }
 
 
-def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
+def build_parser(plugins: bool = True) -> "argparse.ArgumentParser":
     """The parser: invoke plus (unless ``plugins`` is False) whichever plug-in commands are installed."""
     from fglocal.commands import invoke as invoke_command
 
@@ -57,7 +56,7 @@ def _parser_class() -> type:
     class Parser(argparse.ArgumentParser):
         """argparse, whose errors never repeat the text after an '=' (``KEY=VALUE`` user data)."""
 
-        def error(self, message: str) -> Any:
+        def error(self, message: str) -> "Any":
             super().error(hide_values(message))
 
     return Parser
@@ -78,7 +77,7 @@ def _never_fail_to_print() -> None:
                 pass
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: "Optional[List[str]]" = None) -> None:
     """Run the command line and exit with its code (0 ok, 1 function failed, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if os.environ.get("FGLOCAL_RUNTIME_SERVER"):
@@ -88,7 +87,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     _exit(run(argv))
 
 
-def run(argv: List[str]) -> int:
+def run(argv: "List[str]") -> int:
     """Run the command line ``argv`` (without the program name); its exit code.
 
     The one implementation of the command line: ``main`` runs it here, a warm supervisor of the
@@ -164,6 +163,6 @@ def _exit(code: int) -> None:
     sys.exit(code)
 
 
-def _exit_on_signal(signum: int, frame: Any) -> None:
+def _exit_on_signal(signum: int, frame: "Any") -> None:
     # Unwind through the finally blocks, which stop the instance process and its children.
     raise KeyboardInterrupt

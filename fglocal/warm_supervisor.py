@@ -61,10 +61,13 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except ImportError:  # pragma: no cover - an optional module: imported by the run if needed
             pass
+    from fglocal import proctree
     from fglocal._instance.fgruntime.channel import prepare_subreaper
 
-    # Every run makes itself a subreaper (a prctl through _ctypes and libffi): built once, here.
+    # Every run makes itself a subreaper (a prctl through _ctypes and libffi) and watches its
+    # instance's tree (from children files, where the kernel has them): both prepared once, here.
     prepare_subreaper()
+    proctree.children_files()
 
 
 def _module_times() -> Dict[str, int]:

@@ -496,6 +496,7 @@ def serve(read_fd, write_fd):  # type: (int, int) -> None
     worker = None  # type: Optional[Worker]
     pipes = (read_fd, write_fd)
     for line in requests:
+        setting_up = worker is None
         try:
             worker, reply = _answer(worker, line, pipes)
         except Exception as exc:  # a failure of the runtime itself (the function's are in the reply)
@@ -505,9 +506,11 @@ def serve(read_fd, write_fd):  # type: (int, int) -> None
             )
             reply = _failed_reply(INVOCATION_ERROR + message, "RuntimeError")
         write_line(write_fd, _dumps(reply))
-        if adopting:
+        # After a reply, off the invocation's path; not after the set-up's, which the first event
+        # follows at once (what the module's import left is reaped after that event's reply).
+        if adopting and not setting_up:
             try:
-                reap_adopted()  # after the reply: off the invocation's path
+                reap_adopted()
             except Exception:  # housekeeping must never take the instance down
                 pass
 
