@@ -307,6 +307,35 @@ describe('FunctionGraph extension in code-server', () => {
     }
   });
 
+  uiTest('a handler module created and deleted on disk outside the editor makes fglocal.json\'s problem go and come back', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    // The server registers its own file watchers (**/*.py among them): nothing here is typed in the editor.
+    const configFile = path.join(workspace, 'fglocal.json');
+    const worker = path.join(workspace, 'worker.py');
+    const original = fs.readFileSync(configFile, 'utf8');
+    const problem = workbench.page.locator('.markers-panel .monaco-list-row', { hasText: /worker\.py, which does not exist/ }).first();
+    try {
+      await workbench.openFile('index.py');
+      await workbench.waitForLanguageServer();
+      fs.writeFileSync(configFile, original.replace('"index.handler"', '"worker.handler"'));
+      const rows = await workbench.problems(/worker\.py, which does not exist/);
+      assert.ok(rows.some((row) => /fglocal\.json/.test(row)), rows.join('\n'));
+      await workbench.screenshot('handler-module-missing');
+      // `git checkout` brings the module: the problem goes, without the file ever being opened.
+      fs.writeFileSync(worker, 'def handler(event, context):\n    return 1\n');
+      await problem.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      await workbench.screenshot('handler-module-created-on-disk');
+      // Deleted outside the editor again: the problem is back.
+      fs.rmSync(worker);
+      await problem.waitFor({ timeout: UI_TIMEOUT });
+      await workbench.screenshot('handler-module-deleted-on-disk');
+    } finally {
+      fs.rmSync(worker, { force: true });
+      fs.writeFileSync(configFile, original);
+    }
+    await problem.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  });
+
   uiTest('typing `event["` offers the keys of the selected test event', async (t) => {
     if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
     // Another event with other keys: only the selected one's (hello.json: "name") are offered.

@@ -62,8 +62,8 @@ async function createClient(paths: BundledPaths): Promise<LanguageClient | undef
     traceOutputChannel: log(),
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     initializationOptions: serverSettings(readSettings(), selectedEventFiles()),
-    // fglocal.json changes entries; events/*.json the keys completed after `event["`.
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{fglocal.json,events/*.json}') },
+    // No file watcher of our own: the server registers the ones it needs (*.py, fglocal.json, events,
+    // env files) with client/registerCapability, and the client then sends their changes.
   };
   return new LanguageClient('functiongraph', 'FunctionGraph Language Server', serverOptions, clientOptions);
 }
