@@ -499,4 +499,56 @@ describe('FunctionGraph cloud commands in code-server', () => {
         for (const secret of [secrets.ak, secrets.sk, WRONG_SK]) assert.ok(!body.includes(secret), `a credential is in ${file}`);
       }
     }));
+
+  test('Clear Credentials asks first, removes every stored field and says which; then a cloud command offers Set Credentials, and a second run has nothing to remove', () =>
+    step('cloud-clear-credentials', async () => {
+      await workbench.reset();
+      await workbench.openFile('index.py');
+      // Cancelled in the dialog: nothing is removed (the next cloud command is still signed).
+      await workbench.runCommand('FunctionGraph: Clear Credentials');
+      const dialog = workbench.page.locator('.monaco-dialog-box');
+      await dialog.filter({ hasText: 'Remove the Huawei Cloud credentials stored for FunctionGraph?' }).waitFor({ timeout: UI_TIMEOUT });
+      const detail = (await dialog.textContent()) ?? '';
+      assert.match(detail, /the access key ID \(AK\), the secret access key \(SK\), the project ID from VS Code's secret storage/);
+      await workbench.screenshot('cloud-clear-credentials-confirm');
+      await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+      await workbench.runCommand('FunctionGraph: Invoke in the Cloud');
+      await (await webview('Result: cloud: hello-function ← hello.json')).body.getByText('hello from the cloud').waitFor({ timeout: UI_TIMEOUT });
+      assert.equal(api.requests().at(-1)?.signature, 'valid');
+      await workbench.reset();
+      await workbench.openFile('index.py');
+
+      // Confirmed: removed, and the message names what (never a value).
+      await workbench.runCommand('FunctionGraph: Clear Credentials');
+      await dialog.locator('.monaco-button', { hasText: 'Clear Credentials' }).click();
+      const removed = workbench.notifications.filter({ hasText: 'removed the access key ID (AK), the secret access key (SK) and the project ID from VS Code\'s secret storage' });
+      await removed.waitFor({ timeout: UI_TIMEOUT });
+      const texts = [detail, (await removed.textContent()) ?? ''];
+      await workbench.screenshot('cloud-credentials-cleared');
+      await workbench.clearNotifications();
+
+      // The secret is gone: the next cloud command runs without credentials, signs nothing, and offers Set Credentials.
+      const before = api.requests().length;
+      await workbench.runCommand('FunctionGraph: Invoke in the Cloud');
+      const failed = workbench.notifications.filter({ hasText: 'Invoke in the Cloud failed' });
+      await failed.waitFor({ timeout: UI_TIMEOUT });
+      const text = (await failed.textContent()) ?? '';
+      texts.push(text);
+      assert.match(text, /no Huawei Cloud credentials/);
+      assert.equal(await failed.locator('.monaco-button', { hasText: 'Set Credentials' }).count(), 1);
+      assert.deepEqual(api.requests().slice(before).filter((r) => r.signature === 'valid'), []);
+      await workbench.screenshot('cloud-no-credentials-offers-set');
+      await workbench.clearNotifications();
+
+      // A second run: nothing to remove, and no dialog.
+      await workbench.runCommand('FunctionGraph: Clear Credentials');
+      const nothing = workbench.notifications.filter({ hasText: 'no credentials are stored in VS Code\'s secret storage; nothing to remove' });
+      await nothing.waitFor({ timeout: UI_TIMEOUT });
+      texts.push((await nothing.textContent()) ?? '');
+      assert.equal(await dialog.count(), 0);
+      for (const shown of texts) {
+        for (const secret of [secrets.ak, secrets.sk, secrets.project, WRONG_SK]) assert.ok(!shown.includes(secret), `a credential is in: ${shown}`);
+      }
+    }));
 });

@@ -1,10 +1,10 @@
-// The cloud commands: deploy, invoke in the cloud, pull/push test events, set credentials, and
+// The cloud commands: deploy, invoke in the cloud, pull/push test events, set / clear credentials, and
 // compare a local run with a cloud run. Each runs the bundled `fglocal` with the credentials from
 // SecretStorage passed by environment (never written to settings, arguments or logs).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, deployLog, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from './cloudReports';
+import { clearedMessage, cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, deployLog, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials, storedCredentialFields } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
@@ -34,6 +34,25 @@ async function setCredentials(context: vscode.ExtensionContext): Promise<void> {
   const stored: CloudCredentials = { accessKey: accessKey.trim(), secretKey: secretKey.trim(), securityToken: securityToken.trim(), projectId: projectId.trim() };
   await context.secrets.store(SECRET_KEY, JSON.stringify(stored));
   void vscode.window.showInformationMessage('FunctionGraph: credentials stored in VS Code\'s secret storage.');
+}
+
+/** Removes the stored credentials after a confirmation, saying what was removed (never a value). */
+async function clearCredentials(context: vscode.ExtensionContext): Promise<void> {
+  const fields = storedCredentialFields(await context.secrets.get(SECRET_KEY));
+  if (fields === undefined) {
+    void vscode.window.showInformationMessage('FunctionGraph: no credentials are stored in VS Code\'s secret storage; nothing to remove.');
+    return;
+  }
+  const clear = 'Clear Credentials';
+  const choice = await vscode.window.showWarningMessage(
+    'Remove the Huawei Cloud credentials stored for FunctionGraph?',
+    { modal: true, detail: `This removes ${fields.join(', ')} from VS Code's secret storage. Deployed functions are not changed.` },
+    clear,
+  );
+  if (choice !== clear) return;
+  await context.secrets.delete(SECRET_KEY);
+  log().info('Clear Credentials: the stored credentials were removed from the secret storage');
+  void vscode.window.showInformationMessage(clearedMessage(fields));
 }
 
 async function runCloud(context: vscode.ExtensionContext, paths: BundledPaths, fn: FunctionFolder, args: string[], title: string): Promise<ToolRun | undefined> {
@@ -183,6 +202,7 @@ export function registerCloudCommands(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('functiongraph.pullTestEvents', guard('Pull Test Events', (arg) => syncEvents(context, paths, 'pull', arg))),
     vscode.commands.registerCommand('functiongraph.pushTestEvents', guard('Push Test Events', (arg) => syncEvents(context, paths, 'push', arg))),
     vscode.commands.registerCommand('functiongraph.setCredentials', guard('Set Credentials', () => setCredentials(context))),
+    vscode.commands.registerCommand('functiongraph.clearCredentials', guard('Clear Credentials', () => clearCredentials(context))),
     vscode.commands.registerCommand('functiongraph.compareLocalCloud', guard('Compare Local and Cloud Result', (arg) => compare(context, paths, arg))),
   );
 }

@@ -39,6 +39,28 @@ export function parseCredentials(text: string | undefined): CloudCredentials | u
   }
 }
 
+/**
+ * What a stored credentials value holds, as the names Clear Credentials reports (never the values);
+ * undefined when nothing is stored. A value that is not a complete set is still something to remove.
+ */
+export function storedCredentialFields(text: string | undefined): string[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  const stored = parseCredentials(text);
+  if (stored === undefined) return ['an incomplete or unreadable credentials entry'];
+  return [
+    'the access key ID (AK)',
+    'the secret access key (SK)',
+    ...(stored.securityToken ? ['the security token'] : []),
+    ...(stored.projectId ? ['the project ID'] : []),
+  ];
+}
+
+/** The message after Clear Credentials removed `fields` (see storedCredentialFields). */
+export function clearedMessage(fields: readonly string[]): string {
+  const listed = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields[fields.length - 1]}` : fields[0] ?? 'nothing';
+  return `FunctionGraph: removed ${listed} from VS Code's secret storage. Cloud commands now use the SDK's HUAWEICLOUD_SDK_* variables or ~/.huaweicloud/credentials, if any, until you run Set Credentials again.`;
+}
+
 export interface CloudError {
   readonly message: string;
   readonly hint: string;

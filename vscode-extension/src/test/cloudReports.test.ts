@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cloudEnvironment, cloudErrorText, conflictMessage, deployLog, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials } from '../cloudReports';
+import { clearedMessage, cloudEnvironment, cloudErrorText, conflictMessage, deployLog, describeDeploy, describeSync, forcedBySync, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials, storedCredentialFields } from '../cloudReports';
 
 describe('cloud commands', () => {
   test('credentials become the SDK environment variables, and only when complete', () => {
@@ -15,6 +15,21 @@ describe('cloud commands', () => {
     assert.equal(parseCredentials('{"accessKey": "AK1"}'), undefined);
     assert.equal(parseCredentials('not json'), undefined);
     assert.deepEqual(cloudEnvironment({ A: '1' }, undefined), { A: '1' });
+  });
+
+  test('Clear Credentials names every stored field, never a value, and finds nothing when nothing is stored', () => {
+    const full = JSON.stringify({ accessKey: 'AK-VALUE', secretKey: 'SK-VALUE', securityToken: 'TOKEN-VALUE', projectId: 'PROJECT-VALUE' });
+    const fields = storedCredentialFields(full);
+    assert.deepEqual(fields, ['the access key ID (AK)', 'the secret access key (SK)', 'the security token', 'the project ID']);
+    const message = clearedMessage(fields ?? []);
+    assert.match(message, /^FunctionGraph: removed the access key ID \(AK\), the secret access key \(SK\), the security token and the project ID from VS Code's secret storage\./);
+    for (const value of ['AK-VALUE', 'SK-VALUE', 'TOKEN-VALUE', 'PROJECT-VALUE']) assert.ok(!message.includes(value) && !fields?.join().includes(value), value);
+    assert.deepEqual(storedCredentialFields(JSON.stringify({ accessKey: 'A', secretKey: 'S', securityToken: '' })), ['the access key ID (AK)', 'the secret access key (SK)']);
+    assert.match(clearedMessage(['the access key ID (AK)', 'the secret access key (SK)']), /removed the access key ID \(AK\) and the secret access key \(SK\) from/);
+    // Something unreadable under the key is still removed (and said so); nothing stored is nothing.
+    assert.deepEqual(storedCredentialFields('{"accessKey": "AK-VALUE"}'), ['an incomplete or unreadable credentials entry']);
+    assert.equal(storedCredentialFields(undefined), undefined);
+    assert.equal(storedCredentialFields(''), undefined);
   });
 
   test('a deploy report is read and described', () => {
