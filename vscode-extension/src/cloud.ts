@@ -9,6 +9,7 @@ import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
 import { resolveInterpreter } from './python';
+import { runtimeServerLease } from './runtimeServerControl';
 import { InvocationResult, parseResult } from './results';
 import { showComparison, showRunResult } from './resultView';
 import { ensureTestEvent, keepSelectedEvent, validateEventFile } from './testEvents';
@@ -137,7 +138,10 @@ async function localResult(paths: BundledPaths, fn: FunctionFolder, event: strin
   const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'FunctionGraph: running locally…', cancellable: true }, (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return runTool(interpreter.executable, args, { cwd: paths.tool, env: toolEnvironment(paths), signal: abort.signal });
+    const lease = runtimeServerLease(); // fast cold starts while the runtime server is ready
+    return runTool(interpreter.executable, args, { cwd: paths.tool, env: { ...toolEnvironment(paths), ...lease.env }, signal: abort.signal }).finally(() =>
+      lease.release(),
+    );
   });
   if (run.cancelled) return undefined;
   const result = parseResult(lastJsonLine(run.stdout));

@@ -9,6 +9,7 @@ import { CONFIG_FILE_NAME, DEFAULT_RUNTIME, FunctionFolder, isInside, launchConf
 import { functionFor, resolveTarget, shortPath, Target } from './functions';
 import { errorMessage, log } from './log';
 import { resolveInterpreter } from './python';
+import { runtimeServerLease } from './runtimeServerControl';
 import { describePackage, formatBytes, parsePackageReport } from './packageReport';
 import { parseResult } from './results';
 import { showRunResult } from './resultView';
@@ -47,12 +48,13 @@ async function runHandler(paths: ReturnType<typeof bundledPaths>, arg: unknown):
     async (_progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
+      const lease = runtimeServerLease(); // fast cold starts while the runtime server is ready
       const run = await runTool(interpreter.executable, args, {
         cwd: paths.tool, // never the function folder: `-m` puts the cwd first on sys.path
-        env: toolEnvironment(paths),
+        env: { ...toolEnvironment(paths), ...lease.env },
         signal: abort.signal,
         onStderr: (text) => log().info(text.replace(/\n$/, '')),
-      });
+      }).finally(() => lease.release());
       if (run.cancelled) {
         log().warn(`Run of ${target.handler} cancelled`);
         return;

@@ -8,6 +8,8 @@ import { isEmptyLaunch, launchConfiguration } from './functionConfig';
 import { functionFor, resolveTarget } from './functions';
 import { errorMessage, log } from './log';
 import { resolveInterpreter } from './python';
+import { runtimeServerLease } from './runtimeServerControl';
+import { Lease } from './runtimeServer';
 import { parseResult } from './results';
 import { showResult } from './resultView';
 import { ensureTestEvent, validateEventFile } from './testEvents';
@@ -84,6 +86,9 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
 }
 
 class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  /** Runtime server uses of sessions still running, released when they end. */
+  readonly leases = new Map<string, Lease>();
+
   constructor(private readonly extensionPath: string) {}
 
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
@@ -91,8 +96,15 @@ class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
     if (interpreter === undefined) throw new Error('FunctionGraph: no usable Python interpreter (see the notification).');
     const paths = bundledPaths(this.extensionPath);
     log().info(`Starting the debug adapter with ${interpreter.executable}`);
+    // Only a run without the debugger uses the runtime server (its instances are forked by it); a
+    // debugged fglocal and its instances start as before, so that debugpy follows them.
+    const lease = session.configuration.noDebug === true ? runtimeServerLease() : undefined;
+    if (lease !== undefined) this.leases.set(session.id, lease);
     // cwd = our own folder, so a user's module named `debug_adapter` can never take the place of ours.
-    return new vscode.DebugAdapterExecutable(interpreter.executable, ['-m', 'debug_adapter'], { cwd: paths.tool, env: toolEnvironment(paths) });
+    return new vscode.DebugAdapterExecutable(interpreter.executable, ['-m', 'debug_adapter'], {
+      cwd: paths.tool,
+      env: { ...toolEnvironment(paths), ...lease?.env },
+    });
   }
 }
 
@@ -113,9 +125,14 @@ function onCustomEvent(event: vscode.DebugSessionCustomEvent): void {
 /** Registers the debug type's provider, adapter factory and result listener. */
 export function registerDebugging(context: vscode.ExtensionContext): void {
   const provider = new ConfigurationProvider();
+  const factory = new AdapterFactory(context.extensionPath);
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider, vscode.DebugConfigurationProviderTriggerKind.Initial),
-    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
+    vscode.debug.onDidTerminateDebugSession((session) => {
+      factory.leases.get(session.id)?.release();
+      factory.leases.delete(session.id);
+    }),
     vscode.debug.onDidReceiveDebugSessionCustomEvent(onCustomEvent),
   );
 }

@@ -7,6 +7,7 @@ import { registerDebugging } from './debug';
 import { log } from './log';
 import { onDidChangeInterpreter, watchInterpreter } from './python';
 import { initPythonStatus } from './pythonStatus';
+import { initRuntimeServer, stopRuntimeServer } from './runtimeServerControl';
 import { pushSettings, startServer, stopServer } from './server';
 import { initStatusBar } from './statusBar';
 import { initTestEvents, onDidChangeTestEvent } from './testEvents';
@@ -36,9 +37,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   await vscode.commands.executeCommand('setContext', 'functiongraph.active', true);
   await watchInterpreter(context);
   void startServer(paths);
+  initRuntimeServer(context, paths); // in the background: runs work without it meanwhile
 }
 
-/** Called by VS Code on shutdown: stops the language server. */
-export function deactivate(): Promise<void> {
-  return stopServer();
+/** Called by VS Code on shutdown: stops the language server and the runtime server. */
+export async function deactivate(): Promise<void> {
+  await Promise.all([stopServer(), stopRuntimeServer()]);
 }

@@ -11,6 +11,8 @@ export interface FunctionGraphSettings {
   readonly diagnosticsEnabled: boolean;
   readonly disabledDiagnostics: readonly string[];
   readonly resultView: ResultViewMode;
+  /** Start `fglocal runtime-server` for fast cold starts (Linux only). */
+  readonly runtimeServerEnabled: boolean;
 }
 
 export const DEFAULT_SETTINGS: FunctionGraphSettings = {
@@ -21,6 +23,7 @@ export const DEFAULT_SETTINGS: FunctionGraphSettings = {
   diagnosticsEnabled: true,
   disabledDiagnostics: [],
   resultView: 'run',
+  runtimeServerEnabled: true,
 };
 
 /** What the server gets as `initializationOptions` and in `workspace/didChangeConfiguration`. */
@@ -45,6 +48,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
   const disabled = get('diagnostics.disabledCodes');
   const resultView = get('resultView');
   const enabled = get('diagnostics.enabled');
+  const runtimeServer = get('runtimeServer.enabled');
   return {
     python: text('python', DEFAULT_SETTINGS.python),
     runtime: text('runtime', DEFAULT_SETTINGS.runtime),
@@ -53,6 +57,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
     diagnosticsEnabled: typeof enabled === 'boolean' ? enabled : DEFAULT_SETTINGS.diagnosticsEnabled,
     disabledDiagnostics: Array.isArray(disabled) ? disabled.filter((code): code is string => typeof code === 'string') : [],
     resultView: resultView === 'always' || resultView === 'never' || resultView === 'run' ? resultView : 'run',
+    runtimeServerEnabled: typeof runtimeServer === 'boolean' ? runtimeServer : DEFAULT_SETTINGS.runtimeServerEnabled,
   };
 }
 

@@ -18,6 +18,8 @@ import {
 } from './functionPython';
 import { errorMessage, log } from './log';
 import { onDidChangeInterpreter, resolveInterpreter } from './python';
+import { fastStartsText } from './runtimeServer';
+import { onDidChangeRuntimeServer, runtimeServerStatus } from './runtimeServerControl';
 import { readSettings } from './settings';
 import { runTool } from './tool';
 
@@ -46,6 +48,7 @@ export function initPythonStatus(context: vscode.ExtensionContext, paths: Bundle
     vscode.window.onDidChangeActiveTextEditor(update),
     vscode.workspace.onDidChangeConfiguration((event) => event.affectsConfiguration('functiongraph') && forget()),
     onDidChangeInterpreter(forget),
+    onDidChangeRuntimeServer(update),
     vscode.commands.registerCommand(SELECT_PYTHON_COMMAND, (arg: unknown) => selectPython(paths, arg, item)),
   );
   update();
@@ -115,6 +118,7 @@ function render(item: vscode.StatusBarItem, fn: FunctionFolder, result: Function
     tooltip.appendMarkdown(`**${fn.runtime}** runs on Python ${python.version}\n\n`);
     tooltip.appendMarkdown(`\`${python.path}\` (${describeSource(python.source)})\n\n`);
     for (const warning of python.warnings) tooltip.appendMarkdown(`$(warning) ${warning}\n\n`);
+    tooltip.appendText(`${fastStartsText(runtimeServerStatus(), fn.runtime)}\n\n`);
     tooltip.appendMarkdown('Click to pick another interpreter for this function.');
     item.backgroundColor = python.warnings.length > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     item.accessibilityInformation = { label: `FunctionGraph: ${fn.runtime} runs on Python ${python.version} at ${python.path}` };

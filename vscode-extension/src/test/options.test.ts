@@ -12,6 +12,7 @@ describe('settings', () => {
       'diagnostics.enabled': false,
       'diagnostics.disabledCodes': ['sensitive-logged', 7, 'reload-sys'],
       resultView: 'always',
+      'runtimeServer.enabled': false,
     };
     assert.deepEqual(settingsFrom((key) => values[key]), {
       python: '/usr/bin/python3',
@@ -21,11 +22,12 @@ describe('settings', () => {
       diagnosticsEnabled: false,
       disabledDiagnostics: ['sensitive-logged', 'reload-sys'],
       resultView: 'always',
+      runtimeServerEnabled: false,
     });
   });
 
   test('nonsense falls back to the defaults', () => {
-    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes' };
+    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes', 'runtimeServer.enabled': 'no' };
     assert.deepEqual(settingsFrom((key) => values[key]), DEFAULT_SETTINGS);
   });
 

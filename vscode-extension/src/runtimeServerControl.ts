@@ -1,0 +1,114 @@
+// Runs the window's runtime server (runtimeServer.ts) for the runtimes of the workspace's functions,
+// with the tools' own interpreter and environment: started after activation, replaced when a
+// fglocal.json, the runtime/handler settings, the interpreter or `functiongraph.runtimeServer.enabled`
+// change, stopped on deactivate. Runs get its folder through runtimeServerLease().
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { BundledPaths, toolEnvironment } from './bundle';
+import { CONFIG_FILE_NAME, FunctionConfigError, fileForEntry, locateFunction } from './functionConfig';
+import { errorMessage, log } from './log';
+import { onDidChangeInterpreter, resolveInterpreter } from './python';
+import { ENV_VARIABLE, Lease, RuntimeServer, ServerSpec, ServerStatus } from './runtimeServer';
+import { readSettings } from './settings';
+
+export const RUNTIME_SERVER_SETTING = 'functiongraph.runtimeServer.enabled';
+const MAX_CONFIG_FILES = 500;
+const EXCLUDED = '**/{node_modules,.git,.venv,venv,.tox,dist,build,__pycache__}/**';
+
+let server: RuntimeServer | undefined;
+const changed = new vscode.EventEmitter<void>();
+
+/** Fires when the runtime server's status changes (starting, ready, stopped, failed). */
+export const onDidChangeRuntimeServer = changed.event;
+
+/** The server's status; `off` before activation. */
+export function runtimeServerStatus(): ServerStatus {
+  return server?.status() ?? { kind: 'off', reason: 'not started yet' };
+}
+
+/** The environment additions for one fglocal run of a function; release() when the run has ended. */
+export function runtimeServerLease(): Lease {
+  return server?.lease() ?? { env: {}, release: () => undefined };
+}
+
+/** The runtimes of the workspace's functions: every fglocal.json's, and a folder's own without one. */
+async function workspaceRuntimes(): Promise<string[]> {
+  const runtimes = new Set<string>();
+  const files = await vscode.workspace.findFiles(`**/${CONFIG_FILE_NAME}`, EXCLUDED, MAX_CONFIG_FILES);
+  const withConfig = new Set<string>();
+  for (const file of files) {
+    const folder = vscode.workspace.getWorkspaceFolder(file);
+    if (folder !== undefined) withConfig.add(folder.uri.fsPath);
+    try {
+      runtimes.add(locateFunction(path.dirname(file.fsPath), folder?.uri.fsPath, readSettings(file)).runtime);
+    } catch (error) {
+      if (!(error instanceof FunctionConfigError)) throw error; // a broken config: its runs fail anyway
+    }
+  }
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    if (withConfig.has(folder.uri.fsPath) || folder.uri.scheme !== 'file') continue;
+    try {
+      const fn = locateFunction(folder.uri.fsPath, folder.uri.fsPath, readSettings(folder.uri));
+      if (await exists(fileForEntry(fn.codeRoot, fn.handler))) runtimes.add(fn.runtime);
+    } catch (error) {
+      if (!(error instanceof FunctionConfigError)) throw error;
+    }
+  }
+  return [...runtimes].sort();
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(file));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What the server should run now, or why it should not run. */
+async function desired(paths: BundledPaths): Promise<{ spec?: ServerSpec; reason: string }> {
+  if (process.platform !== 'linux') return { reason: 'the runtime server runs on Linux only' };
+  if (!readSettings().runtimeServerEnabled) return { reason: `${RUNTIME_SERVER_SETTING} is off` };
+  const runtimes = await workspaceRuntimes();
+  if (runtimes.length === 0) return { reason: 'no function in this workspace' };
+  const interpreter = await resolveInterpreter();
+  if (interpreter === undefined) return { reason: 'no Python interpreter for the tools' };
+  const env = toolEnvironment(paths);
+  delete env[ENV_VARIABLE]; // the server's own environment must not name another server
+  return { spec: { python: interpreter.executable, cwd: paths.tool, env, runtimes }, reason: '' };
+}
+
+/** Starts the server in the background and keeps it in step; call once on activation. */
+export function initRuntimeServer(context: vscode.ExtensionContext, paths: BundledPaths): void {
+  const instance = new RuntimeServer(log());
+  server = instance;
+  let sequence = 0;
+  const refresh = (): void => {
+    const mine = ++sequence;
+    desired(paths).then(
+      ({ spec, reason }) => mine === sequence && instance.update(spec, reason),
+      (error: unknown) => log().error(`Runtime server: cannot tell what to serve: ${errorMessage(error)}`),
+    );
+  };
+  const watcher = vscode.workspace.createFileSystemWatcher(`**/${CONFIG_FILE_NAME}`);
+  context.subscriptions.push(
+    changed,
+    watcher,
+    watcher.onDidCreate(refresh),
+    watcher.onDidChange(refresh),
+    watcher.onDidDelete(refresh),
+    vscode.workspace.onDidChangeWorkspaceFolders(refresh),
+    onDidChangeInterpreter(refresh),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (['runtimeServer', 'runtime', 'handler'].some((key) => event.affectsConfiguration(`functiongraph.${key}`))) refresh();
+    }),
+    instance.onDidChange(() => changed.fire()),
+  );
+  refresh();
+}
+
+/** Stops the server (on deactivate) and waits until it and its processes have ended. */
+export async function stopRuntimeServer(): Promise<void> {
+  await server?.stop();
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ENV_VARIABLE, fastStartsText, MAX_FAILURES, parseServerLine, RuntimeServer, serverArgs, ServerSpec } from '../runtimeServer';
+import { lastJsonLine, runTool } from '../tool';
+
+const REPO = path.resolve(__dirname, '..', '..', '..', '..');
+const PYTHON = process.env.FG_TEST_PYTHON ?? 'python3';
+const ENV: Record<string, string> = {};
+for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== ENV_VARIABLE) ENV[key] = value;
+ENV.PYTHONPATH = REPO;
+
+/** True while `pid` runs; a zombie counts as ended. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `condition` holds (the deadline only bounds a hang). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+class Recorder {
+  readonly lines: string[] = [];
+  info = (message: string): void => void this.lines.push(`info ${message}`);
+  warn = (message: string): void => void this.lines.push(`warn ${message}`);
+  error = (message: string): void => void this.lines.push(`error ${message}`);
+  count(pattern: RegExp): number {
+    return this.lines.filter((line) => pattern.test(line)).length;
+  }
+  /** The pids of the "serving RUNTIME: ..., pid N" lines logged so far, by runtime. */
+  servingPids(): Map<string, number> {
+    const pids = new Map<string, number>();
+    for (const line of this.lines) {
+      const match = /serving (python[\d.]+|fglocal invoke \(warm supervisor\)): .*, pid (\d+)$/.exec(line);
+      if (match) pids.set(match[1]!, Number(match[2]));
+    }
+    return pids;
+  }
+}
+
+function spec(runtimes: string[], python = PYTHON): ServerSpec {
+  return { python, cwd: REPO, env: ENV, runtimes };
+}
+
+const FAST = { debounceMs: 10, backoffMs: 50 };
+const servers: RuntimeServer[] = [];
+function newServer(log: Recorder, timings: Partial<typeof FAST> = FAST): RuntimeServer {
+  const server = new RuntimeServer(log, timings);
+  servers.push(server);
+  return server;
+}
+after(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+});
+
+/** A function folder whose handler returns its instance's parent pid. */
+function parentPidFunction(runtime: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-rs-'));
+  fs.writeFileSync(path.join(dir, 'index.py'), 'import os\n\n\ndef handler(event, context):\n    return {"parent": os.getppid()}\n');
+  fs.writeFileSync(path.join(dir, 'fglocal.json'), JSON.stringify({ handler: 'index.handler', runtime }));
+  return dir;
+}
+
+async function parentOfInstance(dir: string, extra: Record<string, string>): Promise<number> {
+  const run = await runTool(PYTHON, ['-m', 'fglocal', 'invoke', '--code-dir', dir, '--event', '-', '--json'], { cwd: REPO, env: { ...ENV, ...extra }, input: '{}' });
+  assert.equal(run.code, 0, run.stderr);
+  const result = lastJsonLine(run.stdout) as { result?: unknown; return?: unknown } | undefined;
+  const text = JSON.stringify(result);
+  const parent = /"parent":\s*(\d+)/.exec(text.replace(/\\"/g, '"'))?.[1];
+  assert.ok(parent, text);
+  return Number(parent);
+}
+
+describe('runtime server: command line and output', () => {
+  test('the command waits for its stdin and names every runtime', () => {
+    assert.deepEqual(serverArgs(['python3.9', 'python2.7']), ['-m', 'fglocal', 'runtime-server', '--until-stdin-closes', '--runtime', 'python3.9', '--runtime', 'python2.7']);
+  });
+
+  test('its lines: the folder, what it serves, ready', () => {
+    assert.deepEqual(parseServerLine('FGLOCAL_RUNTIME_SERVER=/tmp/fglocal-0/runtime-server-7'), { kind: 'folder', folder: '/tmp/fglocal-0/runtime-server-7' });
+    assert.equal(parseServerLine('serving python3.9: Python 3.9.18 (/usr/bin/python3.9), pid 8').kind, 'serving');
+    assert.equal(parseServerLine('set FGLOCAL_RUNTIME_SERVER=/tmp/x for fglocal to use it; Ctrl+C stops it').kind, 'ready');
+    assert.equal(parseServerLine('something else').kind, 'other');
+  });
+
+  test('the tooltip says whether the function gets fast cold starts, and why not', () => {
+    const ready = { kind: 'ready', runtimes: ['python3.9'], folder: '/f' } as const;
+    assert.match(fastStartsText(ready, 'python3.9'), /^Fast cold starts: on/);
+    assert.match(fastStartsText(ready, 'python2.7'), /python2\.7 starts a new interpreter/);
+    assert.match(fastStartsText({ kind: 'off', reason: 'functiongraph.runtimeServer.enabled is off' }, 'python3.9'), /off \(functiongraph\.runtimeServer\.enabled is off\)/);
+    assert.match(fastStartsText({ kind: 'failed', message: 'it ended 3 times' }, 'python3.9'), /off \(it ended 3 times\)/);
+    assert.match(fastStartsText({ kind: 'starting', runtimes: ['python3.9'] }, 'python3.9'), /starting/);
+  });
+});
+
+describe('runtime server lifecycle (real fglocal runtime-server)', () => {
+  test('ready for its runtimes: runs forked by its zygote; replaced when the runtimes change; stopped with nothing left', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    assert.deepEqual(server.lease().env, {}, 'no server yet: runs get nothing');
+    server.update(spec(['python3.9']));
+    await until(() => server.status().kind === 'ready', 'the server to be ready');
+    const status = server.status();
+    assert.ok(status.kind === 'ready');
+    const folder = status.folder;
+    assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
+    const zygote = log.servingPids().get('python3.9');
+    assert.ok(zygote !== undefined && alive(zygote), log.lines.join('\n'));
+    // A run with the lease's environment: its instance is the zygote's child. Without it, it is not.
+    const lease = server.lease();
+    assert.deepEqual(lease.env, { [ENV_VARIABLE]: folder });
+    const dir = parentPidFunction('python3.9');
+    assert.equal(await parentOfInstance(dir, lease.env), zygote);
+    lease.release();
+    assert.notEqual(await parentOfInstance(dir, {}), zygote);
+    // The same spec again changes nothing; other runtimes replace the server.
+    server.update(spec(['python3.9']));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(log.count(/Starting the runtime server/), 1);
+    const [oldPid] = server.pids();
+    server.update(spec(['python3.12']));
+    await until(() => server.status().kind === 'ready' && (server.status() as { folder?: string }).folder !== folder, 'the new server');
+    assert.deepEqual((server.status() as { runtimes?: readonly string[] }).runtimes, ['python3.12']);
+    await until(() => oldPid !== undefined && !alive(oldPid) && !alive(zygote) && !fs.existsSync(folder), 'the old server and its zygote to end');
+    const pids = [...server.pids(), ...log.servingPids().values()];
+    const newFolder = (server.status() as { folder?: string }).folder ?? '';
+    await server.stop();
+    assert.deepEqual(server.pids(), []);
+    for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} still runs`);
+    assert.ok(!fs.existsSync(newFolder));
+    assert.ok(log.count(/^info Stopping the runtime server/) >= 2, log.lines.join('\n'));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a replaced server stays until the runs that got its folder have ended', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    server.update(spec(['python3.9']));
+    await until(() => server.status().kind === 'ready', 'the server to be ready');
+    const lease = server.lease();
+    const [first] = server.pids();
+    server.update(undefined, 'turned off');
+    await until(() => server.status().kind === 'off', 'off');
+    assert.deepEqual(server.status(), { kind: 'off', reason: 'turned off' });
+    assert.deepEqual(server.lease().env, {}, 'new runs get nothing once it is off');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.ok(first !== undefined && alive(first), 'still in use: kept');
+    lease.release();
+    await until(() => !alive(first), 'the server to end once released');
+  });
+
+  test('an unexpected end restarts it; after repeated failures it stays off with one message', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    server.update(spec(['python3.9']));
+    await until(() => server.status().kind === 'ready', 'the server to be ready');
+    const [pid] = server.pids();
+    process.kill(pid!, 'SIGKILL');
+    await until(() => log.count(/ended unexpectedly/) === 1, 'the end to be noticed');
+    await until(() => server.status().kind === 'ready' && server.pids()[0] !== pid, 'the restarted server');
+    await server.stop();
+    // An interpreter that cannot run the server: restarted with backoff, then left off.
+    const failing = new Recorder();
+    const broken = newServer(failing);
+    broken.update(spec(['python3.9'], '/bin/false'));
+    await until(() => broken.status().kind === 'failed', 'the server to be left off');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(failing.count(/^info Starting the runtime server/), MAX_FAILURES);
+    assert.equal(failing.count(/^error /), 1, failing.lines.join('\n'));
+    assert.match(failing.lines.find((line) => line.startsWith('error '))!, /ended 3 times \(last: exit code 1\)/);
+    // Something else to serve: it tries again.
+    broken.update(spec(['python3.12'], '/bin/false'));
+    await until(() => failing.count(/^info Starting the runtime server/) > MAX_FAILURES, 'a new attempt');
+  });
+
+  test('a refusal (exit code 2) is not retried: one message with fglocal\'s reason', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    server.update(spec(['python9.9']));
+    await until(() => server.status().kind === 'failed', 'the refusal');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(log.count(/^info Starting the runtime server/), 1);
+    assert.equal(log.count(/^error /), 1);
+    const status = server.status();
+    assert.ok(status.kind === 'failed' && /unknown runtime python9\.9/.test(status.message), JSON.stringify(status));
+  });
+
+  test('no runtimes: nothing is started', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    server.update(spec([]));
+    await until(() => JSON.stringify(server.status()).includes('no function'), 'off');
+    assert.deepEqual(server.status(), { kind: 'off', reason: 'no function in this workspace' });
+    assert.equal(log.lines.length, 0);
+  });
+});
