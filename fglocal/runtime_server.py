@@ -247,7 +247,10 @@ def _server_for(folder: str, python: str, run_worker: str) -> Optional[Dict[str,
     except (OSError, ValueError):
         return None
     entry = manifest.get("servers", {}).get(os.path.realpath(python)) if isinstance(manifest, dict) else None
-    if not isinstance(entry, dict) or entry.get("runWorker") != run_worker:
+    if not isinstance(entry, dict):
+        return None
+    # The same instance side, however it was reached: the debug adapter runs fglocal through a symlink.
+    if os.path.realpath(str(entry.get("runWorker"))) != os.path.realpath(run_worker):
         return None
     return entry
 

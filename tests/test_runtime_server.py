@@ -160,6 +160,19 @@ def test_the_instance_is_forked_by_the_runtimes_server(server, runtime, forked_b
     assert forked_by_the_server == [True]
 
 
+def test_fglocal_through_a_symlink_is_served(server, tmp_path):
+    """The debug adapter's runs without the debugger import fglocal through a folder holding only a
+    ``fglocal`` symlink (debug_adapter/invocation.py): the same instance side, so the zygote forks."""
+    shim = tmp_path / "path"
+    shim.mkdir()
+    (shim / "fglocal").symlink_to(REPO / "fglocal", target_is_directory=True)
+    args = ["invoke", "index.describe", "--code-dir", FUNCTION, "--runtime", "python3.12", "--json"]
+    code, stdout, stderr, _ = _fglocal(args, tmp_path, thin=False, env={"PYTHONPATH": str(shim)})
+    assert code == 0, stderr
+    described = json.loads(json.loads(stdout.strip().splitlines()[-1])["body"])
+    assert described["ppid"] == server.zygotes["python3.12"]
+
+
 def test_a_forked_instance_is_what_a_spawned_one_is(runtime, monkeypatch, forked_by_the_server):
     """Session, descriptors, stdin, umask, rlimits, environment, cwd, signals, sys.path and modules."""
     monkeypatch.setenv("FG_SERVER_TEST_MARKER", "from the supervisor")
