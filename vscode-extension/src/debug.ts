@@ -95,11 +95,12 @@ class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
     const interpreter = await resolveInterpreter(session.workspaceFolder?.uri);
     if (interpreter === undefined) throw new Error('FunctionGraph: no usable Python interpreter (see the notification).');
     const paths = bundledPaths(this.extensionPath);
-    log().info(`Starting the debug adapter with ${interpreter.executable}`);
     // Only a run without the debugger uses the runtime server (its instances are forked by it); a
     // debugged fglocal and its instances start as before, so that debugpy follows them.
     const lease = session.configuration.noDebug === true ? runtimeServerLease() : undefined;
     if (lease !== undefined) this.leases.set(session.id, lease);
+    const fast = lease !== undefined && Object.keys(lease.env).length > 0 ? ' (without the debugger: instances forked by the runtime server)' : '';
+    log().info(`Starting the debug adapter with ${interpreter.executable}${fast}`);
     // cwd = our own folder, so a user's module named `debug_adapter` can never take the place of ours.
     return new vscode.DebugAdapterExecutable(interpreter.executable, ['-m', 'debug_adapter'], {
       cwd: paths.tool,
