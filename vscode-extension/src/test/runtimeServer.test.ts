@@ -72,14 +72,18 @@ function parentPidFunction(runtime: string): string {
   return dir;
 }
 
-async function parentOfInstance(dir: string, extra: Record<string, string>): Promise<number> {
-  const run = await runTool(PYTHON, ['-m', 'fglocal', 'invoke', '--code-dir', dir, '--event', '-', '--json'], { cwd: REPO, env: { ...ENV, ...extra }, input: '{}' });
+/** `fglocal invoke` of the function in `dir`: its instance's parent pid, and whether this process ran it. */
+async function parentOfInstance(dir: string, extra: Record<string, string>): Promise<[number, boolean]> {
+  const args = ['-X', 'importtime', '-m', 'fglocal', 'invoke', '--code-dir', dir, '--event', '-', '--json'];
+  const run = await runTool(PYTHON, args, { cwd: REPO, env: { ...ENV, ...extra }, input: '{}' });
   assert.equal(run.code, 0, run.stderr);
+  // Run here, the command imports fglocal's modules in this process; by the warm supervisor, not.
+  const ranHere = / fglocal\.config\n/.test(run.stderr);
   const result = lastJsonLine(run.stdout) as { result?: unknown; return?: unknown } | undefined;
   const text = JSON.stringify(result);
   const parent = /"parent":\s*(\d+)/.exec(text.replace(/\\"/g, '"'))?.[1];
   assert.ok(parent, text);
-  return Number(parent);
+  return [Number(parent), ranHere];
 }
 
 describe('runtime server: command line and output', () => {
@@ -117,13 +121,16 @@ describe('runtime server lifecycle (real fglocal runtime-server)', () => {
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
     const zygote = log.servingPids().get('python3.9');
     assert.ok(zygote !== undefined && alive(zygote), log.lines.join('\n'));
-    // A run with the lease's environment: its instance is the zygote's child. Without it, it is not.
+    // A run with the lease's environment is handed to the warm supervisor and its instance is the
+    // zygote's child. Without it, neither.
     const lease = server.lease();
     assert.deepEqual(lease.env, { [ENV_VARIABLE]: folder });
     const dir = parentPidFunction('python3.9');
-    assert.equal(await parentOfInstance(dir, lease.env), zygote);
+    assert.deepEqual(await parentOfInstance(dir, lease.env), [zygote, false]);
     lease.release();
-    assert.notEqual(await parentOfInstance(dir, {}), zygote);
+    const [parent, ranHere] = await parentOfInstance(dir, {});
+    assert.notEqual(parent, zygote);
+    assert.equal(ranHere, true);
     // The same spec again changes nothing; other runtimes replace the server.
     server.update(spec(['python3.9']));
     await new Promise((resolve) => setTimeout(resolve, 100));
