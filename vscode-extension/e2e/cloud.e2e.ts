@@ -509,7 +509,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
       const dialog = workbench.page.locator('.monaco-dialog-box');
       await dialog.filter({ hasText: 'Remove the Huawei Cloud credentials stored for FunctionGraph?' }).waitFor({ timeout: UI_TIMEOUT });
       const detail = (await dialog.textContent()) ?? '';
-      assert.match(detail, /the access key ID \(AK\), the secret access key \(SK\), the project ID from VS Code's secret storage/);
+      assert.match(detail, /This removes the access key ID \(AK\), the secret access key \(SK\) and the project ID from VS Code's secret storage/);
       await workbench.screenshot('cloud-clear-credentials-confirm');
       await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
       await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
-import { clearedMessage, cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, deployLog, describeDeploy, describeSync, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials, storedCredentialFields } from './cloudReports';
+import { clearedMessage, cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, deployLog, describeDeploy, describeSync, listFields, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials, storedCredentialFields } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
@@ -47,7 +47,7 @@ async function clearCredentials(context: vscode.ExtensionContext): Promise<void>
   const clear = 'Clear Credentials';
   const choice = await vscode.window.showWarningMessage(
     'Remove the Huawei Cloud credentials stored for FunctionGraph?',
-    { modal: true, detail: `This removes ${fields.join(', ')} from VS Code's secret storage. Deployed functions are not changed.` },
+    { modal: true, detail: `This removes ${listFields(fields)} from VS Code's secret storage. Deployed functions are not changed.` },
     clear,
   );
   if (choice !== clear) return;

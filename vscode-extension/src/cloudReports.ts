@@ -55,10 +55,14 @@ export function storedCredentialFields(text: string | undefined): string[] | und
   ];
 }
 
+/** `fields` as one phrase: "a, b and c". */
+export function listFields(fields: readonly string[]): string {
+  return fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields[fields.length - 1]}` : fields[0] ?? 'nothing';
+}
+
 /** The message after Clear Credentials removed `fields` (see storedCredentialFields). */
 export function clearedMessage(fields: readonly string[]): string {
-  const listed = fields.length > 1 ? `${fields.slice(0, -1).join(', ')} and ${fields[fields.length - 1]}` : fields[0] ?? 'nothing';
-  return `FunctionGraph: removed ${listed} from VS Code's secret storage. Cloud commands now use the SDK's HUAWEICLOUD_SDK_* variables or ~/.huaweicloud/credentials, if any, until you run Set Credentials again.`;
+  return `FunctionGraph: removed ${listFields(fields)} from VS Code's secret storage. Cloud commands now use the SDK's HUAWEICLOUD_SDK_* variables or ~/.huaweicloud/credentials, if any, until you run Set Credentials again.`;
 }
 
 export interface CloudError {
