@@ -245,10 +245,14 @@ class Worker(object):
             "childPeakMB": self.children_peak_mb(),
         }
 
-    def _call(self, func, args):  # type: (Callable[..., Any], tuple) -> Dict[str, Any]
+    def start_call_thread(self):  # type: () -> CallThread
+        """The thread that runs the function's calls, started at the first need (or ahead of it)."""
         if self.call_thread is None:
             self.call_thread = CallThread()
-        outcome = self.call_thread.call(func, args)
+        return self.call_thread
+
+    def _call(self, func, args):  # type: (Callable[..., Any], tuple) -> Dict[str, Any]
+        outcome = self.start_call_thread().call(func, args)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -506,9 +510,14 @@ def serve(read_fd, write_fd):  # type: (int, int) -> None
             )
             reply = _failed_reply(INVOCATION_ERROR + message, "RuntimeError")
         write_line(write_fd, _dumps(reply))
-        # After a reply, off the invocation's path; not after the set-up's, which the first event
-        # follows at once (what the module's import left is reaped after that event's reply).
-        if adopting and not setting_up:
+        if setting_up:
+            if worker is not None and worker.handler is not None:
+                # While the supervisor reads the reply and sends the first event: nothing of the
+                # function runs in between, so it cannot tell from starting at the first call.
+                worker.start_call_thread()
+        elif adopting:
+            # After a reply, off the invocation's path; not after the set-up's, which the first
+            # event follows at once (what the module's import left is reaped after its reply).
             try:
                 reap_adopted()
             except Exception:  # housekeeping must never take the instance down
