@@ -270,30 +270,33 @@ class Supervisor:
     def _run(self, conn: Any) -> int:
         """Run the command line, watching the client; report its code."""
         import _signal
-        import threading
+        import _thread
 
         from fglocal import cli
 
-        done = threading.Event()
+        done: List[bool] = []  # set once the command has returned
 
         def watch() -> None:
             buffer = b""
-            while not done.is_set():
+            while not done:
                 try:
                     chunk = conn.recv(64)
                 except OSError:
                     chunk = b""
                 if not chunk:
-                    if not done.is_set():
+                    if not done:
                         os.kill(os.getpid(), 15)  # the client is gone: end the run as SIGTERM does
                     return
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
-                    if line[:1] == b"S" and line[1:].isdigit() and not done.is_set():
+                    if line[:1] == b"S" and line[1:].isdigit() and not done:
                         os.kill(os.getpid(), int(line[1:]))
 
-        threading.Thread(target=watch, daemon=True).start()
+        # A bare thread: threading.Thread.start() would wait until the new thread has run (on a
+        # busy machine, a wait for a free core before the command starts). Nothing joins it: the
+        # run ends with os._exit.
+        _thread.start_new_thread(watch, ())
         try:
             code = cli.run(sys.argv[1:])
         except SystemExit as exc:
@@ -303,7 +306,7 @@ class Supervisor:
 
             traceback.print_exc()
             code = 1
-        done.set()
+        done.append(True)
         _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
         _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
         for stream in (sys.stdout, sys.stderr):
