@@ -15,7 +15,8 @@ its own stdout and stderr), then one JSON line: ``{"op": "fork", "env", "cwd", "
 ``{"status": WAIT_STATUS}``, and the connection closes. If the supervisor closes the connection
 first, the instance is killed. The forked instance is made what a spawned one is: its own session,
 stdin /dev/null, stdout/stderr and rlimits, umask, environment, cwd and ignored signals of its
-supervisor, fds 0-4 and nothing else, the modules a spawned instance has.
+supervisor, fds 0-4 and nothing else, the modules a spawned instance has, and what a fresh process
+draws at start-up drawn anew (``random`` reseeded on 2.7 and 3.6; see ``_draw_anew``).
 
 The zygote is a child subreaper: a crashed instance's orphans come here and are killed (nothing
 else is ever its child). When the lifetime pipe closes (the server ended, however it ended) it
