@@ -24,6 +24,7 @@ from server_support import (
     history,
     next_diagnostics,
     open_document,
+    position_of,
     published,
     server_fixture,
     wait_registered,
@@ -183,7 +184,13 @@ async def test_an_open_module_wins_over_disk_until_it_is_closed(client: Language
     assert missing(await next_diagnostics(client, config.as_uri(), before)) == [
         "setup.py"
     ]  # index.py is open
-    # Closed without saving: the disk has no index.py, and fglocal.json says so now.
+    # Edited, then closed without saving: the disk has no index.py, and fglocal.json says so now.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=index.as_uri(), version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text + "\nX = 1\n")],
+        )
+    )
     before = published(client, config.as_uri())
     await close_document(client, index)
     assert missing(await next_diagnostics(client, config.as_uri(), before)) == ["index.py", "setup.py"]
@@ -237,3 +244,38 @@ async def test_a_test_event_is_not_checked_as_python(client: LanguageClient):
     event.write_text('{"a": 1,,}\n')  # not JSON, and not Python either
     assert await open_document(client, event, event.read_text(), language="json") == []
     await close_document(client, event)
+
+
+async def test_an_edited_test_event_closed_without_saving_leaves_the_disk_keys(client: LanguageClient):
+    # The keys after `event["` come from the files on disk: an open buffer's edits never count, so
+    # closing it unsaved leaves what was offered before.
+    fn = client.root / "eventjson"  # type: ignore[attr-defined]
+    event = fn / "events" / "hello.json"
+    event.write_text('{"diskKey": 1}\n')
+    files_changed(client, (event, CREATED))
+    module = fn / "index.py"
+    text = 'def handler(event, context):\n    return event["'
+    await open_document(client, module, text)
+
+    async def keys() -> List[str]:
+        result = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=module.as_uri()),
+                position=position_of(text, 'event["'),
+            )
+        )
+        assert result is None or isinstance(result, types.CompletionList)
+        return [item.label for item in result.items] if result else []
+
+    assert await keys() == ["diskKey"]
+    await open_document(client, event, event.read_text(), language="json")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=event.as_uri(), version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text='{"bufferKey": 1}\n')],
+        )
+    )
+    assert await keys() == ["diskKey"]
+    await close_document(client, event)
+    assert await keys() == ["diskKey"]
+    await close_document(client, module)
