@@ -258,6 +258,8 @@ describe('FunctionGraph extension in code-server', () => {
     await view.getByText('Hello, e2e!').waitFor({ timeout: UI_TIMEOUT });
     const text = (await view.textContent()) ?? '';
     assert.match(text, /Succeeded/);
+    // The Python that ran it: the runtime's own (pyenv's 3.9 on the project's machines).
+    assert.match(text, /Ran locally \(fglocal\) on Python 3\.9\.\d+ \(\/\S+python3\.9\)/);
     // Billed: the duration rounded up to a whole millisecond (how long the run took is the machine's business).
     const duration = Number(/Duration\s*([\d.]+) ms/.exec(text)?.[1]);
     const billed = Number(/Billed duration\s*(\d+) ms/.exec(text)?.[1]);

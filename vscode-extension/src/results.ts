@@ -27,6 +27,10 @@ export interface InvocationResult {
   /** Where it ran: `fglocal invoke --cloud --json` says "cloud" (and the function's URN); local runs say nothing. */
   readonly source: 'local' | 'cloud';
   readonly functionUrn: string | null;
+  /** The interpreter that ran a local invocation (`"python": {"version", "path"}`); null when not said. */
+  readonly python: { readonly version: string; readonly path: string } | null;
+  /** What the run warns about (e.g. `--any-python`: not the runtime's Python). */
+  readonly warnings: readonly string[];
 }
 
 const str = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
@@ -66,7 +70,15 @@ export function parseResult(value: unknown): InvocationResult | undefined {
     logFile: typeof data.logFile === 'string' ? data.logFile : null,
     source: data.source === 'cloud' ? 'cloud' : 'local',
     functionUrn: typeof data.functionUrn === 'string' ? data.functionUrn : null,
+    python: parsePython(data.python),
+    warnings: Array.isArray(data.warnings) ? data.warnings.filter((w): w is string => typeof w === 'string') : [],
   };
+}
+
+function parsePython(value: unknown): InvocationResult['python'] {
+  if (typeof value !== 'object' || value === null) return null;
+  const { version, path } = value as Record<string, unknown>;
+  return typeof version === 'string' && typeof path === 'string' ? { version, path } : null;
 }
 
 /** The function's return as the user wants to read it: pretty JSON when it is JSON. */
@@ -95,7 +107,7 @@ export function summaryRows(result: InvocationResult): Array<[string, string]> {
 
 /** The result as text lines for the output channel: return (or error), summary, logs. */
 export function formatResult(result: InvocationResult, title: string): string[] {
-  const lines = [`━━ ${title} ━━`, sourceText(result)];
+  const lines = [`━━ ${title} ━━`, sourceText(result), ...result.warnings.map((w) => `Warning: ${w}`)];
   if (result.error) {
     lines.push('Error:', JSON.stringify(result.error, null, 2));
   } else {
@@ -119,7 +131,8 @@ export function escapeHtml(text: string): string {
 
 /** Where the result comes from, as the user reads it. */
 export function sourceText(result: InvocationResult): string {
-  return result.source === 'cloud' ? `Ran in the cloud${result.functionUrn ? `: ${result.functionUrn}` : ''}` : 'Ran locally (fglocal)';
+  if (result.source === 'cloud') return `Ran in the cloud${result.functionUrn ? `: ${result.functionUrn}` : ''}`;
+  return `Ran locally (fglocal)${result.python ? ` on Python ${result.python.version} (${result.python.path})` : ''}`;
 }
 
 function statusText(result: InvocationResult): string {
@@ -140,7 +153,8 @@ function resultSection(result: InvocationResult, heading: string): string {
     .map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`)
     .join('');
   const logNote = result.logFile ? `<p class="note">${result.logsTruncated ? 'Truncated. ' : ''}Full log: ${escapeHtml(result.logFile)}</p>` : '';
-  return `<p class="source">${escapeHtml(sourceText(result))}</p>${status}${returned}
+  const warnings = result.warnings.map((w) => `<p class="warning">${escapeHtml(`Warning: ${w}`)}</p>`).join('');
+  return `<p class="source">${escapeHtml(sourceText(result))}</p>${warnings}${status}${returned}
 <${heading}>Summary</${heading}><table>${rows}</table>
 <${heading}>Logs</${heading}><pre>${escapeHtml(result.logs || '(no output)')}</pre>${logNote}`;
 }
@@ -155,7 +169,7 @@ body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); 
 pre { font-family: var(--vscode-editor-font-family); background: var(--vscode-textCodeBlock-background); padding: 8px; white-space: pre-wrap; word-break: break-word; }
 table { border-collapse: collapse; } th { text-align: left; padding: 2px 16px 2px 0; font-weight: normal; opacity: .8; } td { font-family: var(--vscode-editor-font-family); padding-right: 16px; }
 .status.ok { color: var(--vscode-testing-iconPassed); } .status.failed { color: var(--vscode-errorForeground); }
-.note, .source { opacity: .8; overflow-wrap: anywhere; }
+.note, .source { opacity: .8; overflow-wrap: anywhere; } .warning { color: var(--vscode-editorWarning-foreground); overflow-wrap: anywhere; }
 .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; } .sides > section { min-width: 0; }
 tr.differs td.verdict { color: var(--vscode-editorWarning-foreground); }
 </style></head>

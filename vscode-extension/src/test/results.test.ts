@@ -72,6 +72,28 @@ describe('presenting results', () => {
   });
 });
 
+describe('the interpreter that ran it', () => {
+  const RAN = { ...OK, python: { version: '2.7.18', path: '/py/2.7.18/bin/python2.7' }, warnings: [] };
+  const ANY = { ...RAN, python: { version: '3.12.1', path: '/venv/bin/python' }, warnings: ['the runtime python3.6 needs Python 3.6 and none was found: running on 3.12.1 because of --any-python'] };
+
+  test('a local run names its Python (full version and path) in the output and the result view', () => {
+    const result = parseResult(RAN)!;
+    assert.deepEqual(result.python, { version: '2.7.18', path: '/py/2.7.18/bin/python2.7' });
+    assert.match(formatResult(result, 't').join('\n'), /Ran locally \(fglocal\) on Python 2\.7\.18 \(\/py\/2\.7\.18\/bin\/python2\.7\)/);
+    assert.match(resultHtml(result, 't', 'x'), /Ran locally \(fglocal\) on Python 2\.7\.18 \(\/py\/2\.7\.18\/bin\/python2\.7\)/);
+    assert.equal(parseResult(OK)?.python, null, 'an older fglocal without "python": nothing invented');
+    assert.match(formatResult(parseResult(OK)!, 't').join('\n'), /Ran locally \(fglocal\)$/m);
+  });
+
+  test('its warnings (--any-python) stand in the output and the result view', () => {
+    const result = parseResult(ANY)!;
+    assert.deepEqual(result.warnings, ANY.warnings);
+    assert.match(formatResult(result, 't').join('\n'), /Warning: the runtime python3\.6 needs Python 3\.6/);
+    assert.match(resultHtml(result, 't', 'x'), /class="warning">Warning: the runtime python3\.6 needs Python 3\.6/);
+    assert.doesNotMatch(resultHtml(parseResult(RAN)!, 't', 'x'), /Warning:/);
+  });
+});
+
 describe('local and cloud results', () => {
   const CLOUD = { ...OK, requestId: 'req-2', body: '{"body":"hi","statusCode":200}', source: 'cloud', functionUrn: 'urn:fss:r:p:function:default:f:latest', logFile: null, summary: { ...OK.summary, requestId: 'req-2', durationMs: 12.5, billedDurationMs: 13 } };
 
