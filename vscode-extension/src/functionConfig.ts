@@ -219,16 +219,30 @@ function isDirectory(target: string): boolean {
   }
 }
 
-/** The module path of a Python file under `codeRoot` (`index`, `pkg.mod`), or undefined. */
+/** The module path of a Python file under `codeRoot` (`index`, `pkg.mod`; `pkg/__init__.py` is `pkg`), or undefined. */
 export function moduleForFile(codeRoot: string, file: string): string | undefined {
   if (!file.endsWith('.py') || !isInside(file, codeRoot)) return undefined;
   const parts = path.relative(codeRoot, file).slice(0, -3).split(path.sep);
+  if (parts.length > 1 && parts[parts.length - 1] === '__init__') parts.pop();
   return parts.every((part) => IDENTIFIER.test(part)) ? parts.join('.') : undefined;
 }
 
-/** The file an entry's module lives in (`index.handler` → `<codeRoot>/index.py`). */
+/**
+ * The file an entry's module lives in: the first of the contract's files that exists
+ * (`index.handler` → `<codeRoot>/index.py`, `pkg.handler` → `<codeRoot>/pkg/__init__.py`), as
+ * fglocal.contract.find_entry_file finds it; the usual one (`.py`) when none does.
+ */
 export function fileForEntry(codeRoot: string, entry: string): string {
-  return path.join(codeRoot, ...entryFiles(entry)[0].split('/'));
+  const files = entryFiles(entry).map((relative) => path.join(codeRoot, ...relative.split('/')));
+  return files.find((file) => isFile(file)) ?? files[0];
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** True when `source` defines a top-level function `name`. */

@@ -134,6 +134,20 @@ describe('entries and files', () => {
     assert.equal(fileForEntry('/f', 'pkg.mod.handler'), '/f/pkg/mod.py');
   });
 
+  test('an entry whose module is a package lives in its __init__.py, as fglocal and the language server find it', () => {
+    const init = write('ws/pk/pkg/__init__.py', 'def handler(event, context):\n    return 1\n');
+    write('ws/pk/fglocal.json', '{"handler": "pkg.handler"}');
+    const codeRoot = path.join(root, 'ws/pk');
+    assert.equal(moduleForFile(codeRoot, init), 'pkg');
+    assert.equal(fileForEntry(codeRoot, 'pkg.handler'), init);
+    assert.equal(fileForEntry(codeRoot, 'nothere.handler'), path.join(codeRoot, 'nothere.py'), 'missing: the usual file');
+    const fn = locateFunction(init, path.join(root, 'ws'));
+    assert.equal(handlerForFile(fn, init, fs.readFileSync(init, 'utf8')), 'pkg.handler');
+    // Without a config file, the folder whose package holds the handler is the function's.
+    const other = write('ws/pk2/pkg/__init__.py', 'def handler(event, context):\n    return 1\n');
+    assert.equal(locateFunction(other, path.join(root, 'ws'), { handler: 'pkg.handler' }).functionDir, path.join(root, 'ws/pk2'));
+  });
+
   test('top-level function definitions are recognised', () => {
     assert.ok(definesFunction('import os\n\ndef handler(event, context):\n', 'handler'));
     assert.ok(definesFunction('async def handler (e, c):', 'handler'));
