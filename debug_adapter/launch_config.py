@@ -204,9 +204,11 @@ def check_entry_exists(code_root: Path, entry: str, field_name: str) -> None:
         return  # compiled module: the runtime will tell
     source = Path(found)
     if function not in _top_level_names(source):
+        # Named as the entry names it, from the code root (pkg/__init__.py, not __init__.py).
+        shown = source.relative_to(code_root).as_posix() if source.is_relative_to(code_root) else source.name
         raise LaunchError(
             "%s '%s': %s defines no function '%s'; fix '%s'"
-            % (field_name, entry, source.name, function, field_name)
+            % (field_name, entry, shown, function, field_name)
         )
 
 

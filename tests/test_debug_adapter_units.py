@@ -59,8 +59,13 @@ def test_entry_checks_follow_what_python_would_define(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "mod.py").write_text("from x import handler as h\nvalue = 1\n")
     check_entry_exists(tmp_path, "pkg.mod.h", "handler")
-    with pytest.raises(LaunchError, match=r"mod\.py defines no function 'value2'"):
+    with pytest.raises(LaunchError, match=r"pkg/mod\.py defines no function 'value2'"):
         check_entry_exists(tmp_path, "pkg.mod.value2", "handler")
+    # A package's module is its __init__.py (contract.entry_files): the message names that file.
+    (tmp_path / "pkg" / "__init__.py").write_text("def handler(event, context):\n    pass\n")
+    check_entry_exists(tmp_path, "pkg.handler", "handler")
+    with pytest.raises(LaunchError, match=r"handler 'pkg\.nope': pkg/__init__\.py defines no function 'nope'"):
+        check_entry_exists(tmp_path, "pkg.nope", "handler")
 
 
 def _result(**changes: object) -> dict:
