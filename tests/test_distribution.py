@@ -151,6 +151,29 @@ def test_wheel_ships_every_file_of_the_packages(wheel: Path, checkout: Path) -> 
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 
+def test_make_dist_builds_the_same_wheel_and_no_stale_build_folder_reaches_it(
+    wheel: Path, tmp_path: Path, clean_env: Dict[str, str]
+) -> None:
+    """`make dist` in a clone that has been built before: a removed module left in build/ stays out."""
+    clone = tmp_path / "clone"
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    checked(["git", "clone", "--quiet", "--no-checkout", str(REPO), str(clone)], tmp_path, clean_env)
+    checked(["git", "-C", str(clone), "checkout", "--quiet", head.stdout.strip()], tmp_path, clean_env)
+    stale = clone / "build" / "lib" / "fglocal" / "removed_module.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("REMOVED = True\n")
+    done = checked(["make", "--no-print-directory", "dist", "PYTHON=" + sys.executable], clone, clean_env)
+    built = Path(done.stdout.strip().splitlines()[-1])
+    assert built.parent == clone / "dist" and built.name == wheel.name, done.stdout
+    assert wheel_names(built) == wheel_names(wheel)
+    assert "fglocal/removed_module.py" not in wheel_names(built)
+    # Nothing else is written into the checkout: git sees only the (ignored) build/ and dist/ folders.
+    status = subprocess.run(
+        ["git", "-C", str(clone), "status", "--porcelain", "--ignored"], capture_output=True, text=True
+    )
+    assert sorted(status.stdout.split()) == ["!!", "!!", "build/", "dist/"], status.stdout
+
+
 def test_wheel_built_from_the_sdist_ships_the_same(
     wheel: Path, checkout: Path, tmp_path: Path, clean_env: Dict[str, str]
 ) -> None:

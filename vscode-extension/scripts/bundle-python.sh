@@ -48,19 +48,11 @@ if [ ! -f "$legacy/debugpy/_version.py" ]; then
     find "$legacy/debugpy" \( -name '*.dll' -o -name '*.exe' -o -name '*.pdb' -o -name '*.dylib' \) -delete
 fi
 
-# The wheel is built from a copy of the files git would commit (tracked or new, not ignored, not
-# deleted): nothing is written into the checkout, and no stale build/ folder can add a removed module.
+# The wheel, exactly as `make dist` builds it (from a copy of the files git would commit).
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/src"
-git -C "$repo" rev-parse --is-inside-work-tree >/dev/null ||
-    { echo "bundle-python.sh: $repo is not a git checkout" >&2; exit 1; }
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' file; do if [ -f "$file" ]; then printf '%s\0' "$file"; fi; done |
-    xargs -0 cp --parents -t "$work/src")
-PIP_ROOT_USER_ACTION=ignore "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps \
-    --wheel-dir "$work/wheel" "$work/src"
+wheel=$(PYTHON="$python" "$repo/scripts/build-wheel.sh" "$work/wheel" | tail -n 1)
 rm -rf "$tool"
 mkdir -p "$tool"
-"$python" -m zipfile -e "$work"/wheel/functiongraph_devkit-*.whl "$tool"
+"$python" -m zipfile -e "$wheel" "$tool"
 rm -rf "$tool"/*.dist-info
