@@ -64,7 +64,9 @@ def test_entry_checks_follow_what_python_would_define(tmp_path: Path) -> None:
     # A package's module is its __init__.py (contract.entry_files): the message names that file.
     (tmp_path / "pkg" / "__init__.py").write_text("def handler(event, context):\n    pass\n")
     check_entry_exists(tmp_path, "pkg.handler", "handler")
-    with pytest.raises(LaunchError, match=r"handler 'pkg\.nope': pkg/__init__\.py defines no function 'nope'"):
+    with pytest.raises(
+        LaunchError, match=r"handler 'pkg\.nope': pkg/__init__\.py defines no function 'nope'"
+    ):
         check_entry_exists(tmp_path, "pkg.nope", "handler")
 
 
