@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from debug_adapter.debugpy_releases import (
     LEGACY_ENV,
     LEGACY_VERSION,
     ReleaseError,
+    current_release,
     find_legacy,
     legacy_supports,
     read_version,
     release_for,
 )
+from fglocal.contract import RUNTIMES, runtime_version
 
 
 def test_the_installed_legacy_release_declares_python_2_7_and_3_5_to_3_9() -> None:
@@ -32,6 +35,22 @@ def test_the_installed_legacy_release_declares_python_2_7_and_3_5_to_3_9() -> No
     assert declared == {"2.7", "3.5", "3.6", "3.7", "3.8", "3.9"}
     assert all(legacy_supports(tuple(int(p) for p in v.split("."))) for v in declared)  # type: ignore[arg-type]
     assert not legacy_supports((3, 10)) and not legacy_supports((3, 4))
+
+
+# Runtimes given the current debugpy below the Python its own metadata declares: python3.9 (1.8.22
+# declares >= 3.10; test_debug_runtimes.py debugs 3.9 with it). Another one is a new, unchecked gap.
+UNDECLARED_BUT_TESTED = {(3, 9)}
+
+
+def test_the_current_release_runs_below_its_declared_python_only_where_tested() -> None:
+    release = current_release()
+    metadata = (Path(release.folder) / ("debugpy-%s.dist-info" % release.version) / "METADATA").read_text()
+    required = re.search(r"^Requires-Python: >=(\d+)\.(\d+)$", metadata, re.M)
+    assert required is not None, metadata[:500]
+    minimum = (int(required.group(1)), int(required.group(2)))
+    versions = [runtime_version(r) for r in RUNTIMES]
+    below = {v for v in versions if not release_for(v).legacy and v < minimum}
+    assert below == UNDECLARED_BUT_TESTED, "debugpy %s declares Python >= %d.%d" % (release.version, *minimum)
 
 
 @pytest.mark.parametrize(
