@@ -317,6 +317,8 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
         (daemon,) = [int(line) for line in pidfile.read_text().split()]
         worker = instance.pid
         assert process_alive(daemon) and process_alive(worker)
+        spares = _children(own.supervisor)  # the warm supervisor's child waiting for a connection
+        assert len(spares) == 1
         if how == "stdin closes":
             assert own.stop() == 0
         else:
@@ -325,7 +327,7 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
         # Nothing keeps running. Killed, the server cannot reap its zygotes: they are re-parented to
         # the nearest subreaper, which is this test process (it hosts instances), and reaped here.
         assert own.supervisor  # the warm supervisor of thin clients ends with the server too
-        assert _wait_ended([*own.zygotes.values(), own.supervisor, worker, daemon]) == []
+        assert _wait_ended([*own.zygotes.values(), own.supervisor, *spares, worker, daemon]) == []
         if how != "SIGKILL":  # killed, it cannot clean up its folder (the next server does)
             assert not os.path.exists(own.folder)
         else:
@@ -598,10 +600,25 @@ def _children(pid: int) -> list:
     return _zygote_children(pid)
 
 
+def _runs(supervisor: int) -> list:
+    """The warm supervisor's children that run a command: they watch their client from a second thread.
+
+    (Its other child is the spare waiting for the next connection, single-threaded.)
+    """
+    found = []
+    for pid in _children(supervisor):
+        try:
+            if len(os.listdir("/proc/%d/task" % pid)) > 1:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
 def _start_hanging(server, runtime_name, pidfile, thin):
     env = dict(os.environ, FGLOCAL_THIN_CLIENT="1" if thin else "0")
     before = _zygote_children(server.zygotes[runtime_name])
-    runs_before = _children(server.supervisor)
+    runs_before = _runs(server.supervisor)
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "fglocal", "invoke", "index.daemon_then_hang", "--code-dir", FUNCTION),
@@ -620,7 +637,7 @@ def _start_hanging(server, runtime_name, pidfile, thin):
     assert pidfile.exists(), proc.communicate(timeout=30)
     (daemon,) = [int(line) for line in pidfile.read_text().split()]
     (instance,) = [p for p in _zygote_children(server.zygotes[runtime_name]) if p not in before]
-    runs = [p for p in _children(server.supervisor) if p not in runs_before]
+    runs = [p for p in _runs(server.supervisor) if p not in runs_before]
     assert len(runs) == (1 if thin else 0)  # the warm supervisor's child runs it, or nobody does
     return proc, daemon, instance, runs
 
