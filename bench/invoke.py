@@ -1,8 +1,8 @@
 """Benchmark: cold `fglocal invoke` against the bare-Python floor and python-lambda-local; warm overhead.
 
 Run with `make bench` (or `.venv/bin/python bench/invoke.py`). Whole-process timings are interleaved
-(floor, fglocal, python-lambda-local, floor, ...) so that machine noise hits all of them alike; the
-median of RUNS runs is reported. Then one row per FunctionGraph runtime whose interpreter is present:
+(floor, fglocal, python-lambda-local, in a shuffled order each round) so that machine noise hits all
+of them alike; the median of RUNS runs is reported. Then one row per FunctionGraph runtime whose interpreter is present:
 cold `fglocal invoke --runtime X` against that interpreter's own floor (import and call the handler),
 the same through `fglocal runtime-server` (FGLOCAL_RUNTIME_SERVER set), once with the thin client
 switched off (FGLOCAL_THIN_CLIENT=0: the invoke runs in full in its own process, only the instance is
@@ -35,6 +35,23 @@ def _time(cmd: list[str], env: dict | None = None) -> float:
         cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(HANDLER_DIR), env=env
     )
     return (time.perf_counter() - start) * 1000.0
+
+
+def _rounds(names: list[str]) -> list[list[str]]:
+    """RUNS rounds of ``names``, each in a shuffled order (seeded: the same every run of the bench).
+
+    In a fixed order one command always runs right after the same other one (the floor, a different
+    interpreter), and pays for what that one evicted from the caches: measured here, it was not noise.
+    """
+    import random
+
+    shuffler = random.Random(0)
+    rounds = []
+    for _ in range(RUNS):
+        order = list(names)
+        shuffler.shuffle(order)
+        rounds.append(order)
+    return rounds
 
 
 def _lambda_local() -> str | None:
@@ -75,9 +92,9 @@ def cold() -> list[tuple[str, float]]:
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for cmd in commands.values():  # warm the page cache once
         _time(cmd)
-    for _ in range(RUNS):
-        for name, cmd in commands.items():
-            samples[name].append(_time(cmd))
+    for order in _rounds(list(commands)):
+        for name in order:
+            samples[name].append(_time(commands[name]))
     floor_median = statistics.median(samples["bare python -c (floor)"])
     rows = []
     for name, values in samples.items():
@@ -177,9 +194,9 @@ def _runtime_rows(server_folder: str | None, only: list[str]) -> None:
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for name, cmd in commands.items():
             _time(cmd, envs[name])
-        for _ in range(RUNS):
-            for name, cmd in commands.items():
-                samples[name].append(_time(cmd, envs[name]))
+        for order in _rounds(list(commands)):
+            for name in order:
+                samples[name].append(_time(commands[name], envs[name]))
         floor, cold_ms = (statistics.median(samples[n]) for n in ("floor", "fglocal"))
         served = statistics.median(samples["server"]) if "server" in samples else float("nan")
         thin = statistics.median(samples["thin"]) if "thin" in samples else float("nan")
