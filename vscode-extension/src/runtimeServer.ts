@@ -4,6 +4,8 @@
 // on request. It never outlives VS Code: it runs with `--until-stdin-closes`, and only this process holds
 // its stdin. No VS Code API here: unit-tested with the real server.
 import { ChildProcess, spawn } from 'node:child_process';
+import { parseFunctionPython } from './functionPython';
+import { runTool } from './tool';
 
 export const ENV_VARIABLE = 'FGLOCAL_RUNTIME_SERVER';
 /** Unexpected ends in a row after which the server is left off (until what it serves changes). */
@@ -51,6 +53,37 @@ export interface Lease {
 /** The command line after the interpreter. */
 export function serverArgs(runtimes: readonly string[]): string[] {
   return ['-m', 'fglocal', 'runtime-server', '--until-stdin-closes', ...runtimes.flatMap((runtime) => ['--runtime', runtime])];
+}
+
+/** The runtimes fglocal finds a Python for, and the others with fglocal's reason. */
+export interface Servable {
+  readonly runtimes: string[];
+  readonly missing: Array<{ readonly runtime: string; readonly message: string }>;
+}
+
+/**
+ * Which of `runtimes` the server can serve: asks `fglocal python --runtime R` (the resolution the
+ * server does, from the same folder and environment) for each, since the server refuses to start when
+ * one named runtime has no Python. When fglocal cannot be asked at all, every runtime is kept: the
+ * server's own start reports the problem.
+ */
+export async function findServable(python: string, cwd: string, env: Record<string, string>, runtimes: readonly string[]): Promise<Servable> {
+  const found: Servable = { runtimes: [], missing: [] };
+  const answers = await Promise.all(
+    runtimes.map(async (runtime) => {
+      try {
+        const run = await runTool(python, ['-m', 'fglocal', 'python', '--runtime', runtime, '--json'], { cwd, env });
+        return { runtime, answer: parseFunctionPython(run.code, run.stdout, run.stderr), asked: run.code === 0 || run.code === 2 };
+      } catch {
+        return { runtime, answer: undefined, asked: false };
+      }
+    }),
+  );
+  for (const { runtime, answer, asked } of answers) {
+    if (answer === undefined || answer.ok || !asked) found.runtimes.push(runtime);
+    else found.missing.push({ runtime, message: answer.message });
+  }
+  return found;
 }
 
 export type ServerLine =

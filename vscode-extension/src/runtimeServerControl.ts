@@ -8,7 +8,7 @@ import { BundledPaths, toolEnvironment } from './bundle';
 import { CONFIG_FILE_NAME, FunctionConfigError, fileForEntry, locateFunction } from './functionConfig';
 import { errorMessage, log } from './log';
 import { onDidChangeInterpreter, resolveInterpreter } from './python';
-import { ENV_VARIABLE, Lease, RuntimeServer, ServerSpec, ServerStatus } from './runtimeServer';
+import { ENV_VARIABLE, findServable, Lease, RuntimeServer, ServerSpec, ServerStatus } from './runtimeServer';
 import { readSettings } from './settings';
 
 export const RUNTIME_SERVER_SETTING = 'functiongraph.runtimeServer.enabled';
@@ -16,6 +16,7 @@ const MAX_CONFIG_FILES = 500;
 const EXCLUDED = '**/{node_modules,.git,.venv,venv,.tox,dist,build,__pycache__}/**';
 
 let server: RuntimeServer | undefined;
+let reportedMissing = '';
 const changed = new vscode.EventEmitter<void>();
 
 /** Fires when the runtime server's status changes (starting, ready, stopped, failed). */
@@ -76,7 +77,14 @@ async function desired(paths: BundledPaths): Promise<{ spec?: ServerSpec; reason
   if (interpreter === undefined) return { reason: 'no Python interpreter for the tools' };
   const env = toolEnvironment(paths);
   delete env[ENV_VARIABLE]; // the server's own environment must not name another server
-  return { spec: { python: interpreter.executable, cwd: paths.tool, env, runtimes }, reason: '' };
+  const servable = await findServable(interpreter.executable, paths.tool, env, runtimes);
+  const missing = JSON.stringify(servable.missing);
+  if (missing !== reportedMissing) {
+    reportedMissing = missing; // said once, not on every fglocal.json save
+    for (const { runtime, message } of servable.missing) log().warn(`Fast cold starts: ${runtime} is not served: ${message}`);
+  }
+  if (servable.runtimes.length === 0) return { reason: `no Python found for ${runtimes.join(', ')}` };
+  return { spec: { python: interpreter.executable, cwd: paths.tool, env, runtimes: servable.runtimes }, reason: '' };
 }
 
 /** Starts the server in the background and keeps it in step; call once on activation. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ENV_VARIABLE, fastStartsText, MAX_FAILURES, parseServerLine, RuntimeServer, serverArgs, ServerSpec } from '../runtimeServer';
+import { ENV_VARIABLE, fastStartsText, findServable, MAX_FAILURES, parseServerLine, RuntimeServer, serverArgs, ServerSpec } from '../runtimeServer';
 import { lastJsonLine, runTool } from '../tool';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
@@ -201,6 +201,20 @@ describe('runtime server lifecycle (real fglocal runtime-server)', () => {
     assert.equal(log.count(/^error /), 1);
     const status = server.status();
     assert.ok(status.kind === 'failed' && /unknown runtime python9\.9/.test(status.message), JSON.stringify(status));
+  });
+
+  test('only runtimes whose Python fglocal finds are served; the others with fglocal\'s reason', async () => {
+    const which = await runTool(PYTHON, ['-m', 'fglocal', 'python', '--runtime', 'python3.9', '--json'], { cwd: REPO, env: ENV });
+    const python39 = (lastJsonLine(which.stdout) as { python?: { path?: string } } | undefined)?.python?.path;
+    assert.ok(python39, which.stderr);
+    // FGLOCAL_PYTHON names a 3.9: python3.6 has no Python then (the server would refuse to start).
+    const found = await findServable(PYTHON, REPO, { ...ENV, FGLOCAL_PYTHON: python39 }, ['python3.9', 'python3.6']);
+    assert.deepEqual(found.runtimes, ['python3.9']);
+    assert.equal(found.missing.length, 1);
+    assert.equal(found.missing[0]?.runtime, 'python3.6');
+    assert.match(found.missing[0]?.message ?? '', /FGLOCAL_PYTHON names Python 3\.9/);
+    // fglocal cannot be asked at all: every runtime is kept (the server's start says why).
+    assert.deepEqual((await findServable('/no/such/python', REPO, ENV, ['python3.9'])).runtimes, ['python3.9']);
   });
 
   test('no runtimes: nothing is started', async () => {
