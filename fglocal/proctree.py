@@ -143,6 +143,7 @@ class TreeWatch:
 
     def __init__(self) -> None:
         self.root = 0
+        self._root_started = 0  # the root's start time, once walked (a reused pid is not walked)
         self._inside: Dict[int, int] = {}  # pid -> start time
         self._scanned = time.monotonic()
         if children_files():
@@ -178,7 +179,11 @@ class TreeWatch:
         time) stay members, as with the scan: a process once in the tree belongs to it.
         """
         found: Dict[int, int] = {}
-        stack = listed_children(self.root) if self.root > 0 else None
+        root = stat(self.root) if self.root > 0 else None
+        if root is None or self._root_started not in (0, root[2]):
+            return None  # gone, or its pid reused: the scan keeps to what was seen
+        self._root_started = root[2]
+        stack = listed_children(self.root)
         if stack is None:
             return None
         while stack:
