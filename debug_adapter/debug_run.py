@@ -96,6 +96,10 @@ class DebugRun(Run):
     def _debugpy_launch(self) -> Dict[str, Any]:
         config = self.plan.config
         env = self.invocation.env()
+        # An instance forked from the debugged supervisor (the function's interpreter is the tools'
+        # own) never stops on an uncaught exception: debugged instances are spawned, as on every
+        # other interpreter.
+        env["FGLOCAL_START_METHOD"] = "spawn"
         if self.release.legacy:
             env.update(self._legacy_env())
         return {

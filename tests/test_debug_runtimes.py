@@ -130,6 +130,39 @@ def test_uncaught_exception_stops_at_the_raising_line(dap: DAPClient, runtime: s
     assert console.index('"errorMessage"') < console.index('"errorType"') < console.index('"stackTrace"')
 
 
+def test_a_function_on_the_tools_own_python_stops_on_an_uncaught_exception() -> None:
+    """The adapter on the runtime's own interpreter (tools and function on python3.12), where fglocal
+    would fork the instance from the debugged supervisor: it stops at the raising line all the same."""
+    python = require("python3.12").path
+    import debugpy
+
+    debugpy_folder = os.path.dirname(os.path.dirname(os.path.realpath(debugpy.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), debugpy_folder]))
+    env.pop("FGLOCAL_START_METHOD", None)
+    client = DAPClient(argv=[python, "-m", "debug_adapter"], env=env)
+    try:
+        client.launch(
+            {
+                "codeUri": str(FUNCTION),
+                "runtime": "python3.12",
+                "handler": "index.failing",
+                "event": {"missing": "b"},
+            },
+            exception_filters=["uncaught"],
+        )
+        stopped = client.stopped()
+        assert stopped["body"]["reason"] == "exception"
+        frame = client.top_frame(stopped["body"]["threadId"])
+        assert (frame["line"], frame["source"]["path"]) == (bp(INDEX, "raise"), str(INDEX))
+        before = len(client.events)
+        client.request("continue", {"threadId": stopped["body"]["threadId"]})
+        result = client.wait_for_event("functiongraph/result", after=before)["body"]
+        assert result["error"]["errorType"] == "KeyError"
+        assert result["python"]["version"].startswith("3.12.")
+    finally:
+        client.close()
+
+
 def test_without_debugpy_1_5_1_a_python_2_7_launch_says_how_to_provide_it(tmp_path: Path) -> None:
     require("python2.7")
     env = dict(os.environ, PYTHONPATH=str(REPO), **{LEGACY_ENV: str(tmp_path / "empty")})
