@@ -280,7 +280,11 @@ def discover(
         conda_roots.append(os.path.dirname(os.path.dirname(environ["CONDA_EXE"])))
     for name in ("miniconda3", "anaconda3", "miniforge3", "mambaforge", "micromamba", ".conda"):
         conda_roots.append(os.path.join(home, name))
-    searched.append("conda environments: %s" % ", ".join(os.path.join(r, "envs", "*") for r in conda_roots))
+    # Each root's environments and its base, in the order they are looked at.
+    places = [
+        os.path.join(r, "envs", "*", "bin", exe) + ", " + os.path.join(r, "bin", exe) for r in conda_roots
+    ]
+    searched.append("conda environments: %s" % ", ".join(places))
     seen = set()
     for root in conda_roots:
         envs = os.path.join(root, "envs")

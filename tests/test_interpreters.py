@@ -102,7 +102,7 @@ def test_resolution_order_cli_then_config_then_environment_then_discovery(functi
     assert warned.path == py39.path and "differences from the cloud are hidden" in warned.warning
 
 
-@pytest.mark.parametrize("place", ["PATH", "uv", "asdf", "conda"])
+@pytest.mark.parametrize("place", ["PATH", "uv", "asdf", "conda", "conda base"])
 def test_each_discovery_place(place: str, function: Path, tmp_path: Path):
     py310 = require("python3.10")
     config = _config(function, runtime="python3.10")
@@ -120,10 +120,12 @@ def test_each_discovery_place(place: str, function: Path, tmp_path: Path):
         )
     elif place == "asdf":
         expected = _link(py310.path, home / ".asdf/installs/python/3.10.13/bin/python3.10")
-    else:
+    elif place == "conda":
         expected = _link(py310.path, home / "miniconda3/envs/fg/bin/python3.10")
+    else:
+        expected = _link(py310.path, home / "miniconda3/bin/python3.10")
     found = resolve_interpreter(config, environ=env)
-    assert (found.source, found.path, found.version[:2]) == (place, str(expected), (3, 10))
+    assert (found.source, found.path, found.version[:2]) == (place.split()[0], str(expected), (3, 10))
 
 
 def test_a_wrong_version_found_by_discovery_is_passed_over(function: Path, tmp_path: Path):
@@ -149,6 +151,8 @@ def test_missing_interpreter_is_refused_with_where_and_how(function: Path, tmp_p
         "uv:",
         "asdf:",
         "conda environments",
+        str(tmp_path / "home" / "miniconda3" / "envs" / "*" / "bin" / "python3.6"),
+        str(tmp_path / "home" / "miniconda3" / "bin" / "python3.6"),  # the base is looked at too
     ):
         assert place in message
     for fix in (
