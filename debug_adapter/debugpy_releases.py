@@ -1,10 +1,9 @@
 """Which debugpy release debugs a function's interpreter, and where that release's files are.
 
-debugpy 1.8 (the one installed with the tools) debugs Python 3.8+ here. Its 1.8.22 wheel declares
-Python 3.10+ (Requires-Python), yet python3.9 functions are debugged with it: it works there (every
-check of tests/test_debug_runtimes.py runs on 3.9), it follows subprocesses, which 1.5.1 does not, and
-a ``pip install`` of the tools has no 1.5.1 (tests/test_debugpy_releases.py pins this one exception to
-the declared range). For older FunctionGraph runtimes
+debugpy 1.8 (the one installed with the tools) debugs Python 3.8+. The tools pin 1.8.21, the last
+release whose wheel declares Python 3.8+ (Requires-Python; 1.8.22 declares 3.10+), so the python3.9
+runtime is debugged by a release that declares it (tests/test_debugpy_releases.py checks the installed
+release's metadata against every runtime). For older FunctionGraph runtimes
 (Python 2.7 and 3.6) the adapter uses debugpy 1.5.1, the last release that declares Python 2.7 and
 3.5-3.9 (its wheel's classifiers; the 1.6 line needs 3.7+). A debuggee and the debugpy adapter it
 talks to must come from the same release, and two releases cannot be pip-installed into one
@@ -24,7 +23,7 @@ from typing import List, NamedTuple, Optional, Tuple
 LEGACY_VERSION = "1.5.1"
 LEGACY_ENV = "FGLOCAL_DEBUGPY_LEGACY"  # a folder holding debugpy 1.5.1's ``debugpy`` package
 LEGACY_FOLDER = "debugpy-" + LEGACY_VERSION  # its folder's name beside the tools (venv, .vsix)
-CURRENT_MIN_PYTHON = (3, 8)  # where the 1.8 line began; 1.8.22 declares 3.10+ (see the docstring)
+CURRENT_MIN_PYTHON = (3, 8)  # what the pinned 1.8.21 declares (Requires-Python >=3.8)
 
 
 class Release(NamedTuple):

@@ -10,6 +10,7 @@ import pytest
 
 from debug_adapter import debugpy_releases
 from debug_adapter.debugpy_releases import (
+    CURRENT_MIN_PYTHON,
     LEGACY_ENV,
     LEGACY_VERSION,
     ReleaseError,
@@ -37,12 +38,7 @@ def test_the_installed_legacy_release_declares_python_2_7_and_3_5_to_3_9() -> No
     assert not legacy_supports((3, 10)) and not legacy_supports((3, 4))
 
 
-# Runtimes given the current debugpy below the Python its own metadata declares: python3.9 (1.8.22
-# declares >= 3.10; test_debug_runtimes.py debugs 3.9 with it). Another one is a new, unchecked gap.
-UNDECLARED_BUT_TESTED = {(3, 9)}
-
-
-def test_the_current_release_runs_below_its_declared_python_only_where_tested() -> None:
+def test_every_runtime_is_debugged_by_a_release_that_declares_its_python() -> None:
     release = current_release()
     metadata = (Path(release.folder) / ("debugpy-%s.dist-info" % release.version) / "METADATA").read_text()
     required = re.search(r"^Requires-Python: >=(\d+)\.(\d+)$", metadata, re.M)
@@ -50,7 +46,8 @@ def test_the_current_release_runs_below_its_declared_python_only_where_tested() 
     minimum = (int(required.group(1)), int(required.group(2)))
     versions = [runtime_version(r) for r in RUNTIMES]
     below = {v for v in versions if not release_for(v).legacy and v < minimum}
-    assert below == UNDECLARED_BUT_TESTED, "debugpy %s declares Python >= %d.%d" % (release.version, *minimum)
+    assert below == set(), "debugpy %s declares Python >= %d.%d" % (release.version, *minimum)
+    assert minimum <= CURRENT_MIN_PYTHON  # what release_for relies on
 
 
 @pytest.mark.parametrize(
