@@ -111,14 +111,25 @@ export class Workbench {
     await this.notifications.first().waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
   }
 
-  /** Runs a command from the palette by its full label, e.g. "FunctionGraph: Restart Language Server". */
+  /**
+   * Runs a command from the palette by its full label, e.g. "FunctionGraph: Restart Language Server".
+   * Enter only once the highlighted row is that command: the palette's word filter also matches
+   * other commands ("Debug: Start Debugging" matches "Debug: Start Without Debugging") and lists
+   * recently used ones first, so the first row can be another command.
+   */
   async runCommand(label: string): Promise<void> {
     await this.page.keyboard.press('F1');
     const input = this.quickInput.locator('input');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.fill(`>${label}`);
-    const row = this.quickInput.locator('.monaco-list-row', { hasText: label }).first();
-    await row.waitFor({ timeout: UI_TIMEOUT });
+    const exact = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+    const named = (rows: Locator): Locator => rows.filter({ has: this.page.locator('.label-name', { hasText: exact }) }).first();
+    await named(this.quickInput.locator('.monaco-list-row')).waitFor({ timeout: UI_TIMEOUT });
+    const focused = named(this.quickInput.locator('.monaco-list-row.focused'));
+    for (let moves = 0; !(await focused.isVisible()); moves += 1) {
+      if (moves === 50) throw new Error(`the palette does not highlight "${label}"`);
+      await input.press('ArrowDown');
+    }
     await input.press('Enter');
   }
 
