@@ -718,7 +718,21 @@ def main() -> int:
     parser.add_argument(
         "--runs", type=int, default=3, help="whole sessions per server; the median is reported"
     )
-    return asyncio.run(main_async(parser.parse_args()))
+    args = parser.parse_args()
+    precompile()
+    return asyncio.run(main_async(args))
+
+
+def precompile() -> None:
+    """Write the bytecode of the server and fglocal, as an installed wheel has it (pip compiles on install).
+
+    Without it a checkout run with PYTHONDONTWRITEBYTECODE set compiles every module on every start,
+    which the user's install never does (~90 ms on start-up, ~30 ms on the cold diagnostics here).
+    """
+    import compileall
+
+    for folder in ("server", "fglocal"):
+        compileall.compile_dir(str(REPO / folder), quiet=1)
 
 
 if __name__ == "__main__":
