@@ -125,6 +125,46 @@ def test_children_are_listed_and_orphans_reaped_either_way(runtime, mode):
     assert found["left"] == []
 
 
+# A listing that misses the function's own child (as when the thread that started it ends between the
+# listing of /proc/PID/task and the read of its children file) must not make it look like an orphan.
+MISSED = r"""
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from fgruntime import channel, orphans
+
+assert channel.set_child_subreaper()
+orphans.record_own_children()
+me = os.getpid()
+own = os.fork()
+if own == 0:
+    os._exit(5)
+deadline = time.time() + 30
+while time.time() < deadline and (channel.proc_stat(own) or [b""])[0] != b"Z":
+    time.sleep(0.01)
+full = orphans.listed_children
+orphans.listed_children = lambda parent: [pid for pid in full(parent) if pid != own]
+first = orphans.reap_adopted(now=time.time() + 10)  # the listing misses it
+orphans.listed_children = full
+second = orphans.reap_adopted(now=time.time() + 20)  # it is listed again, an ended child
+print(json.dumps({"reaped": [first, second], "status": os.waitpid(own, 0)[1] >> 8}))
+"""
+
+
+@pytest.mark.parametrize("runtime", ALL_RUNTIMES)
+def test_an_own_child_the_listing_missed_is_still_the_functions(runtime):
+    if proctree.children_files() is False:
+        pytest.fail("this kernel has no /proc/PID/task/TID/children: the fast path cannot be tested here")
+    interpreter = require(runtime)
+    done = subprocess.run(
+        [interpreter.path, "-c", MISSED, os.path.dirname(RUN_WORKER)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr  # the function's os.waitpid got its child
+    assert json.loads(done.stdout) == {"reaped": [0, 0], "status": 5}
+
+
 def test_the_supervisors_tree_walk_and_scan_agree(monkeypatch, tmp_path):
     """proctree.TreeWatch walks the root's children files, or scans /proc without them: the same tree."""
     script = (

@@ -110,7 +110,13 @@ def reap_adopted(now=None):  # type: (Optional[float]) -> int
                 except OSError:
                     pass
         # Own children that are gone were waited for by the function: forget them (pids are reused).
-        _own.intersection_update(present)
+        # One the listing missed is looked at first: a thread that ended between the listing of
+        # /proc/PID/task and the read of its children file hides the children it started (they move
+        # to another thread, whose file may have been read already); forgotten, such a child would be
+        # taken for an orphan and reaped once it ends, and the function's own wait would then fail.
+        for pid in [pid for pid in _own if pid not in present]:
+            if _state(pid, me) is None:  # gone, or no longer this process's child
+                _own.discard(pid)
     return reaped
 
 
