@@ -14,7 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Iterable, List, Optional, Tuple
+from typing import Collection, Iterable, List, Optional, Sequence, Tuple
 
 from fglocal.config import (
     CONFIG_FILE_NAME,
@@ -37,6 +37,16 @@ MAX_DEPTH = 4
 MAX_SCANNED_MODULES = 200  # top-level modules read to infer the entry
 MAX_MODULE_BYTES = 1_000_000
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
+
+
+def _walked(name: str) -> bool:
+    """Whether the code-root listing goes into a folder of this name (not a dot folder, a venv, ...)."""
+    return not name.startswith(".") and name not in _SKIP_DIRS
+
+
+def listed_under(folders: Sequence[str]) -> bool:
+    """Whether a file in the folder ``folders`` (the names below the code root) is one the listing sees."""
+    return len(folders) <= MAX_DEPTH and all(_walked(name) for name in folders)
 
 
 @dataclass(frozen=True)
@@ -337,7 +347,7 @@ def list_folder(code_root: Path) -> Tuple[Tuple[Tuple[str, bool], ...], Tuple[st
     base = len(str(code_root)) + 1
     for current, dirs, names in os.walk(code_root):
         depth = current[base:].count(os.sep) + 1 if len(current) >= base else 0
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS and depth < MAX_DEPTH]
+        dirs[:] = [d for d in dirs if _walked(d) and depth < MAX_DEPTH]
         for name in names:
             if name.endswith(".py"):
                 files.append(os.path.join(current, name)[base:].replace(os.sep, "/"))

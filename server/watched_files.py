@@ -22,6 +22,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from fglocal.config import CONFIG_FILE_NAME
 from fglocal.contract import EVENTS_DIR
+from server.project import listed_under
 
 # The globs registered for every workspace; each project's envFile is registered by its path.
 WATCHED_GLOBS = ("**/*.py", "**/" + CONFIG_FILE_NAME, "**/%s/*.json" % EVENTS_DIR)
@@ -61,11 +62,23 @@ def _within(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def _seen_below(path: str, folder: str) -> bool:
+    """Whether ``path`` is below ``folder`` where a project's listing looks.
+
+    Not in .venv/, a site-packages, node_modules, ...: a ``pip install`` there changes nothing the
+    server reads.
+    """
+    if not _within(path, folder):
+        return False
+    return listed_under(path[len(folder.rstrip(os.sep)) + 1 :].split(os.sep)[:-1])
+
+
 def affected_projects(paths: Sequence[str], projects: Mapping[str, ProjectPaths]) -> Set[str]:
     """The folders of the ``projects`` that a change of any of ``paths`` can change.
 
     A project reads its config and env file, and lists (and reads) files under its folder and code
-    root: a change there may change its file list, its inferred entry or its config error.
+    root, outside the folders its listing skips: a change there may change its file list, its
+    inferred entry or its config error.
     """
     found = set()
     for folder, project in projects.items():
@@ -73,8 +86,8 @@ def affected_projects(paths: Sequence[str], projects: Mapping[str, ProjectPaths]
             if (
                 path == project.config_file
                 or path == project.env_file
-                or _within(path, project.folder)
-                or _within(path, project.code_root)
+                or _seen_below(path, project.folder)
+                or _seen_below(path, project.code_root)
             ):
                 found.add(folder)
                 break

@@ -31,6 +31,25 @@ def test_a_change_affects_the_projects_whose_files_it_is():
     assert affected_projects(["/ws/notes.py", "/ws/fnord/app.py", "/ws/shared/other.env"], PROJECTS) == set()
 
 
+def test_a_change_where_the_listing_does_not_look_affects_no_project():
+    # A pip install into a venv inside the function, a vendored node_modules, caches: nothing the
+    # server reads (the project listing skips those folders, server/project.py).
+    skipped = [
+        "/ws/fn/.venv/lib/python3.12/site-packages/six.py",
+        "/ws/fn/venv/lib/python3.12/site-packages/six.py",
+        "/ws/fn/src/node_modules/x/y.py",
+        "/ws/fn/src/__pycache__/app.py",
+        "/ws/other/lib/site-packages/six.py",
+        "/ws/other/a/b/c/d/e/too_deep.py",
+    ]
+    assert affected_projects(skipped, PROJECTS) == set()
+    assert affected_projects(["/ws/other/a/b/c/d/deep_enough.py"], PROJECTS) == {"/ws/other"}
+    assert affected_projects(
+        ["/ws/fn/.config/dev.env"],
+        {"/ws/fn": ProjectPaths("/ws/fn", "/ws/fn", "/ws/fn/fglocal.json", "/ws/fn/.config/dev.env")},
+    ) == {"/ws/fn"}  # its envFile, wherever it is
+
+
 def test_a_document_is_affected_through_its_project_or_a_folder_above_it():
     documents = {
         "file:///ws/fn/src/app.py": ("/ws/fn/src", "/ws/fn"),
