@@ -261,9 +261,12 @@ export class RuntimeServer {
     const server = new ServerProcess(spec, child);
     this.current = server;
     child.stdin?.on('error', () => undefined); // EPIPE when it has ended: the exit handler reports it
+    // Decoded as a stream: a character split between two chunks (a non-ASCII folder) stays whole.
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
     let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
+    child.stdout?.on('data', (chunk: string) => {
+      stdout += chunk;
       let newline: number;
       while ((newline = stdout.indexOf('\n')) >= 0) {
         this.onLine(server, stdout.slice(0, newline).replace(/\r$/, ''));
@@ -271,8 +274,8 @@ export class RuntimeServer {
       }
     });
     let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+    child.stderr?.on('data', (chunk: string) => {
+      stderr += chunk;
       let newline: number;
       while ((newline = stderr.indexOf('\n')) >= 0) {
         const line = stderr.slice(0, newline).trim();

@@ -13,6 +13,7 @@ import { readSettings } from './settings';
 
 export const RUNTIME_SERVER_SETTING = 'functiongraph.runtimeServer.enabled';
 const MAX_CONFIG_FILES = 500;
+const REFRESH_DELAY_MS = 200; // a burst of file events is looked at once, after it
 const EXCLUDED = '**/{node_modules,.git,.venv,venv,.tox,dist,build,__pycache__}/**';
 
 let server: RuntimeServer | undefined;
@@ -92,17 +93,25 @@ export function initRuntimeServer(context: vscode.ExtensionContext, paths: Bundl
   const instance = new RuntimeServer(log());
   server = instance;
   let sequence = 0;
+  let pending: NodeJS.Timeout | undefined;
+  // Debounced: working out what to serve reads every fglocal.json and starts `fglocal python` per
+  // runtime, and a git checkout or a search-and-replace sends a burst of events.
   const refresh = (): void => {
-    const mine = ++sequence;
-    desired(paths).then(
-      ({ spec, reason }) => mine === sequence && instance.update(spec, reason),
-      (error: unknown) => log().error(`Runtime server: cannot tell what to serve: ${errorMessage(error)}`),
-    );
+    if (pending !== undefined) clearTimeout(pending);
+    pending = setTimeout(() => {
+      pending = undefined;
+      const mine = ++sequence;
+      desired(paths).then(
+        ({ spec, reason }) => mine === sequence && instance.update(spec, reason),
+        (error: unknown) => log().error(`Runtime server: cannot tell what to serve: ${errorMessage(error)}`),
+      );
+    }, REFRESH_DELAY_MS);
   };
   const watcher = vscode.workspace.createFileSystemWatcher(`**/${CONFIG_FILE_NAME}`);
   context.subscriptions.push(
     changed,
     watcher,
+    { dispose: () => clearTimeout(pending) },
     watcher.onDidCreate(refresh),
     watcher.onDidChange(refresh),
     watcher.onDidDelete(refresh),
