@@ -7,7 +7,7 @@ import signal
 import time
 from typing import Iterable, List, Set
 
-from fglocal.proctree import all_pids, descendants
+from fglocal.proctree import all_pids, descendants, stat
 
 
 def marked_processes(name: str, value: str) -> List[int]:
@@ -66,12 +66,8 @@ def kill_trees(roots: Iterable[int]) -> None:
 
 def is_running(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie (a zombie has ended, only unreaped)."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as stat:
-            data = stat.read()
-    except OSError:
-        return False
-    return data[data.rfind(b")") + 2 : data.rfind(b")") + 3] != b"Z"
+    info = stat(pid)
+    return info is not None and info[3] not in ("Z", "X")
 
 
 def _wait_dead(pids: Set[int], limit: float = 10.0) -> None:

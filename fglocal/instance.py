@@ -49,7 +49,6 @@ MEMORY_POLL_INTERVAL = 0.005
 # The platform tries a failed initializer on up to 3 new instances; locally one attempt is shown,
 # and every later event of that instance gets the same error (documented in the README).
 LOG_FILES_KEPT = 200
-_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / (1024.0 * 1024.0) if hasattr(os, "sysconf") else 4096 / 1048576.0
 
 
 RUN_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_instance", "run_worker.py")
@@ -597,11 +596,7 @@ class Instance:
         """Memory of the instance's whole process tree (every descendant, in any session)."""
         if self._tree is not None:
             return self._tree.memory_mb()
-        try:
-            with open("/proc/%d/statm" % self._pid, "rb") as statm:
-                return int(statm.read().split()[1]) * _PAGE_MB
-        except (OSError, ValueError, IndexError):
-            return 0.0
+        return proctree.memory_kb(self._pid, False) / 1024.0
 
     def _wait(self) -> _Outcome:
         """Wait for one reply, enforcing the clock's deadline and the memory size."""

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - other Python implementations
 import sys
 import time
 
-from fglocal._instance.fgruntime.channel import listed_children
+from fglocal._instance.fgruntime.channel import listed_children, proc_stat
 from fglocal._instance.fgruntime.channel import read_proc as _read
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing slows every cold start
@@ -56,16 +56,16 @@ def children_files() -> bool:
 
 
 def stat(pid: int) -> Optional[Tuple[int, int, int, str]]:
-    """(ppid, session id, start time in clock ticks, state letter) of ``pid``; None when it is gone."""
-    try:
-        data = _read("/proc/%d/stat" % pid)
-    except OSError:
+    """(ppid, session id, start time in clock ticks, state letter) of ``pid``; None when it is gone.
+
+    The fields are the instance side's parse of /proc/PID/stat (``channel.proc_stat``), the one there is.
+    """
+    fields = proc_stat(pid)
+    if fields is None:
         return None
-    # The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")".
-    fields = data[data.rindex(b")") + 2 :].split()
     try:
         return int(fields[1]), int(fields[3]), int(fields[19]), fields[0].decode("ascii", "replace")
-    except (IndexError, ValueError):
+    except ValueError:
         return None
 
 

@@ -206,3 +206,46 @@ def test_the_supervisors_tree_walk_and_scan_agree(monkeypatch, tmp_path):
         killed = proctree.end_tree(root.pid)[0]
         root.wait()
         proctree.reap(killed[1:])
+
+
+# A process that names itself like the rest of a stat line: only the last ")" ends the command name.
+TRICKY_NAME = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from fgruntime import channel
+
+with open("/proc/self/comm", "w") as comm:
+    comm.write(") Z 1 1 (x")
+fields = channel.proc_stat(os.getpid())
+print(json.dumps([f.decode("ascii") for f in fields[:4]] + [fields[19].decode("ascii"), os.getppid(), os.getsid(0)]))
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("runtime", ALL_RUNTIMES)
+def test_the_stat_of_a_process_named_like_stat_fields_is_read_alike_on_both_sides(runtime):
+    """channel.proc_stat (the instance side, every runtime) and proctree.stat (built on it) read the real fields."""
+    interpreter = require(runtime)
+    child = subprocess.Popen(
+        [interpreter.path, "-c", TRICKY_NAME, os.path.dirname(RUN_WORKER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        state, ppid, _, session, started, real_ppid, real_session = json.loads(child.stdout.readline())
+        assert (
+            (state, int(ppid), int(session))
+            == ("R", real_ppid, real_session)
+            == ("R", os.getpid(), os.getsid(0))
+        )
+        info = proctree.stat(child.pid)
+        assert info is not None and info[:3] == (os.getpid(), os.getsid(0), int(started))
+        assert info[3] in ("R", "S")  # about to wait on stdin, or waiting
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=60)
+    assert proctree.stat(child.pid) is None

@@ -17,16 +17,15 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
+from fglocal import proctree
+
 WEB = Path(__file__).parent / "fixtures" / "triggers" / "web"
 
 
 def alive(pid: int) -> bool:
     """True while ``pid`` is a live process (a zombie counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    info = proctree.stat(pid)
+    return info is not None and info[3] != "Z"
 
 
 def parent_of(pid: int) -> int:
