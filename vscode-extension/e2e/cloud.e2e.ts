@@ -11,14 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, FrameLocator, Locator } from 'playwright-core';
-import { CodeServer, copyTree, installExtension, launchBrowser, makeSandbox, openWorkbench, run, Sandbox, startCodeServer } from './harness';
+import { CodeServer, copyTree, E2E_PYTHON, eventually, installExtension, launchBrowser, makeSandbox, openWorkbench, requiredEnv, run, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the e2e test through e2e/run.sh (make ext-e2e)`);
-  return path.resolve(value);
-}
 
 const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
 const vsix = requiredEnv('FG_E2E_VSIX');
@@ -26,22 +20,6 @@ const output = path.join(requiredEnv('FG_E2E_OUTPUT'), 'cloud');
 const extensionRoot = path.resolve(__dirname, '..', '..');
 const fixture = path.join(extensionRoot, 'e2e', 'fixture');
 const testsDir = path.resolve(extensionRoot, '..', 'tests');
-const python = process.env.FG_E2E_PYTHON ?? 'python3';
-
-const USER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'security.workspace.trust.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'files.autoSave': 'off',
-  'chat.disableAIFeatures': true,
-  'workbench.reduceMotion': 'on',
-  'functiongraph.python': python,
-};
 
 const FAILING_FUNCTION = 'hello-e2e-fails';
 const FUNCTION_ERROR = { errorMessage: 'division by zero', errorType: 'ZeroDivisionError', stackTrace: ['  File "/opt/function/code/index.py", line 4, in handler'] };
@@ -66,7 +44,7 @@ class TestAPI {
   start(): Promise<void> {
     // FAILING_FUNCTION's invocations fail in the cloud with FUNCTION_ERROR (the platform's error object).
     const outcome = `${FAILING_FUNCTION}=${JSON.stringify({ error: FUNCTION_ERROR, func_err_code: 1 })}`;
-    const child = spawn(python, [path.join(testsDir, 'fg_api_server.py'), this.journal, '--outcome', outcome], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(E2E_PYTHON, [path.join(testsDir, 'fg_api_server.py'), this.journal, '--outcome', outcome], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     return new Promise((resolve, reject) => {
       let seen = '';
@@ -91,17 +69,6 @@ class TestAPI {
 
   stop(): void {
     if (this.child?.pid !== undefined && this.child.exitCode === null) this.child.kill('SIGTERM');
-  }
-}
-
-/** Waits (polling, bounded by UI_TIMEOUT) until `check` gives a value; for files other processes write. */
-async function eventually<T>(what: string, check: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + UI_TIMEOUT;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited in vain for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
@@ -135,7 +102,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
     assert.ok(installed, `the extension is not in ${sandbox.extensions}`);
     const env = { ...process.env, PYTHONPATH: [path.join(sandbox.extensions, installed, 'bundled', 'libs'), testsDir].join(path.delimiter) };
     const action = change.length ? ['put', change[0], JSON.stringify(change[1])] : ['list'];
-    const printed = await run(python, [path.join(extensionRoot, 'e2e', 'console.py'), api.endpoint, 'hello-e2e', ...action], env);
+    const printed = await run(E2E_PYTHON, [path.join(extensionRoot, 'e2e', 'console.py'), api.endpoint, 'hello-e2e', ...action], env);
     // Its answer is its one JSON line (the output also has Python's warnings, if any).
     const answer = printed.split('\n').filter((line) => line.startsWith('{')).pop();
     assert.ok(answer !== undefined, `console.py answered: ${printed}`);
@@ -196,7 +163,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
     fs.mkdirSync(output, { recursive: true });
     sandbox = makeSandbox(USER_SETTINGS);
     // The test credentials, from the one place that defines them (the server checks signatures with them).
-    const constants = await run(python, ['-c', 'import json, fg_api_server as s; print(json.dumps([s.AK, s.SK, s.PROJECT]))'], { ...process.env, PYTHONPATH: testsDir });
+    const constants = await run(E2E_PYTHON, ['-c', 'import json, fg_api_server as s; print(json.dumps([s.AK, s.SK, s.PROJECT]))'], { ...process.env, PYTHONPATH: testsDir });
     const [ak, sk, project] = JSON.parse(constants.trim()) as [string, string, string];
     secrets = { ak, sk, project };
     api = new TestAPI(output);

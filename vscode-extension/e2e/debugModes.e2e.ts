@@ -7,34 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, TestContext } from 'node:test';
 import { Browser } from 'playwright-core';
-import { CodeServer, copyTree, installExtension, launchBrowser, makeSandbox, openWorkbench, Sandbox, startCodeServer } from './harness';
+import { CodeServer, copyTree, installExtension, launchBrowser, makeSandbox, openWorkbench, requiredEnv, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the e2e test through e2e/run.sh (make ext-e2e)`);
-  return path.resolve(value);
-}
 
 const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
 const vsix = requiredEnv('FG_E2E_VSIX');
 const output = path.join(requiredEnv('FG_E2E_OUTPUT'), 'debug-modes');
 const fixture = path.join(path.resolve(__dirname, '..', '..'), 'e2e', 'fixture');
-
-const USER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'security.workspace.trust.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'files.autoSave': 'off',
-  'chat.disableAIFeatures': true,
-  'workbench.reduceMotion': 'on',
-  'functiongraph.python': process.env.FG_E2E_PYTHON ?? 'python3',
-};
 
 const LAUNCH_JSON = {
   version: '0.2.0',

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test, TestContext } from 'node:test';
 import { Browser } from 'playwright-core';
-import { CodeServer, copyTree, installExtension, launchBrowser, makeSandbox, openWorkbench, Sandbox, startCodeServer } from './harness';
+import { CodeServer, copyTree, E2E_PYTHON, installExtension, launchBrowser, makeSandbox, openWorkbench, requiredEnv, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
 
 const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
@@ -22,29 +22,6 @@ let installedExtension = '';
 function bundles(relative: string): boolean {
   return fs.existsSync(path.join(installedExtension, 'bundled', 'tool', relative));
 }
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the e2e test through e2e/run.sh (make ext-e2e)`);
-  return path.resolve(value);
-}
-
-const USER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'security.workspace.trust.enabled': false,
-  'telemetry.telemetryLevel': 'off',
-  'update.mode': 'none',
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'files.autoSave': 'off',
-  'editor.minimap.enabled': false,
-  'chat.disableAIFeatures': true,
-  'workbench.reduceMotion': 'on',
-  'functiongraph.python': process.env.FG_E2E_PYTHON ?? 'python3',
-};
 
 /** A test that starts from a clean workbench and leaves a screenshot behind when it fails. */
 function uiTest(name: string, body: (t: TestContext) => Promise<void>): void {
@@ -603,7 +580,7 @@ describe('FunctionGraph extension in code-server', () => {
     assert.match((await toast.textContent()) ?? '', /functiongraph\.python/);
     assert.equal(await toast.count(), 1);
     await workbench.screenshot('missing-interpreter-message');
-    await workbench.setSetting('functiongraph.python', USER_SETTINGS['functiongraph.python']);
+    await workbench.setSetting('functiongraph.python', E2E_PYTHON);
     await workbench.openFile('index.py');
     if (bundles('server/__main__.py')) await workbench.waitForLanguageServer();
     else await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });

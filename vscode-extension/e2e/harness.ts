@@ -5,8 +5,52 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
+import { UI_TIMEOUT } from './workbench';
 
 export const CHROMIUM = process.env.FG_E2E_CHROMIUM ?? '/usr/lib/chromium/chromium';
+
+/** The Python the suites give the extension (functiongraph.python) and run their helpers with. */
+export const E2E_PYTHON = process.env.FG_E2E_PYTHON ?? 'python3';
+
+/**
+ * The user settings every suite starts from (the one definition): a quiet workbench that checks,
+ * updates and recommends nothing, saves only when told, and runs the tools with E2E_PYTHON. A suite
+ * that needs more spreads it: makeSandbox({ ...USER_SETTINGS, 'some.setting': value }).
+ */
+export const USER_SETTINGS: Readonly<Record<string, unknown>> = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'files.autoSave': 'off',
+  'editor.minimap.enabled': false,
+  'chat.disableAIFeatures': true,
+  'workbench.reduceMotion': 'on',
+  'functiongraph.python': E2E_PYTHON,
+};
+
+/** The path in environment variable `name`, which e2e/run.sh sets; a clear error when it is not set. */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e test through e2e/run.sh (make ext-e2e)`);
+  return path.resolve(value);
+}
+
+/** Waits (polling, bounded by UI_TIMEOUT) until `check` gives a value; for files other processes write. */
+export async function eventually<T>(what: string, check: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + UI_TIMEOUT;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`waited in vain for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 export interface Sandbox {
   /** Root of the throwaway folders (short path: VS Code puts unix sockets in it). */
