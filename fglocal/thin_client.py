@@ -14,6 +14,7 @@ Any doubt returns to the caller, which runs the command in this process with ide
 no usable server folder (not this user's, not 0700, gone, nobody listening), not an ``invoke`` or a
 ``--help``, under a debugger, or a supervisor that is not this fglocal (the version, package folder,
 interpreter, its flags and the start-up environment must match: the supervisor checks and refuses).
+The native launcher (fglocal/launcher/launcher.c) speaks the same protocol: change both together.
 """
 
 import os
@@ -126,8 +127,11 @@ def _wait(conn: object, lines: _Lines) -> None:
     if _signal.getsignal(SIGINT) != _signal.SIG_IGN:
         _signal.signal(SIGINT, forward)
     _signal.signal(SIGTERM, forward)
-    answer = lines.next()
-    if answer.startswith(b"X") and answer[1:-1].isdigit():
-        os._exit(int(answer[1:-1]))
+    try:
+        answer = lines.next()
+    except OSError:  # reset: as closed (the native launcher, fglocal/launcher/launcher.c, does the same)
+        answer = b""
+    if answer.startswith(b"X") and answer.endswith(b"\n") and answer[1:-1].isdigit():
+        os._exit(int(answer[1:-1]) & 0xFF)
     os.write(2, b"fglocal: error: the runtime server ended during the run\n")
     os._exit(1)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Optional
 
 import pytest
 from runtime_matrix import ALL_RUNTIMES, require
@@ -55,10 +56,10 @@ pytestmark = pytest.mark.skipif(
 class Server:
     """A running ``fglocal runtime-server`` (a child of the test), stopped by closing its stdin."""
 
-    def __init__(self, runtimes: tuple) -> None:
+    def __init__(self, runtimes: tuple, options: tuple = (), env: Optional[dict] = None) -> None:
         for runtime in runtimes:
             require(runtime)
-        args = [sys.executable, "-m", "fglocal", "runtime-server", "--until-stdin-closes"]
+        args = [sys.executable, "-m", "fglocal", "runtime-server", "--until-stdin-closes", *options]
         for runtime in runtimes:
             args += ["--runtime", runtime]
         self.proc = subprocess.Popen(
@@ -68,17 +69,23 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=env,
         )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
         assert first.startswith(runtime_server.ENV_VARIABLE + "="), (first, self.proc.stderr.read())
         self.folder = first.strip().split("=", 1)[1]
         self.supervisor = 0  # the warm supervisor of thin clients (fglocal.warm_supervisor)
+        self.launcher = ""  # the native launcher (fglocal/launcher), when it was built
+        self.lines = [first]
         while True:
             line = self.proc.stdout.readline()
             assert line, self.proc.stderr.read()
+            self.lines.append(line)
             if line.startswith("set "):
                 break
+            if line.startswith("FGLOCAL_LAUNCHER="):
+                self.launcher = line.strip().split("=", 1)[1]
             if line.startswith("serving fglocal invoke"):
                 self.supervisor = int(line.rsplit("pid", 1)[1])
         with open(os.path.join(self.folder, runtime_server.MANIFEST)) as handle:

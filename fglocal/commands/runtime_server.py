@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
         description="Start one server per runtime's interpreter that has loaded fglocal's instance side and "
         "forks a fresh instance for every cold start (the function's code is still imported anew each "
         "time). Prints FGLOCAL_RUNTIME_SERVER=FOLDER: invoke, serve and the debug adapter use the servers "
-        "while that variable is set, and start instances themselves otherwise. Runs until Ctrl+C or "
+        "while that variable is set, and start instances themselves otherwise. Then, unless --no-launcher, "
+        "FGLOCAL_LAUNCHER=PATH: a native `fglocal` (compiled with $CC or cc) that hands an invoke to the "
+        "server without a Python start-up. Runs until Ctrl+C or "
         "SIGTERM (or the end of stdin with --until-stdin-closes); nothing it started outlives it.",
     )
     parser.add_argument(
@@ -40,6 +42,13 @@ def register(subparsers: Any) -> None:
         dest="until_stdin_closes",
         action="store_true",
         help="also stop when stdin reaches its end (for a parent process that holds a pipe to it)",
+    )
+    parser.add_argument(
+        "--no-launcher",
+        dest="launcher",
+        action="store_false",
+        help="do not build the native launcher (by default it is compiled with $CC or cc into the server's "
+        "folder and printed as FGLOCAL_LAUNCHER=PATH: `fglocal invoke` without a Python start-up)",
     )
     parser.set_defaults(run=run_runtime_server)
 
@@ -87,6 +96,8 @@ def run_runtime_server(args: argparse.Namespace) -> int:
 
     from fglocal.commands.options import EXIT_OK, UsageError
     from fglocal.instance import instance_process_environment
+    from fglocal.launcher import ENV_VARIABLE as LAUNCHER_VARIABLE
+    from fglocal.launcher import Build
     from fglocal.runtime_server import (
         ENV_VARIABLE,
         available,
@@ -104,7 +115,9 @@ def run_runtime_server(args: argparse.Namespace) -> int:
     folder = server_folder()
     zygotes: List[Any] = []
     status = EXIT_OK
+    build = None
     try:
+        build = Build(folder) if args.launcher else None  # compiles while the zygotes start
         zygotes = start_zygotes(folder, interpreters, instance_process_environment(os.environ))
         supervisor = start_warm_supervisor(folder)
         if supervisor is None:
@@ -113,7 +126,14 @@ def run_runtime_server(args: argparse.Namespace) -> int:
             )
         else:
             zygotes.append(supervisor)
+        launcher, why = build.finish() if build is not None else (None, "--no-launcher")
+        if launcher is not None and supervisor is None:
+            launcher, why = None, "the warm supervisor did not start"
         print("%s=%s" % (ENV_VARIABLE, folder))
+        if launcher is not None:
+            print("%s=%s" % (LAUNCHER_VARIABLE, launcher))
+        else:
+            sys.stderr.write("fglocal runtime-server: the native launcher is off: %s\n" % why)
         for zygote in zygotes:
             print(
                 "serving %s: Python %s (%s), pid %d"
@@ -140,6 +160,8 @@ def run_runtime_server(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the cleanup short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if build is not None:
+            build.cancel()
         for zygote in zygotes:
             zygote.stop()
         shutil.rmtree(folder, ignore_errors=True)

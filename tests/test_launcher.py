@@ -1,0 +1,561 @@
+"""The native launcher (fglocal/launcher): `fglocal invoke` as a C thin client of the runtime server.
+
+Real server, real compiler, real runtimes. The launcher the server builds must give what the Python
+fglocal gives with the server (stdout, stderr, exit code), run the command itself (not fall back) when
+the Python client would, and fall back to the Python fglocal (identical output) whenever that one would
+run the command in full. A recording peer on a private socket compares the bytes both clients send.
+
+CI's machine (a fresh python image, /work/.library/env/machines/python.md) has gcc as `cc`: these
+tests need it and fail, not skip, without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from runtime_support import process_alive, wait_gone
+from test_runtime_server import THIN_FUNCTION, Server, _normalized, _runs, _zygote_children
+
+from fglocal import runtime_server, thin_client
+from fglocal.cli import PLUGIN_COMMANDS
+from fglocal.launcher import Build, c_string, compiler, fallback_command, header
+
+SERVED = ("python2.7", "python3.12")
+pytestmark = pytest.mark.skipif(
+    not runtime_server.available(), reason="the runtime server needs Linux with pidfd and Python 3.9+"
+)
+
+LAUNCHER_FUNCTION = (
+    THIN_FUNCTION
+    + """
+
+def environment(event, context):
+    import os
+    return {"count": len(os.environ), "big": len(os.environ.get("FG_BIG", "")), "event": event}
+
+
+def sleeps(event, context):
+    import os
+    import time
+    with open(event["marker"], "w") as handle:
+        handle.write("%d\\n" % os.getpid())
+    time.sleep(300)
+"""
+)
+
+
+def _need_cc() -> None:
+    if compiler()[0] is None:
+        pytest.fail("these tests need a C compiler (cc or $CC): %s" % compiler()[1])
+
+
+@pytest.fixture(scope="module")
+def server():
+    _need_cc()
+    served = Server(SERVED)
+    try:
+        assert served.launcher, "no FGLOCAL_LAUNCHER line: %s" % served.lines
+        yield served
+    finally:
+        assert served.stop() == 0
+    assert wait_gone([*served.zygotes.values(), served.supervisor]) == []
+    assert not os.path.exists(served.folder)  # the launcher and its header went with it
+
+
+@pytest.fixture(scope="module")
+def probe(server, tmp_path_factory):
+    """A launcher as the server builds it, but whose fallback is ``python -X importtime -m fglocal``.
+
+    Its stderr tells how a command ran: no "import time:" line, the launcher ran it itself; with them,
+    the Python fglocal ran (and without " fglocal.config", its own thin client had it run remotely).
+    """
+    return _build(tmp_path_factory.mktemp("probe"), thin_client.token())
+
+
+def _build(folder: Path, token: bytes) -> str:
+    fallback = ([sys.executable, "-X", "importtime", "-m", "fglocal"], fallback_command()[1])
+    path, why = Build(str(folder), token=token, fallback=fallback).finish()
+    assert path is not None, why
+    return path
+
+
+@pytest.fixture
+def function(tmp_path):
+    (tmp_path / "index.py").write_text(LAUNCHER_FUNCTION, encoding="utf-8")
+    (tmp_path / "fglocal.json").write_text(json.dumps({"functionName": "launched"}))
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "e.json").write_text('{"from": "file"}')
+    return tmp_path
+
+
+def _env(server_folder, **changes):
+    env = dict(os.environ)
+    env.pop("FGLOCAL_START_METHOD", None)
+    env.pop("FGLOCAL_THIN_CLIENT", None)
+    if server_folder is not None:
+        env[runtime_server.ENV_VARIABLE] = server_folder
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _run(program, args, cwd, env, input=None, **options):
+    """``PROGRAM ARGS`` (bytes or text arguments); (code, stdout, stderr) as text."""
+    done = subprocess.run(
+        [program, *args], cwd=str(cwd), env=env, input=input, capture_output=True, timeout=120, **options
+    )
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+def _python_fglocal() -> str:
+    """The Python fglocal the launcher falls back to (its first word: the console script or python)."""
+    return fallback_command()[0][0]
+
+
+def _compare(server, probe, args, cwd, env=None, input=None, served=True):
+    """Run ARGS with the server's launcher, the probe and the Python fglocal; all three must agree."""
+    env = env or _env(server.folder)
+    prefix = fallback_command()[0][1:]
+    python = _run(_python_fglocal(), [*prefix, *args], cwd, env, input)
+    launched = _run(server.launcher, args, cwd, env, input)
+    probed = _run(probe, args, cwd, env, input)
+    assert ("import time:" not in probed[2]) == served, probed[2][-3000:]
+    without = [(code, _normalized(out), _normalized(err)) for code, out, err in (python, launched, probed)]
+    assert without[1] == without[0]
+    assert without[2] == without[0]
+    return python
+
+
+CASES = {
+    "human": (["index.handler", "--event-json", '{"a": 1}'], 0),
+    "json": (["invoke", "index.handler", "--event-json", '{"a": 1}', "--json", "--repeat", "2"], 0),
+    "stdin event": (["index.handler", "--event", "-", "--json"], 0),
+    "relative event file": (["index.text", "--event", "events/e.json"], 0),
+    "handler error": (["index.boom"], 1),
+    "handler error json": (["index.boom", "--json"], 1),
+    "usage error": (["index.handler", "--bogus"], 2),
+    "bad memory size": (["index.handler", "--memory-size", "7"], 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("runtime_name", SERVED)
+def test_the_launcher_gives_what_the_python_fglocal_gives(server, probe, function, case, runtime_name):
+    args, expected = CASES[case]
+    stdin = b'{"from": "st\\u00fcdin"}\n' if "-" in args else None
+    code, out, err = _compare(server, probe, [*args, "--runtime", runtime_name], function, input=stdin)
+    assert code == expected, err
+    if case == "stdin event":
+        assert "\\u00fcdin" in out or "st\u00fcdin" in out  # the stdin event reached the handler
+    if case == "usage error":
+        assert "unrecognized arguments: --bogus" in err
+
+
+def test_the_server_builds_the_launcher_of_its_own_fglocal(server):
+    """The header holds this fglocal's token, its commands and its fallback; the binary is private."""
+    bin_folder = os.path.join(server.folder, "bin")
+    with open(os.path.join(bin_folder, "launcher_config.h")) as handle:
+        built = handle.read()
+    assert built == header(thin_client.token(), *fallback_command(), PLUGIN_COMMANDS)
+    assert server.launcher == os.path.join(bin_folder, "fglocal")
+    assert os.stat(bin_folder).st_mode & 0o777 == 0o700
+    assert os.access(server.launcher, os.X_OK)
+    # Its line comes right after the folder's, before the "set ..." line the extension waits for.
+    assert server.lines[1] == "FGLOCAL_LAUNCHER=%s\n" % server.launcher
+    assert server.lines[-1].startswith("set ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["invoke", "--help"], ["index.handler", "-h"], ["--version"], ["event", "list"], ["python"]],
+)
+def test_other_commands_and_help_fall_back_with_identical_output(server, probe, function, args):
+    code, out, _ = _compare(server, probe, args, function, served=False)
+    assert out and code in (0, 2)
+
+
+@pytest.mark.parametrize("how", ["FGLOCAL_THIN_CLIENT=0", "no variable", "folder gone", "not private"])
+def test_no_usable_server_falls_back_with_identical_output(server, probe, function, how, tmp_path):
+    args = ["index.handler", "--event-json", '{"a": 1}', "--json", "--runtime", "python3.12"]
+    env = _env(server.folder)
+    if how == "FGLOCAL_THIN_CLIENT=0":
+        env["FGLOCAL_THIN_CLIENT"] = "0"
+    elif how == "no variable":
+        env.pop(runtime_server.ENV_VARIABLE)
+    elif how == "folder gone":
+        env[runtime_server.ENV_VARIABLE] = str(tmp_path / "gone")
+    else:  # an open folder holding (a link to) the live socket: only the folder check keeps it out
+        folder = tmp_path / "open"
+        folder.mkdir(mode=0o755)
+        os.chmod(folder, 0o755)
+        os.link(os.path.join(server.folder, thin_client.SOCKET_NAME), folder / thin_client.SOCKET_NAME)
+        env[runtime_server.ENV_VARIABLE] = str(folder)
+    code, _, err = _compare(server, probe, args, function, env=env, served=False)
+    assert code == 0, err
+
+
+def test_a_refused_token_falls_back_with_identical_output(server, function, tmp_path):
+    """A launcher of another fglocal (here: a wrong token) is refused ("NO"): the Python fglocal runs it."""
+    wrong = _build(tmp_path, b'another fglocal "\\ ??= \xff\n')
+    args = ["index.handler", "--event-json", '{"a": 1}', "--json", "--runtime", "python2.7"]
+    env = _env(server.folder)
+    python = _run(_python_fglocal(), [*fallback_command()[0][1:], *args], function, env)
+    code, out, err = _run(wrong, args, function, env)
+    assert "import time:" in err  # the fallback ran it
+    assert (code, _normalized(out)) == (python[0], _normalized(python[1])) and code == 0
+
+
+def test_odd_bytes_in_argv_a_large_environment_and_a_long_cwd(server, probe, function):
+    """Non-UTF-8 arguments, 2,000 variables and a 100 kB value, a cwd of ~3,000 characters: as Python."""
+    deep = function
+    for index in range(12):
+        deep = deep / ("d%02d" % index + "x" * 240)
+    deep.mkdir(parents=True)
+    (deep / "e.json").write_text('{"deep": true}')
+    env = _env(server.folder, FG_BIG="v" * 100_000)
+    env.update({"FG_VAR_%d" % n: "value %d" % n for n in range(2000)})
+    code, out, err = _compare(
+        server,
+        probe,
+        ["index.environment", "--code-dir", str(function), "--event", "e.json", "--json"],
+        deep,
+        env,
+    )
+    assert code == 0, err
+    body = json.loads(json.loads(out)["body"])
+    assert body["big"] == 100_000 and body["count"] > 2000 and body["event"] == {"deep": True}
+    odd = [b"index.handler", b"--event-json", b'{"a": "\xff\xfe"}', b"--runtime", b"python3.12"]
+    code, out, err = _compare(server, probe, odd, function)
+    assert code in (0, 1, 2)
+    code, out, err = _compare(server, probe, [b"no\xffsuch.handler", b"--runtime", b"python2.7"], function)
+    assert code == 2 and "udcffsuch.handler" in err  # the byte reached the command line as Python's
+
+
+# ---------------------------------------------------------------------------------- signals
+
+
+def _start_sleeping(server, function, runtime_name, preexec=None):
+    """The server's launcher running a handler that sleeps; (process, instance pid, the run's pids)."""
+    marker = function / "started"
+    event = ["--event-json", json.dumps({"marker": str(marker)})]
+    runs_before = _runs(server.supervisor)
+    proc = subprocess.Popen(
+        [server.launcher, "index.sleeps", "--runtime", runtime_name, "--timeout", "300", *event],
+        cwd=str(function),
+        env=_env(server.folder),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=preexec,
+    )
+    for _ in range(1200):  # the handler writes the marker once it runs
+        if marker.exists() and marker.read_text().endswith("\n"):
+            break
+        threading.Event().wait(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the handler never started: %s" % (proc.communicate(timeout=30),))
+    instance = int(marker.read_text())
+    assert instance in _zygote_children(server.zygotes[runtime_name])  # forked by the runtime's zygote
+    runs = [p for p in _runs(server.supervisor) if p not in runs_before]
+    assert len(runs) == 1  # the warm supervisor's child runs the command
+    # The launcher itself waits for it (it did not fall back to the Python fglocal).
+    assert os.readlink("/proc/%d/exe" % proc.pid) == server.launcher
+    return proc, instance, runs
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("runtime_name", SERVED)
+def test_a_signal_to_the_launcher_ends_the_run_and_its_tree(server, function, signum, runtime_name):
+    proc, instance, runs = _start_sleeping(server, function, runtime_name)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert wait_gone([instance, *runs]) == []
+
+
+def test_sigint_ignored_at_start_is_not_forwarded_and_sigkill_ends_the_run(server, function):
+    """As the Python client: started with SIGINT ignored, Ctrl+C does not end it; a killed launcher ends its run."""
+    ignore = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
+    proc, instance, runs = _start_sleeping(server, function, "python3.12", ignore)
+    proc.send_signal(signal.SIGINT)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=2)  # not a timing assertion: it must still run after any wait
+    assert process_alive(instance)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert wait_gone([instance, *runs]) == []
+
+
+# ----------------------------------------------------------------- the bytes on the socket
+
+
+class Peer:
+    """A recording stand-in for the warm supervisor on a private socket: answers every connection ``reply``."""
+
+    def __init__(self, folder: str, reply: bytes) -> None:
+        self.folder = folder
+        self.reply = reply
+        self.requests: list = []
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(os.path.join(folder, thin_client.SOCKET_NAME))
+        self.listener.listen(8)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                pid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+                head, ancillary, _, _ = conn.recvmsg(4, socket.CMSG_SPACE(3 * 4))
+                fds: list = []
+                for _, _, data in ancillary:
+                    fds += struct.unpack("%di" % (len(data) // 4), data[: len(data) // 4 * 4])
+                files = [(os.fstat(fd).st_dev, os.fstat(fd).st_ino) for fd in fds]
+                for fd in fds:
+                    os.close(fd)
+                size = struct.unpack(">I", head)[0]
+                payload = b""
+                while len(payload) < size:
+                    chunk = conn.recv(size - len(payload))
+                    if not chunk:
+                        break
+                    payload += chunk
+                with open("/proc/%d/status" % pid) as handle:
+                    ignored = [line for line in handle if line.startswith("SigIgn:")]
+                self.requests.append((payload, files, ignored))
+                try:
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+
+
+@pytest.fixture
+def private_folder():
+    folder = tempfile.mkdtemp(prefix="fglocal-launcher-test-")
+    os.chmod(folder, 0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="module")
+def own_launcher(tmp_path_factory):
+    """A launcher built here as the server builds its own (this fglocal's token, the default fallback)."""
+    _need_cc()
+    path, why = Build(str(tmp_path_factory.mktemp("own")), token=thin_client.token()).finish()
+    assert path is not None, why
+    return path
+
+
+def _deep_cwd(base: str) -> list:
+    """Folder names below ``base`` whose path is longer than PATH_MAX (4096): made one by one."""
+    here = os.open(base, os.O_RDONLY)
+    parts = []
+    try:
+        for index in range(20):
+            name = "p%02d" % index + "y" * 250
+            os.mkdir(name, dir_fd=here)
+            below = os.open(name, os.O_RDONLY, dir_fd=here)
+            os.close(here)
+            here = below
+            parts.append(name)
+    finally:
+        os.close(here)
+    return parts
+
+
+def _enter(parts: list) -> None:
+    for part in parts:  # one by one: a path this long is too long for one chdir
+        os.chdir(part)
+
+
+@pytest.mark.parametrize("locale", ["as is", "C locale"])
+def test_the_launcher_sends_what_the_python_client_sends(private_folder, tmp_path, locale):
+    """The same payload (cwd past PATH_MAX, non-UTF-8 argv, a big environment), descriptors, ignored signals.
+
+    In the C locale Python 3 sets LC_CTYPE=C.UTF-8 in its environment and turns on its UTF-8 mode (a
+    flag in its token): the launcher, built for a server started so, must send the same.
+    """
+    _need_cc()
+    env = _env(private_folder, FG_BIG="w" * 120_000)
+    env.update({"FG_VAR_%d" % n: "\xe9 %d" % n for n in range(1000)})
+    if locale == "C locale":
+        for key in ("LC_ALL", "LC_CTYPE", "PYTHONCOERCECLOCALE", "PYTHONUTF8"):
+            env.pop(key, None)
+        env["LANG"] = "C"
+    client = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from fglocal import thin_client; "
+            "sys.stdout.write(thin_client.token().hex() + ' %d' % sys.flags.utf8_mode)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert client[1] == ("1" if locale == "C locale" else str(sys.flags.utf8_mode))
+    main = os.path.join(os.path.dirname(thin_client.__file__), "__main__.py")
+    probe_fallback = ([sys.executable, "-X", "importtime", "-m", "fglocal"], main)
+    launcher, why = Build(
+        str(tmp_path / "built"), bytes.fromhex(client[0]), probe_fallback, int(client[1])
+    ).finish()
+    assert launcher is not None, why
+    peer = Peer(private_folder, b"OK\nX7\n")
+    relative = _deep_cwd(str(tmp_path))
+    args = [b"index.handler", b"--event-json", b'{"\xff": 1}', b"", b"--runtime", b"python3.12"]
+    stdin = tmp_path / "stdin"
+    stdin.write_text("")
+    out, err = tmp_path / "out", tmp_path / "err"
+    results = []
+    try:
+        for program in ([sys.executable, "-m", "fglocal"], [launcher]):
+            with open(stdin, "rb") as inp, open(out, "ab") as output, open(err, "ab") as errors:
+                results.append(
+                    subprocess.run(
+                        [*program, *args],
+                        cwd=str(tmp_path),
+                        env=env,
+                        stdin=inp,
+                        stdout=output,
+                        stderr=errors,
+                        preexec_fn=lambda: _enter(relative),
+                        timeout=120,
+                    ).returncode
+                )
+    finally:
+        peer.close()
+    assert results == [7, 7]
+    assert err.read_text() == ""  # the launcher did not fall back (its fallback prints "import time:")
+    (python, files, ignored), launched = peer.requests
+    assert launched == (python, files, ignored)
+    fields = python.split(b"\0")
+    assert fields[0] == thin_client.PROTOCOL and fields[1] == bytes.fromhex(client[0])
+    assert len(fields[2]) > 4096 and fields[2].endswith(os.fsencode("/".join(relative)))
+    assert fields[4:11] == [b"7", os.fsencode(main), *args[:3], b"", b"--runtime"]
+    assert b"FG_BIG=" + b"w" * 120_000 in fields
+    assert files == [os.stat(p)[1:3][::-1] for p in (stdin, out, err)]
+    assert ignored and int(ignored[0].split()[1], 16) & (1 << (signal.SIGPIPE - 1))  # as Python's
+    if locale == "C locale":
+        assert b"LC_CTYPE=C.UTF-8" in fields
+
+
+@pytest.mark.parametrize(
+    "reply, code, message",
+    [
+        (b"NO another fglocal or interpreter\n", None, None),
+        (b"", None, None),  # closed at once
+        (b"O", None, None),  # a short answer
+        (b"OK\n", 1, "fglocal: error: the runtime server ended during the run\n"),
+        (b"OK\nX300\n", 300 & 0xFF, ""),
+        (b"OK\nX12", 1, "fglocal: error: the runtime server ended during the run\n"),  # no newline
+    ],
+)
+def test_answers_before_and_after_ok_as_the_python_client(
+    own_launcher, private_folder, function, reply, code, message
+):
+    """Before "OK" the launcher falls back (as the Python client runs it in full); after, the same ends."""
+    peer = Peer(private_folder, reply)
+    args = ["index.handler", "--event-json", '{"a": 1}', "--json", "--runtime", "python3.12"]
+    env = _env(private_folder)
+    try:
+        python = _run(_python_fglocal(), [*fallback_command()[0][1:], *args], function, env)
+        launched = _run(own_launcher, args, function, env)
+    finally:
+        peer.close()
+    if code is None:  # run in full by the Python fglocal: identical output
+        assert python[0] == 0, python[2]
+        assert (launched[0], _normalized(launched[1])) == (python[0], _normalized(python[1]))
+        # The launcher's fallback asks once more (FGLOCAL_THIN_CLIENT would reach the function's
+        # environment if it were set to prevent that): two requests for it, one for Python.
+        assert len(peer.requests) == 3
+    else:
+        assert launched == python == (code, "", message)
+        assert len(peer.requests) == 2
+
+
+# ------------------------------------------------------------------------ building it
+
+
+def test_c_strings_keep_every_byte(tmp_path):
+    """The header's escaping: quotes, backslashes, trigraphs, newlines, NUL, non-ASCII, a hex digit after an escape."""
+    _need_cc()
+    data = bytes(range(256)) + b'"\\??=??/\x00a\x01f?'
+    (tmp_path / "t.c").write_text(
+        "#include <stdio.h>\nstatic const char s[] = %s;\n"
+        "int main(void) { fwrite(s, 1, sizeof s - 1, stdout); return 0; }\n" % c_string(data)
+    )
+    command = compiler()[0]
+    assert command is not None
+    subprocess.run(
+        [*command, "-std=c99", "-Wall", "-o", str(tmp_path / "t"), str(tmp_path / "t.c")], check=True
+    )
+    assert subprocess.run([str(tmp_path / "t")], capture_output=True, check=True).stdout == data
+
+
+@pytest.mark.parametrize("how", ["CC=/nonexistent", "no cc on PATH", "a compiler error", "--no-launcher"])
+def test_without_a_launcher_the_server_still_serves(how, function, tmp_path):
+    """No compiler, a failing one, or --no-launcher: one line says why, and everything else works."""
+    env = dict(os.environ)
+    options: tuple = ()
+    if how == "CC=/nonexistent":
+        env["CC"] = "/nonexistent"
+        expected = "the C compiler CC=/nonexistent was not found"
+    elif how == "no cc on PATH":
+        env.pop("CC", None)
+        python = os.path.realpath(sys.executable)
+        shim = tmp_path / "bin"  # only the Pythons: fglocal finds the runtimes' through pyenv
+        shim.mkdir()
+        (shim / os.path.basename(python)).symlink_to(python)
+        env["PATH"] = str(shim)
+        expected = "no C compiler found (no cc on PATH, CC not set)"
+    elif how == "a compiler error":
+        env["CC"] = "cc -fno-such-option-for-the-test"
+        expected = "the C compiler failed: "
+    else:
+        options = ("--no-launcher",)
+        expected = "--no-launcher"
+    own = Server(("python3.12",), options, env)
+    try:
+        assert own.launcher == ""
+        assert not os.path.exists(os.path.join(own.folder, "bin", "fglocal"))
+        code, out, err = _run(
+            _python_fglocal(),
+            [*fallback_command()[0][1:], "index.handler", "--runtime", "python3.12", "--json"],
+            function,
+            _env(own.folder),
+        )
+        assert code == 0, err
+        assert json.loads(out)["python"]["version"].startswith("3.12")
+    finally:
+        assert own.stop() == 0
+    assert own.proc.stderr is not None
+    errors = own.proc.stderr.read()
+    (line,) = [line for line in errors.splitlines() if "launcher" in line]
+    assert line.startswith("fglocal runtime-server: the native launcher is off: " + expected), errors
+    if how == "a compiler error":
+        assert "no-such-option-for-the-test" in line
