@@ -6,8 +6,9 @@ of them alike; the median of RUNS runs is reported. Then one row per FunctionGra
 cold `fglocal invoke --runtime X` against that interpreter's own floor (import and call the handler),
 the same through `fglocal runtime-server` (FGLOCAL_RUNTIME_SERVER set), once with the thin client
 switched off (FGLOCAL_THIN_CLIENT=0: the invoke runs in full in its own process, only the instance is
-forked) and once as a user gets it (the thin client: the server's warm supervisor runs the command;
-columns of NaN where the server is not available), and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
+forked), once as a user gets it (the thin client: the server's warm supervisor runs the command) and
+once through the server's native launcher (FGLOCAL_LAUNCHER: the same without a Python start-up for
+the client; columns of NaN where the server or the launcher is not available), and the warm overhead per event of an instance on it. Results are recorded in bench/RESULTS.md by hand
 from the printed tables. `bench/invoke.py runtimes [python2.7 ...]` runs the per-runtime rows only
 (of the runtimes named).
 """
@@ -113,8 +114,11 @@ def _floor(python: str) -> list[str]:
     ]
 
 
-def _start_runtime_server(only: list[str]) -> tuple[subprocess.Popen[str], str] | None:
-    """``fglocal runtime-server`` for every runtime present, or those of ``only`` (stopped by closing its stdin); None if unavailable."""
+def _start_runtime_server(only: list[str]) -> tuple[subprocess.Popen[str], str, str | None] | None:
+    """``fglocal runtime-server`` for every runtime present, or those of ``only`` (stopped by closing its stdin).
+
+    (the process, its folder, its native launcher or None); None if the server is unavailable.
+    """
     from fglocal import runtime_server
 
     if not runtime_server.available():
@@ -128,9 +132,13 @@ def _start_runtime_server(only: list[str]) -> tuple[subprocess.Popen[str], str] 
     )
     assert proc.stdout is not None
     folder = proc.stdout.readline().strip().split("=", 1)[1]
-    while not proc.stdout.readline().startswith("set "):
-        pass
-    return proc, folder
+    launcher = None
+    while True:
+        line = proc.stdout.readline()
+        if line.startswith("FGLOCAL_LAUNCHER="):
+            launcher = line.strip().split("=", 1)[1]
+        if line.startswith("set ") or not line:
+            return proc, folder, launcher
 
 
 def runtimes(only: list[str] | None = None) -> None:
@@ -139,10 +147,10 @@ def runtimes(only: list[str] | None = None) -> None:
     server = _start_runtime_server(only or [])
     print(
         f"{'runtime':11s} {'python':8s} {'floor':>9s} {'fglocal':>9s} {'x floor':>8s} {'server':>9s} {'x floor':>8s}"
-        f" {'thin':>9s} {'x floor':>8s} {'warm overhead':>14s}"
+        f" {'thin':>9s} {'x floor':>8s} {'launcher':>9s} {'x floor':>8s} {'warm overhead':>14s}"
     )
     try:
-        _runtime_rows(server[1] if server else None, only or [])
+        _runtime_rows(server[1] if server else None, server[2] if server else None, only or [])
     finally:
         if server is not None:
             assert server[0].stdin is not None
@@ -150,8 +158,8 @@ def runtimes(only: list[str] | None = None) -> None:
             server[0].wait()
 
 
-def _runtime_rows(server_folder: str | None, only: list[str]) -> None:
-    """The rows of runtimes() (of ``only`` if given); ``server_folder`` adds the column through the runtime server."""
+def _runtime_rows(server_folder: str | None, launcher: str | None, only: list[str]) -> None:
+    """The rows of runtimes() (of ``only`` if given); ``server_folder`` (and ``launcher``) add the server's columns."""
     from fglocal.config import load_config
     from fglocal.contract import RUNTIMES
     from fglocal.interpreters import InterpreterError, resolve_interpreter
@@ -191,6 +199,9 @@ def _runtime_rows(server_folder: str | None, only: list[str]) -> None:
             envs["server"] = dict(env_with_server, FGLOCAL_THIN_CLIENT="0")
             commands["thin"] = commands["fglocal"]
             envs["thin"] = env_with_server
+            if launcher is not None:
+                commands["launcher"] = [launcher, *commands["fglocal"][1:]]
+                envs["launcher"] = env_with_server
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for name, cmd in commands.items():
             _time(cmd, envs[name])
@@ -200,10 +211,12 @@ def _runtime_rows(server_folder: str | None, only: list[str]) -> None:
         floor, cold_ms = (statistics.median(samples[n]) for n in ("floor", "fglocal"))
         served = statistics.median(samples["server"]) if "server" in samples else float("nan")
         thin = statistics.median(samples["thin"]) if "thin" in samples else float("nan")
+        native = statistics.median(samples["launcher"]) if "launcher" in samples else float("nan")
         overhead = warm(config, interpreter.path, quiet=True)
         print(
             f"{runtime:11s} {interpreter.version_text:8s} {floor:7.2f}ms {cold_ms:7.2f}ms {cold_ms / floor:7.2f}x"
-            f" {served:7.2f}ms {served / floor:7.2f}x {thin:7.2f}ms {thin / floor:7.2f}x {overhead:11.3f} ms"
+            f" {served:7.2f}ms {served / floor:7.2f}x {thin:7.2f}ms {thin / floor:7.2f}x"
+            f" {native:7.2f}ms {native / floor:7.2f}x {overhead:11.3f} ms"
         )
 
 

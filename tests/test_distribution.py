@@ -145,6 +145,7 @@ def test_wheel_ships_every_file_of_the_packages(wheel: Path, checkout: Path) -> 
         "server/analysis/completion.py",
         "fglocal/templates/apig.json",
         "debug_adapter/launch-schema.json",
+        "fglocal/launcher/launcher.c",  # the runtime server compiles the native launcher from it
     ):
         assert name in shipped
     assert len(names) == len(set(names))
@@ -252,6 +253,46 @@ def test_fglocal_invoke_runs_the_hello_example(
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"message": "Hello, FunctionGraph!"}
     assert "instance of hello initialized" in result["logs"]
+
+
+def test_the_installed_runtime_server_builds_the_native_launcher(
+    bare_python: Path, checkout: Path, outside: Path, clean_env: Dict[str, str]
+) -> None:
+    """From the installed copy (its launcher.c, needs cc): FGLOCAL_LAUNCHER runs an invoke via the server."""
+    server = subprocess.Popen(
+        [
+            str(bare_python.parent / "fglocal"),
+            "runtime-server",
+            "--until-stdin-closes",
+            "--runtime",
+            "python3.12",
+        ],
+        cwd=str(outside),
+        env=clean_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None and server.stderr is not None
+    try:
+        lines = [server.stdout.readline()]
+        while lines[-1] and not lines[-1].startswith("set "):
+            lines.append(server.stdout.readline())
+        variables = dict(line.strip().split("=", 1) for line in lines if line.startswith("FGLOCAL_"))
+        assert "FGLOCAL_LAUNCHER" in variables, (lines, server.stderr.read() if not lines[-1] else "")
+        with open(os.path.join(variables["FGLOCAL_RUNTIME_SERVER"], "bin", "launcher_config.h")) as handle:
+            assert '"%s"' % (bare_python.parent / "fglocal") in handle.read()  # falls back to this install
+        hello = checkout / "examples" / "hello"
+        env = dict(clean_env, FGLOCAL_RUNTIME_SERVER=variables["FGLOCAL_RUNTIME_SERVER"])
+        event = ["--event", str(hello / "events" / "hello.json")]
+        command = [variables["FGLOCAL_LAUNCHER"], "--code-dir", str(hello), "--runtime", "python3.12", *event]
+        done = checked([*command, "--json"], outside, env)
+        result = json.loads(done.stdout)
+        assert result["error"] is None and result["python"]["version"].startswith("3.12")
+    finally:
+        server.stdin.close()
+        assert server.wait(timeout=120) == 0
 
 
 async def test_language_server_completes_and_diagnoses(
