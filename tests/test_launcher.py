@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from runtime_matrix import ALL_RUNTIMES
 from runtime_support import process_alive, wait_gone
 from test_runtime_server import THIN_FUNCTION, Server, _normalized, _runs, _zygote_children
 
@@ -31,7 +32,8 @@ from fglocal import runtime_server, thin_client
 from fglocal.cli import PLUGIN_COMMANDS
 from fglocal.launcher import Build, c_string, compiler, fallback_command, header
 
-SERVED = ("python2.7", "python3.12")
+SERVED = ("python2.7", "python3.12")  # every case; the other runtimes a few (the server serves all five)
+OTHERS = tuple(r for r in ALL_RUNTIMES if r not in SERVED)
 pytestmark = pytest.mark.skipif(
     not runtime_server.available(), reason="the runtime server needs Linux with pidfd and Python 3.9+"
 )
@@ -63,7 +65,7 @@ def _need_cc() -> None:
 @pytest.fixture(scope="module")
 def server():
     _need_cc()
-    served = Server(SERVED)
+    served = Server(tuple(ALL_RUNTIMES))
     try:
         assert served.launcher, "no FGLOCAL_LAUNCHER line: %s" % served.lines
         yield served
@@ -163,6 +165,14 @@ def test_the_launcher_gives_what_the_python_fglocal_gives(server, probe, functio
         assert "\\u00fcdin" in out or "st\u00fcdin" in out  # the stdin event reached the handler
     if case == "usage error":
         assert "unrecognized arguments: --bogus" in err
+
+
+@pytest.mark.parametrize("case", ["human", "handler error json", "usage error"])
+@pytest.mark.parametrize("runtime_name", OTHERS)
+def test_the_launcher_on_the_other_runtimes(server, probe, function, case, runtime_name):
+    args, expected = CASES[case]
+    code, _, err = _compare(server, probe, [*args, "--runtime", runtime_name], function)
+    assert code == expected, err
 
 
 def test_the_server_builds_the_launcher_of_its_own_fglocal(server):
