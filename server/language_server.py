@@ -67,6 +67,13 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._lines: Dict[str, Tuple[Optional[int], List[str]]] = {}
         self._scopes: Dict[str, Tuple[Optional[int], Roles, ScopeIndex]] = {}
         self._modules: Dict[str, Tuple[Optional[Project], ModuleContext]] = {}
+        # Each open document's file as the client named it and resolved (os.path.realpath), once at its
+        # open (see note_open), by the URI as pygls keys its documents (unquoted).
+        self._real_paths: Dict[str, Tuple[str, str]] = {}
+        self._open_in: Dict[str, Tuple[str, ...]] = {}  # code root -> its open modules (see _open_modules)
+        # Whether a fglocal.json lies between a folder and a cached project's folder, per generation.
+        self._nested_configs: Dict[Tuple[Path, Path], bool] = {}
+        self._nested_generation = -1
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-analysis")
         self._tasks: Set[asyncio.Future] = set()
         self._logged: Set[str] = set()
@@ -122,6 +129,40 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._closed.pop(uri, None)
         self.cancel_pending(uri)
 
+    def note_open(self, uri: str) -> None:
+        """Resolve an opened document's file once (a renamed or re-linked one is resolved at its next open).
+
+        Read on a daemon thread with the read timeout, as projects are: a stuck file system leaves
+        the path as the client gave it.
+        """
+        path = _fs_path(uri)
+        if path is None:
+            return
+        try:
+            real = call_bounded(os.path.realpath, READ_TIMEOUT, str(path))
+        except TimedOut:
+            real = str(path)
+        self._real_paths[unquote(uri)] = (str(path), real)
+        self._open_in.clear()
+
+    def forget_path(self, uri: str) -> None:
+        """Drop a closed document's resolved path."""
+        if self._real_paths.pop(unquote(uri), None) is not None:
+            self._open_in.clear()
+
+    def _known_path(self, uri: str) -> Optional[Path]:
+        """The real path an open document's file was resolved to at its open; None when not known."""
+        known = self._real_paths.get(unquote(uri))
+        return Path(known[1]) if known is not None else None
+
+    def real_path(self, uri: str) -> Optional[Path]:
+        """The real path of the file at ``uri`` (resolved at its open if open, else now); None if not a file."""
+        known = self._known_path(uri)
+        if known is not None:
+            return known
+        path = _fs_path(uri)
+        return Path(os.path.realpath(path)) if path is not None else None
+
     def scope_index(self, document: TextDocument, roles: Roles) -> ScopeIndex:
         """The document's :class:`ScopeIndex`, kept while its version and roles stay the same."""
         cached = self._scopes.get(document.uri)
@@ -143,7 +184,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         A project not cached yet is read on a daemon thread (:func:`fglocal.safe_read.call_bounded`): a
         stuck file system costs at most ``READ_TIMEOUT`` once, then the defaults are used and said so.
         """
-        path = _fs_path(uri)
+        path = self.real_path(uri)
         if path is None:
             return None
         cached = self._cached_project(path)
@@ -158,14 +199,17 @@ class FunctionGraphLanguageServer(LanguageServer):
 
     async def project_of_async(self, uri: str) -> Optional[Project]:
         """:meth:`project_of` without blocking the loop while the folder is read."""
-        path = _fs_path(uri)
-        if path is None:
-            return None
+        path = self._known_path(uri)
+        loop = asyncio.get_running_loop()
+        if path is None:  # not open (a closed config file): resolved off the loop
+            lexical = _fs_path(uri)
+            if lexical is None:
+                return None
+            path = Path(await loop.run_in_executor(None, os.path.realpath, lexical))
         cached = self._cached_project(path)
         if cached is not None:
             return cached
         generation, roots, settings = self._generation, self._roots(), self.settings
-        loop = asyncio.get_running_loop()
         try:
             project = await loop.run_in_executor(
                 None, call_bounded, find_project, READ_TIMEOUT, path, roots, settings
@@ -174,12 +218,24 @@ class FunctionGraphLanguageServer(LanguageServer):
             project = self._timed_out(path)
         return self._store(project, generation)
 
-    def _cached_project(self, path: Path) -> Optional[Project]:
+    def _cached_project(self, real: Path) -> Optional[Project]:
+        """The cached project of the file at the real path ``real`` (the one :func:`find_project` finds)."""
+        directory = real.parent
         for folder, project in self._projects.items():
-            if _is_within(path.parent, folder) and _is_within(path.parent, project.folder):
-                if all(not (p / "fglocal.json").is_file() for p in _between(path.parent, folder)):
-                    return project
+            if _is_within(directory, folder) and not self._config_between(directory, folder):
+                return project
         return None
+
+    def _config_between(self, directory: Path, folder: Path) -> bool:
+        """Whether a fglocal.json is in a folder from ``directory`` up to ``folder`` (looked at once a generation)."""
+        if self._nested_generation != self._generation:
+            self._nested_configs.clear()
+            self._nested_generation = self._generation
+        found = self._nested_configs.get((directory, folder))
+        if found is None:
+            found = any((p / CONFIG_FILE_NAME).is_file() for p in _between(directory, folder))
+            self._nested_configs[(directory, folder)] = found
+        return found
 
     def _roots(self) -> List[Path]:
         roots = [Path(p) for p in (to_fs_path(f.uri) for f in self.workspace.folders.values()) if p]
@@ -225,7 +281,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         if project is None:
             return None, ModuleContext(runtime=runtime_version(self.settings.runtime or DEFAULT_RUNTIME))
         path_text = to_fs_path(uri)
-        return project, project.module_context(Path(path_text or "."))
+        return project, project.module_context(Path(path_text or "."), self.real_path(uri))
 
     # -- diagnostics -------------------------------------------------------------------------------
     def schedule_diagnostics(self, uri: str) -> None:
@@ -355,14 +411,17 @@ class FunctionGraphLanguageServer(LanguageServer):
     def _open_modules(self, project: Project) -> Tuple[str, ...]:
         """The code root's ``.py`` files open in the editor (relative paths): present, whatever the disk says."""
         root = str(project.code_root) + "/"
+        cached = self._open_in.get(root)
+        if cached is not None:
+            return cached
         found = []
-        for uri in list(self.workspace.text_documents):
-            path = _fs_path(uri) if uri.endswith(".py") else None
-            if path is not None:
-                text = str(path) if str(path).startswith(root) else os.path.realpath(path)
+        for uri, (path, real) in self._real_paths.items():  # resolved at their open: no disk access here
+            if uri.endswith(".py"):
+                text = path if path.startswith(root) else real
                 if text.startswith(root):
                     found.append(text[len(root) :])
-        return tuple(sorted(found))
+        cached = self._open_in[root] = tuple(sorted(found))
+        return cached
 
     def _dependency_key(self, project: Optional[Project], module: ModuleContext) -> Tuple[Any, ...]:
         """What a module's diagnostics depend on besides its text: the project, and the open modules."""
@@ -449,11 +508,12 @@ class FunctionGraphLanguageServer(LanguageServer):
         modules' entry checks) are checked again. ``fglocal.json``, which is checked from disk when
         not open, gets the diagnostics of its disk content (``[]`` when it is gone or unreadable).
         """
+        path = self._known_path(uri) or _fs_path(uri)  # where it was while open (a link may point elsewhere)
         self.forget_document(uri)
+        self.forget_path(uri)
         close = self._closed[uri] = next(self._closes)
         if not uri.endswith("/fglocal.json"):
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        path = _fs_path(uri)
         if path is not None:
             self._spawn(self._after_close(uri, str(path), close))
 
@@ -515,20 +575,18 @@ class FunctionGraphLanguageServer(LanguageServer):
         changes nothing on disk: only what the open documents counted as present).
         """
         documents = [
-            (uri, str(path))
-            for uri, path in ((u, _fs_path(u)) for u in list(self._published_with))
-            if path is not None and self.open_document(uri) is not None
+            (uri, real)
+            for uri, real in ((u, self._known_path(u)) for u in list(self._published_with))
+            if real is not None and self.open_document(uri) is not None
         ]
         loop = asyncio.get_running_loop()
-        paths, directories = await loop.run_in_executor(
-            None, _resolve_both, changed, [os.path.dirname(p) for _, p in documents]
-        )
+        paths = await loop.run_in_executor(None, watched_files.resolve, changed)
         snapshot = self._project_paths()
         folders = watched_files.affected_projects(paths, snapshot)
         shown = {}
-        for (uri, _path), directory in zip(documents, directories):
+        for uri, real in documents:  # the folder its project was looked for from (find_project)
             project = self._shown_in.get(uri)
-            shown[uri] = (directory, str(project.folder) if project is not None else None)
+            shown[uri] = (str(real.parent), str(project.folder) if project is not None else None)
         affected = watched_files.affected_documents(paths, shown, folders)
         configs = [
             uri
@@ -650,11 +708,6 @@ class FunctionGraphLanguageServer(LanguageServer):
             self.publish_diagnostics(uri)
 
 
-def _resolve_both(paths: List[str], directories: List[str]) -> Tuple[List[str], List[str]]:
-    """Real paths of changed files and of the open documents' folders (on a worker thread)."""
-    return watched_files.resolve(paths), [os.path.realpath(d) for d in directories]
-
-
 def _glob_escape(text: str) -> str:
     """``text`` as a glob matching only itself (VS Code's globs: ``[x]`` matches ``x``)."""
     return "".join("[%s]" % c if c in "*?[]{}" else c for c in text)
@@ -681,17 +734,14 @@ def _entries(project: Project) -> List[Tuple[str, str]]:
 
 
 def _is_within(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder)
-        return True
-    except (ValueError, OSError):
-        return False
+    """Whether the real path ``path`` is ``folder`` or below it."""
+    return path == folder or folder in path.parents
 
 
 def _between(path: Path, folder: Path) -> List[Path]:
-    """Folders from ``path`` up to (not including) ``folder``."""
+    """Folders from the real path ``path`` up to (not including) ``folder``."""
     found = []
-    current = path.resolve()
+    current = path
     while current != folder and current != current.parent:
         found.append(current)
         current = current.parent

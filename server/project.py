@@ -79,22 +79,22 @@ class Project:
         """(major, minor) of the configured runtime."""
         return runtime_version(self.runtime)
 
-    def module_name(self, path: Path) -> str:
-        """The dotted module name of ``path`` relative to the code root, "" when outside it."""
+    def module_name(self, path: Path, real: Optional[Path] = None) -> str:
+        """The dotted module name of ``path`` (``real``: its real path) in the code root; "" when outside it."""
         try:
-            relative = path.resolve().relative_to(self.code_root)
-        except (ValueError, OSError):
+            relative = (real or path.resolve()).relative_to(self.code_root)
+        except (ValueError, OSError, RuntimeError):
             return ""
         parts = list(relative.with_suffix("").parts)
         if parts and parts[-1] == "__init__":
             parts.pop()
         return ".".join(parts)
 
-    def _relative_file(self, path: Path) -> str:
+    def _relative_file(self, path: Path, real: Optional[Path]) -> str:
         """``path`` relative to the code root, with ``/`` separators (as entry files are named)."""
         try:
-            return path.resolve().relative_to(self.code_root).as_posix()
-        except (ValueError, OSError):
+            return (real or path.resolve()).relative_to(self.code_root).as_posix()
+        except (ValueError, OSError, RuntimeError):
             return path.name
 
     def module_entry_findings(
@@ -128,13 +128,20 @@ class Project:
         message = "%s. The language server uses the defaults." % self.config_error
         return [Finding(Span(0, 0, 0, len(first_line)), ERROR, "config-error", message)]
 
-    def module_context(self, path: Path) -> ModuleContext:
+    def module_context(self, path: Path, real: Optional[Path] = None) -> ModuleContext:
         """What the analysis needs to know about the module at ``path``.
 
         The function an entry names is checked in its module; in every other top-level module of the
         code folder, a top-level function with the entry's function name is checked the same way.
+        ``real``: the real path of ``path``, when the caller has it (the server resolves each open
+        document once): the disk is not looked at again.
         """
-        module = self.module_name(path)
+        if real is None:
+            try:
+                real = path.resolve()
+            except (OSError, RuntimeError):
+                real = path
+        module = self.module_name(path, real)
         entry_roles: List[str] = []
         names: List[Optional[str]] = []
         for role, entry in (("handler", self.handler), ("initializer", self.initializer)):
@@ -155,7 +162,7 @@ class Project:
         if candidates and "handler" not in entry_roles:
             entry_roles.insert(0, "handler")
         # The open file itself (a package's module is its __init__.py), relative to the code root.
-        relative = self._relative_file(path) if module else path.name
+        relative = self._relative_file(path, real) if module else path.name
         return ModuleContext(
             roles=Roles(names[0], names[1]),
             runtime=self.runtime_version,

@@ -59,6 +59,7 @@ def did_open(ls: FunctionGraphLanguageServer, params: types.DidOpenTextDocumentP
     """Publish diagnostics at once for a newly opened document."""
     uri = params.text_document.uri
     ls.forget_document(uri)
+    ls.note_open(uri)  # its file resolved once, for as long as it is open
     ls.invalidate_projects()
     project = ls.project_of(uri)
     if project is not None:
