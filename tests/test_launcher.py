@@ -30,7 +30,7 @@ from test_runtime_server import THIN_FUNCTION, Server, _normalized, _runs, _zygo
 
 from fglocal import runtime_server, thin_client
 from fglocal.cli import PLUGIN_COMMANDS
-from fglocal.launcher import Build, c_string, compiler, fallback_command, header
+from fglocal.launcher import CFLAGS, SOURCE, Build, c_string, compiler, fallback_command, header
 
 SERVED = ("python2.7", "python3.12")  # every case; the other runtimes a few (the server serves all five)
 OTHERS = tuple(r for r in ALL_RUNTIMES if r not in SERVED)
@@ -184,6 +184,12 @@ def test_the_server_builds_the_launcher_of_its_own_fglocal(server):
     assert server.launcher == os.path.join(bin_folder, "fglocal")
     assert os.stat(bin_folder).st_mode & 0o777 == 0o700
     assert os.access(server.launcher, os.X_OK)
+    # No warning from this compiler, even pedantic ones (a warning would not turn the launcher off).
+    command = compiler()[0]
+    assert command is not None
+    strict = [*command, *CFLAGS, "-Wpedantic", "-Wconversion", "-Wshadow", "-Werror", "-fsyntax-only"]
+    done = subprocess.run([*strict, "-I", bin_folder, SOURCE], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
     # Its line comes right after the folder's, before the "set ..." line the extension waits for.
     assert server.lines[1] == "FGLOCAL_LAUNCHER=%s\n" % server.launcher
     assert server.lines[-1].startswith("set ")
@@ -569,3 +575,11 @@ def test_without_a_launcher_the_server_still_serves(how, function, tmp_path):
     assert line.startswith("fglocal runtime-server: the native launcher is off: " + expected), errors
     if how == "a compiler error":
         assert "no-such-option-for-the-test" in line
+
+
+def test_a_cc_that_cannot_be_split_is_named(monkeypatch):
+    monkeypatch.setenv("CC", "'cc -O2")
+    command, why = compiler()
+    assert command is None and why.startswith("CC='cc -O2 cannot be split into words: ")
+    monkeypatch.setenv("CC", "  ")  # blank: as unset
+    assert compiler() == ([shutil.which("cc")], "")

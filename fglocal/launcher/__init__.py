@@ -94,8 +94,11 @@ def compiler() -> Tuple[Optional[List[str]], str]:
     import shutil
 
     named = os.environ.get("CC", "").strip()
-    command = shlex.split(named) if named else ["cc"]
-    found = shutil.which(command[0])
+    try:
+        command = shlex.split(named) if named else ["cc"]
+    except ValueError as exc:  # unbalanced quotes
+        return None, "CC=%s cannot be split into words: %s" % (named, exc)
+    found = shutil.which(command[0]) if command else None
     if found is None:
         if named:
             return None, "the C compiler CC=%s was not found" % named
@@ -128,18 +131,16 @@ class Build:
         if command is None:
             return
         program, argv0 = fallback or fallback_command()
-        os.makedirs(self.bin, mode=0o700, exist_ok=True)
-        with open(os.path.join(self.bin, HEADER), "w", encoding="ascii") as handle:
-            handle.write(
-                header(
-                    thin_client.token() if token is None else token,
-                    program,
-                    argv0,
-                    PLUGIN_COMMANDS,
-                    utf8_mode,
-                )
-            )
+        token = thin_client.token() if token is None else token
+        text = header(token, program, argv0, PLUGIN_COMMANDS, utf8_mode)
         self.partial = self.path + ".part"
+        try:
+            os.makedirs(self.bin, mode=0o700, exist_ok=True)
+            with open(os.path.join(self.bin, HEADER), "w", encoding="ascii") as handle:
+                handle.write(text)
+        except OSError as exc:
+            self.why = "cannot write its header into %s: %s" % (self.bin, exc.strerror)
+            return
         argv = [*command, *CFLAGS, "-I", self.bin, "-o", self.partial, SOURCE]
         try:
             self.proc = subprocess.Popen(

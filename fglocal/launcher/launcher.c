@@ -10,7 +10,8 @@
  * to supervisor.sock, and after "OK\n" forwards SIGINT/SIGTERM as "S<n>\n" until "X<code>\n", the
  * run's exit code. Any doubt before "OK" (not an invoke, no usable folder, nobody listening, a
  * refusal, a short answer) runs the Python fglocal instead (execv, same arguments): its output is
- * that of fglocal run directly. C99, Linux, libc only.
+ * that of fglocal run directly (whose own thin client then asks once more: setting
+ * FGLOCAL_THIN_CLIENT=0 to spare that would reach the function's environment). C99, Linux, libc only.
  */
 #define _GNU_SOURCE /* MSG_NOSIGNAL, SOCK_CLOEXEC, SCM_RIGHTS */
 #include <errno.h>
