@@ -50,8 +50,12 @@ def environment(event, context):
 def sleeps(event, context):
     import os
     import time
+    daemon = os.fork()  # a process of the instance's tree: it must end with the run
+    if daemon == 0:
+        time.sleep(300)
+        os._exit(0)
     with open(event["marker"], "w") as handle:
-        handle.write("%d\\n" % os.getpid())
+        handle.write("%d %d\\n" % (os.getpid(), daemon))
     time.sleep(300)
 """
 )
@@ -265,7 +269,7 @@ def test_odd_bytes_in_argv_a_large_environment_and_a_long_cwd(server, probe, fun
 
 
 def _start_sleeping(server, function, runtime_name, preexec=None):
-    """The server's launcher running a handler that sleeps; (process, instance pid, the run's pids)."""
+    """The server's launcher running a handler that sleeps; (process, the instance's tree, the run's pids)."""
     marker = function / "started"
     event = ["--event-json", json.dumps({"marker": str(marker)})]
     runs_before = _runs(server.supervisor)
@@ -284,36 +288,36 @@ def _start_sleeping(server, function, runtime_name, preexec=None):
     else:
         proc.kill()
         pytest.fail("the handler never started: %s" % (proc.communicate(timeout=30),))
-    instance = int(marker.read_text())
+    instance, daemon = [int(pid) for pid in marker.read_text().split()]
     assert instance in _zygote_children(server.zygotes[runtime_name])  # forked by the runtime's zygote
     runs = [p for p in _runs(server.supervisor) if p not in runs_before]
     assert len(runs) == 1  # the warm supervisor's child runs the command
     # The launcher itself waits for it (it did not fall back to the Python fglocal).
     assert os.readlink("/proc/%d/exe" % proc.pid) == server.launcher
-    return proc, instance, runs
+    return proc, [instance, daemon], runs
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("runtime_name", SERVED)
 def test_a_signal_to_the_launcher_ends_the_run_and_its_tree(server, function, signum, runtime_name):
-    proc, instance, runs = _start_sleeping(server, function, runtime_name)
+    proc, tree, runs = _start_sleeping(server, function, runtime_name)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert wait_gone([instance, *runs]) == []
+    assert wait_gone([*tree, *runs]) == []
 
 
 def test_sigint_ignored_at_start_is_not_forwarded_and_sigkill_ends_the_run(server, function):
     """As the Python client: started with SIGINT ignored, Ctrl+C does not end it; a killed launcher ends its run."""
     ignore = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
-    proc, instance, runs = _start_sleeping(server, function, "python3.12", ignore)
+    proc, tree, runs = _start_sleeping(server, function, "python3.12", ignore)
     proc.send_signal(signal.SIGINT)
     with pytest.raises(subprocess.TimeoutExpired):
         proc.wait(timeout=2)  # not a timing assertion: it must still run after any wait
-    assert process_alive(instance)
+    assert all(process_alive(pid) for pid in tree)
     proc.kill()
     proc.communicate(timeout=60)
-    assert wait_gone([instance, *runs]) == []
+    assert wait_gone([*tree, *runs]) == []
 
 
 # ----------------------------------------------------------------- the bytes on the socket
