@@ -5,7 +5,9 @@ only), the ``FGLOCAL_PYTHON`` environment variable, then discovery: the tool's o
 it is the runtime's version, ``pythonX.Y`` on ``PATH`` (version-manager shims skipped: their
 interpreters are found directly), pyenv (``$PYENV_ROOT/versions/X.Y.*``), uv-managed Pythons, asdf,
 conda environments. The chosen interpreter's version is checked (once per interpreter binary: the
-answer is cached by path, size and modification time). When none fits, :class:`InterpreterError`
+answer is cached by path, real path, size and modification time, for a native executable named
+python* only: a wrapper script or a version manager's dispatcher is asked every time, since what it
+runs can change while it does not). When none fits, :class:`InterpreterError`
 says where it looked and how to fix it; ``any_python`` runs on the tool's own interpreter instead,
 with a warning.
 """
@@ -325,8 +327,39 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+# The first bytes of a native executable: ELF (Linux); Mach-O, thin (both byte orders) and fat (macOS).
+_NATIVE_MAGIC = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+)
+
+
+def _is_the_interpreter(real: str) -> bool:
+    """Whether the file at the real path ``real`` is a Python itself, whose version its stat can vouch for.
+
+    A native executable named ``python*``. Not a ``#!`` wrapper (pyenv and asdf shims, conda or user
+    wrappers: what it execs can change while the script does not, by ``pyenv local``, an environment
+    variable or an edit that keeps its size and time) nor a dispatcher binary (mise's shims link to
+    ``mise``, which picks the Python by the current folder).
+    """
+    if not os.path.basename(real).startswith("python"):
+        return False
+    try:
+        with open(real, "rb") as handle:
+            return handle.read(4) in _NATIVE_MAGIC
+    except OSError:
+        return False
+
+
 def interpreter_version(path: str) -> Optional[Tuple[int, int, int]]:
-    """The ``(major, minor, micro)`` of the interpreter at ``path``; None when it does not run."""
+    """The ``(major, minor, micro)`` of the interpreter at ``path``; None when it does not run.
+
+    Asked by running it; cached only where the file is the interpreter (:func:`_is_the_interpreter`).
+    """
     if _same_file(path, sys.executable):
         return tuple(sys.version_info[:3])  # type: ignore[return-value]
     try:
@@ -339,7 +372,13 @@ def interpreter_version(path: str) -> Optional[Tuple[int, int, int]]:
     try:
         with open(cache_path, encoding="utf-8") as handle:
             entry = json.load(handle)
-        if entry.get("path") == path and entry.get("stamp") == stamp and entry.get("real") == key:
+        # Only entries written for the interpreter itself ("native": older fglocals cached wrappers too).
+        if (
+            entry.get("path") == path
+            and entry.get("stamp") == stamp
+            and entry.get("real") == key
+            and entry.get("native") is True
+        ):
             return tuple(entry["version"])  # type: ignore[return-value]
     except (OSError, ValueError, AttributeError, TypeError):
         pass
@@ -359,7 +398,14 @@ def interpreter_version(path: str) -> Optional[Tuple[int, int, int]]:
     if done.returncode != 0 or len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None
     version = (int(parts[0]), int(parts[1]), int(parts[2]))
-    _write_cache(cache_path, {"path": path, "real": key, "stamp": stamp, "version": list(version)})
+    if _is_the_interpreter(key):
+        entry = {"path": path, "real": key, "stamp": stamp, "version": list(version), "native": True}
+        _write_cache(cache_path, entry)
+    else:
+        try:
+            os.unlink(cache_path)  # a wrapper's entry of an older fglocal: never to be read again
+        except OSError:
+            pass
     return version
 
 

@@ -321,26 +321,104 @@ def test_only_fglocals_own_interpreter_is_forked(function: Path, tmp_path: Path)
         assert result["python"]["path"] == base and result["body"] == sys.base_prefix
 
 
+def _cache_folder(tmp_path: Path) -> Path:
+    return tmp_path / "tmp" / ("fglocal-%d" % os.getuid()) / "interpreters"
+
+
 def test_the_version_check_runs_an_interpreter_once_per_binary(tmp_path: Path, monkeypatch):
-    """Cached per interpreter (path, size, mtime) in a file of its own; a changed binary is asked again."""
+    """Cached per interpreter (path, real path, size, mtime) in a file of its own; another binary is asked."""
     from fglocal.interpreters import interpreter_version
 
+    py39, py312 = (
+        require("python3.9"),
+        require("python3.12"),
+    )  # before: their checks have a cache of their own
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    runs = tmp_path / "runs"
-    fake = tmp_path / "bin" / "python3.9"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho run >> %s\nprintf 3.9.1\n" % runs)
-    fake.chmod(0o755)
-    other = tmp_path / "bin" / "python3.10"
-    other.write_text("#!/bin/sh\nprintf 3.10.2\n")
-    other.chmod(0o755)
-    assert interpreter_version(str(fake)) == (3, 9, 1)
-    assert interpreter_version(str(other)) == (3, 10, 2)
-    assert interpreter_version(str(fake)) == (3, 9, 1)
-    assert runs.read_text().split() == ["run"]  # the second check came from the cache
-    cache = tmp_path / "tmp" / ("fglocal-%d" % os.getuid()) / "interpreters"
-    assert len(list(cache.iterdir())) == 2  # one small file per interpreter, not one for all
-    fake.write_text("#!/bin/sh\necho run >> %s\nprintf 3.9.18\n" % runs)  # another binary (size)
-    assert interpreter_version(str(fake)) == (3, 9, 18)
-    assert runs.read_text().split() == ["run", "run"]
+    python = _link(py39.path, tmp_path / "bin" / "python")  # as a venv's python is
+    other = _link(py312.path, tmp_path / "bin" / "python3")
+    assert interpreter_version(str(python)) == py39.version
+    assert interpreter_version(str(other)) == py312.version
+    files = sorted(_cache_folder(tmp_path).iterdir())
+    assert len(files) == 2  # one small file per interpreter, not one for all
+    # The next check reads the entry, not the interpreter: an entry made to say otherwise is believed.
+    entry = next(f for f in files if json.loads(f.read_text())["path"] == str(python))
+    data = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**data, "version": [3, 9, 0]}))
+    assert interpreter_version(str(python)) == (3, 9, 0)
+    # Another binary behind the same path (the link pointed elsewhere): asked again.
+    python.unlink()
+    python.symlink_to(py312.path)
+    assert interpreter_version(str(python)) == py312.version
+
+
+WRAPPER = '#!/bin/sh\nexec "$(cat "%s")" "$@"\n'  # execs the Python a file names, as a pyenv shim does
+
+
+def test_a_wrapper_scripts_version_is_asked_every_time(tmp_path: Path, monkeypatch):
+    """A ``#!`` wrapper's target can change while the script does not (``pyenv local``): never cached."""
+    from fglocal.interpreters import interpreter_version
+
+    py39, py312 = (
+        require("python3.9"),
+        require("python3.12"),
+    )  # before: their checks have a cache of their own
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    target = tmp_path / "selected"
+    target.write_text(py39.path)
+    wrapper = tmp_path / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(WRAPPER % target)
+    wrapper.chmod(0o755)
+    assert interpreter_version(str(wrapper)) == py39.version
+    target.write_text(py312.path)
+    assert interpreter_version(str(wrapper)) == py312.version
+    # Edited to exec another Python, with its size and modification time kept: still asked.
+    stat = wrapper.stat()
+    wrapper.write_text(WRAPPER.replace("cat", "tac") % target)  # the same size (a one-line file)
+    os.utime(wrapper, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    target.write_text(py39.path)
+    assert interpreter_version(str(wrapper)) == py39.version
+    # An entry an older fglocal wrote for the wrapper (no "native" mark) is not believed, and goes.
+    cache = _cache_folder(tmp_path)
+    cache.mkdir(parents=True, exist_ok=True)
+    stale = cache / (str(wrapper).replace("/", "%2F") + ".json")
+    stamp = [wrapper.stat().st_size, wrapper.stat().st_mtime_ns]
+    stale.write_text(
+        json.dumps({"path": str(wrapper), "real": str(wrapper), "stamp": stamp, "version": [3, 12, 1]})
+    )
+    assert interpreter_version(str(wrapper)) == py39.version
+    assert list(cache.iterdir()) == []
+
+
+def test_a_wrapper_switched_to_another_python_is_refused_and_reported_as_it(function: Path, tmp_path: Path):
+    """`fglocal invoke --python WRAPPER`: the ``python`` field and the refusal name the Python it runs now."""
+    py39, py312 = require("python3.9"), require("python3.12")
+    target = tmp_path / "selected"
+    target.write_text(py39.path)
+    wrapper = tmp_path / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(WRAPPER % target)
+    wrapper.chmod(0o755)
+    env = {"TMPDIR": str(tmp_path)}  # its own version cache
+    _config(function, runtime="python3.9")
+    args = ("invoke", "--code-dir", str(function), "--python", str(wrapper), "--json")
+    done = _cli(*args, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["python"] == {"version": py39.version_text, "path": str(wrapper)}
+    assert json.loads(result["body"]) == [3, 9]  # and it is what ran
+    target.write_text(py312.path)  # `pyenv local 3.12`, say
+    done = _cli(*args, env=env)
+    assert done.returncode != 0
+    assert "--python names Python %s (%s), but the runtime python3.9 runs Python 3.9" % (
+        py312.version_text,
+        wrapper,
+    ) in (done.stdout + done.stderr)
+    _config(function, runtime="python3.12")
+    done = _cli(*args, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["python"] == {"version": py312.version_text, "path": str(wrapper)}
+    assert json.loads(result["body"]) == [3, 12]
