@@ -208,7 +208,9 @@ def test_other_commands_and_help_fall_back_with_identical_output(server, probe, 
     assert out and code in (0, 2)
 
 
-@pytest.mark.parametrize("how", ["FGLOCAL_THIN_CLIENT=0", "no variable", "folder gone", "not private"])
+@pytest.mark.parametrize(
+    "how", ["FGLOCAL_THIN_CLIENT=0", "no variable", "folder gone", "not private", "nobody listening"]
+)
 def test_no_usable_server_falls_back_with_identical_output(server, probe, function, how, tmp_path):
     args = ["index.handler", "--event-json", '{"a": 1}', "--json", "--runtime", "python3.12"]
     env = _env(server.folder)
@@ -218,6 +220,13 @@ def test_no_usable_server_falls_back_with_identical_output(server, probe, functi
         env.pop(runtime_server.ENV_VARIABLE)
     elif how == "folder gone":
         env[runtime_server.ENV_VARIABLE] = str(tmp_path / "gone")
+    elif how == "nobody listening":  # a killed server's folder: its socket is left
+        folder = tmp_path / "stale"
+        folder.mkdir(mode=0o700)
+        os.chmod(folder, 0o700)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+            dead.bind(str(folder / thin_client.SOCKET_NAME))
+        env[runtime_server.ENV_VARIABLE] = str(folder)
     else:  # an open folder holding (a link to) the live socket: only the folder check keeps it out
         folder = tmp_path / "open"
         folder.mkdir(mode=0o755)
@@ -587,3 +596,23 @@ def test_a_cc_that_cannot_be_split_is_named(monkeypatch):
     assert command is None and why.startswith("CC='cc -O2 cannot be split into words: ")
     monkeypatch.setenv("CC", "  ")  # blank: as unset
     assert compiler() == ([shutil.which("cc")], "")
+
+
+def test_a_reader_that_goes_away_is_no_error_as_in_python(server, function):
+    """`fglocal ... | head -c 20`: the run gets the Python client's ignored SIGPIPE, so it exits 0 as in Python."""
+    args = ["index.handler", "--json", "--repeat", "300", "--runtime", "python3.12"]
+    codes = []
+    for program in ([_python_fglocal(), *fallback_command()[0][1:]], [server.launcher]):
+        proc = subprocess.Popen(
+            [*program, *args],
+            cwd=str(function),
+            env=_env(server.folder),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(20).startswith(b'{"requestId"')
+        proc.stdout.close()
+        error = proc.stderr.read()
+        codes.append((proc.wait(timeout=120), error))
+    assert codes == [(0, b""), (0, b"")]
