@@ -330,13 +330,17 @@ def start_warm_supervisor(folder: str) -> Optional[Zygote]:
     """
     from fglocal.thin_client import SOCKET_NAME
 
+    # Its flags are in the token a client must match. All come from the environment but the UTF-8
+    # mode: in the C locale this process coerced LC_CTYPE to C.UTF-8 in its environment (PEP 538) and
+    # runs in UTF-8 mode (PEP 540); started with that environment, the supervisor would not, and
+    # would refuse every client started from the same shell. So it gets this process's mode.
     supervisor = Zygote(
         "fglocal invoke (warm supervisor)",
         sys.executable,
         sys.version.split()[0],
         os.path.join(folder, SOCKET_NAME),
         dict(os.environ),
-        ["-m", "fglocal.warm_supervisor"],
+        ["-X", "utf8=%d" % sys.flags.utf8_mode, "-m", "fglocal.warm_supervisor"],
     )
     if supervisor.wait_ready(60.0):
         return supervisor

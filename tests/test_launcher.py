@@ -277,7 +277,7 @@ def test_odd_bytes_in_argv_a_large_environment_and_a_long_cwd(server, probe, fun
 # ---------------------------------------------------------------------------------- signals
 
 
-def _start_sleeping(server, function, runtime_name, preexec=None):
+def _start_sleeping(server, function, runtime_name, preexec=None, env=None):
     """The server's launcher running a handler that sleeps; (process, the instance's tree, the run's pids)."""
     marker = function / "started"
     event = ["--event-json", json.dumps({"marker": str(marker)})]
@@ -285,7 +285,7 @@ def _start_sleeping(server, function, runtime_name, preexec=None):
     proc = subprocess.Popen(
         [server.launcher, "index.sleeps", "--runtime", runtime_name, "--timeout", "300", *event],
         cwd=str(function),
-        env=_env(server.folder),
+        env=env or _env(server.folder),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=preexec,
@@ -314,6 +314,27 @@ def test_a_signal_to_the_launcher_ends_the_run_and_its_tree(server, function, si
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert wait_gone([*tree, *runs]) == []
+
+
+def test_a_server_in_the_c_locale_serves_its_clients_there(function):
+    """Server and clients in the C locale: Python coerced the server's LC_CTYPE and turned on its UTF-8
+    mode (a flag in the token), and a Python client does the same; so must the warm supervisor (it
+    refused them all) and the launcher (which then runs the command itself)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_") and k not in ("LANG", "PYTHONUTF8")}
+    env["LANG"] = "C"
+    own = Server(("python3.12",), (), env)
+    try:
+        assert own.launcher
+        args = ["-X", "importtime", "-m", "fglocal", "index.handler", "--runtime", "python3.12"]
+        code, _, err = _run(sys.executable, args, function, _env(own.folder, **env))
+        assert code == 0 and " fglocal.config\n" not in err, err  # the Python client was served
+        proc, tree, runs = _start_sleeping(own, function, "python3.12", env=_env(own.folder, **env))
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert wait_gone([*tree, *runs]) == []
+    finally:
+        assert own.stop() == 0
 
 
 def test_sigint_ignored_at_start_is_not_forwarded_and_sigkill_ends_the_run(server, function):
@@ -421,12 +442,14 @@ def _enter(parts: list) -> None:
         os.chdir(part)
 
 
+@pytest.mark.parametrize("refused", [False, True])
 @pytest.mark.parametrize("locale", ["as is", "C locale"])
-def test_the_launcher_sends_what_the_python_client_sends(private_folder, tmp_path, locale):
+def test_the_launcher_sends_what_the_python_client_sends(private_folder, tmp_path, locale, refused):
     """The same payload (cwd past PATH_MAX, non-UTF-8 argv, a big environment), descriptors, ignored signals.
 
     In the C locale Python 3 sets LC_CTYPE=C.UTF-8 in its environment and turns on its UTF-8 mode (a
-    flag in its token): the launcher, built for a server started so, must send the same.
+    flag in its token): the launcher, built for a server started so, must send the same. Refused, it
+    runs the Python fglocal with the environment it got (not its LC_CTYPE): that one asks the same.
     """
     _need_cc()
     env = _env(private_folder, FG_BIG="w" * 120_000)
@@ -454,7 +477,7 @@ def test_the_launcher_sends_what_the_python_client_sends(private_folder, tmp_pat
         str(tmp_path / "built"), bytes.fromhex(client[0]), probe_fallback, int(client[1])
     ).finish()
     assert launcher is not None, why
-    peer = Peer(private_folder, b"OK\nX7\n")
+    peer = Peer(private_folder, b"NO test\n" if refused else b"OK\nX7\n")
     relative = _deep_cwd(str(tmp_path))
     args = [b"index.handler", b"--event-json", b'{"\xff": 1}', b"", b"--runtime", b"python3.12"]
     stdin = tmp_path / "stdin"
@@ -478,9 +501,14 @@ def test_the_launcher_sends_what_the_python_client_sends(private_folder, tmp_pat
                 )
     finally:
         peer.close()
-    assert results == [7, 7]
-    assert err.read_text() == ""  # the launcher did not fall back (its fallback prints "import time:")
-    (python, files, ignored), launched = peer.requests
+    if refused:  # run in full, both; the launcher's fallback asked again
+        assert results[0] == results[1] and "import time:" in err.read_text()
+        (python, files, ignored), launched, fallback = peer.requests
+        assert fallback == launched
+    else:
+        assert results == [7, 7]
+        assert err.read_text() == ""  # the launcher did not fall back (its fallback prints "import time:")
+        (python, files, ignored), launched = peer.requests
     assert launched == (python, files, ignored)
     fields = python.split(b"\0")
     assert fields[0] == thin_client.PROTOCOL and fields[1] == bytes.fromhex(client[0])

@@ -32,6 +32,8 @@ extern char **environ;
 
 static int conn = -1;                  /* the connection to the warm supervisor */
 static struct sigaction pipe_old, xfsz_old; /* the dispositions this process started with */
+static int coerced;                    /* LC_CTYPE set as Python would (put back for the fallback) */
+static char *ctype_before;             /* its value before, or NULL */
 
 /* Run the Python fglocal with this command line (never returns). */
 static void fall_back(int argc, char **argv)
@@ -43,6 +45,8 @@ static void fall_back(int argc, char **argv)
         close(conn);
     sigaction(SIGPIPE, &pipe_old, NULL); /* as this process got them: exec keeps ignored signals */
     sigaction(SIGXFSZ, &xfsz_old, NULL);
+    if (coerced && (ctype_before ? setenv("LC_CTYPE", ctype_before, 1) : unsetenv("LC_CTYPE")) != 0)
+        _exit(1); /* (only if out of memory) the fallback's environment would not be this one's */
     if (args == NULL) {
         fputs("fglocal: error: out of memory\n", stderr);
         _exit(1);
@@ -112,9 +116,14 @@ static int as_python_starts(void)
         return 1;
     if (coerce != NULL && !strcmp(coerce, "warn"))
         return 0;
+    ctype = getenv("LC_CTYPE");
+    if (ctype != NULL && (ctype_before = strdup(ctype)) == NULL)
+        return 0;
     for (i = 0; i < sizeof targets / sizeof targets[0]; i++)
-        if (setlocale(LC_CTYPE, targets[i]) != NULL)
+        if (setlocale(LC_CTYPE, targets[i]) != NULL) {
+            coerced = 1;
             return setenv("LC_CTYPE", targets[i], 1) == 0;
+        }
     return 1;
 }
 
