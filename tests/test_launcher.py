@@ -91,7 +91,7 @@ def probe(server, tmp_path_factory):
 
 def _build(folder: Path, token: bytes) -> str:
     fallback = ([sys.executable, "-X", "importtime", "-m", "fglocal"], fallback_command()[1])
-    path, why = Build(str(folder), token=token, fallback=fallback).finish()
+    path, why = Build(str(folder), token=token, fallback=fallback, cache="").finish()  # not cached
     assert path is not None, why
     return path
 
@@ -415,7 +415,7 @@ def private_folder():
 def own_launcher(tmp_path_factory):
     """A launcher built here as the server builds its own (this fglocal's token, the default fallback)."""
     _need_cc()
-    path, why = Build(str(tmp_path_factory.mktemp("own")), token=thin_client.token()).finish()
+    path, why = Build(str(tmp_path_factory.mktemp("own")), token=thin_client.token(), cache="").finish()
     assert path is not None, why
     return path
 
@@ -474,7 +474,7 @@ def test_the_launcher_sends_what_the_python_client_sends(private_folder, tmp_pat
     main = os.path.join(os.path.dirname(thin_client.__file__), "__main__.py")
     probe_fallback = ([sys.executable, "-X", "importtime", "-m", "fglocal"], main)
     launcher, why = Build(
-        str(tmp_path / "built"), bytes.fromhex(client[0]), probe_fallback, int(client[1])
+        str(tmp_path / "built"), bytes.fromhex(client[0]), probe_fallback, int(client[1]), cache=""
     ).finish()
     assert launcher is not None, why
     peer = Peer(private_folder, b"NO test\n" if refused else b"OK\nX7\n")
@@ -644,3 +644,35 @@ def test_a_reader_that_goes_away_is_no_error_as_in_python(server, function):
         error = proc.stderr.read()
         codes.append((proc.wait(timeout=120), error))
     assert codes == [(0, b""), (0, b"")]
+
+
+def test_a_built_launcher_is_reused_by_the_next_server(tmp_path, monkeypatch):
+    """The same source, header and compiler command: the cached launcher, no compile; the least recently used go."""
+    _need_cc()
+    calls = tmp_path / "calls"
+    counting = tmp_path / "counting-cc"
+    counting.write_text('#!/bin/sh\necho x >> "%s"\nexec cc "$@"\n' % calls)
+    counting.chmod(0o755)
+    monkeypatch.setenv("CC", str(counting))
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+
+    def build(name: str, token: bytes) -> Build:
+        done = Build(str(tmp_path / name), token=token, cache=str(cache))
+        assert done.finish()[0] == str(tmp_path / name / "bin" / "fglocal")
+        return done
+
+    first = build("one", b"token one")
+    again = build("two", b"token one")
+    assert not first.reused and again.reused and calls.read_text() == "x\n"
+    assert (tmp_path / "one" / "bin" / "fglocal").read_bytes() == (
+        tmp_path / "two" / "bin" / "fglocal"
+    ).read_bytes()
+    assert b"token one" in (tmp_path / "two" / "bin" / "fglocal").read_bytes()
+    monkeypatch.setattr("fglocal.launcher.CACHED", 2)
+    other = build("three", b"token two")  # another token: another launcher, compiled
+    assert not other.reused and calls.read_text() == "x\nx\n"
+    os.utime(str(first.cached), (1, 1))  # the least recently used
+    last = build("four", b"token three")
+    kept = sorted(os.path.basename(str(done.cached)) for done in (other, last))
+    assert sorted(os.listdir(cache)) == kept

@@ -111,13 +111,13 @@ def run_runtime_server(args: argparse.Namespace) -> int:
             "the runtime server needs Linux with pidfd (kernel 5.3+) and fglocal on Python 3.9+, so that "
             "an instance that is not the supervisor's child can be signalled safely"
         )
-    interpreters = _interpreters(args.runtimes)
     folder = server_folder()
     zygotes: List[Any] = []
     status = EXIT_OK
     build = None
     try:
         build = Build(folder) if args.launcher else None  # compiles while the zygotes start
+        interpreters = _interpreters(args.runtimes)
         zygotes = start_zygotes(folder, interpreters, instance_process_environment(os.environ))
         supervisor = start_warm_supervisor(folder)
         if supervisor is None:

@@ -106,10 +106,25 @@ def compiler() -> Tuple[Optional[List[str]], str]:
     return [found, *command[1:]], ""
 
 
+def default_cache() -> Optional[str]:
+    """Where built launchers are kept for the next server: ``launchers`` in fglocal's private per-user folder."""
+    from fglocal.instance import default_log_dir, private_dir
+
+    try:
+        folder = os.path.join(os.path.dirname(default_log_dir()), "launchers")
+        private_dir(folder)
+    except (ValueError, OSError):  # LogDirError (a ValueError): not private, cannot be made
+        return None
+    return folder
+
+
 class Build:
     """A compile of the launcher into ``folder``/bin, run beside the server's start (``finish`` waits).
 
     ``token``, ``fallback`` and ``utf8_mode`` are this process's own by default (the tests build others).
+    A launcher built from the same source, header and compiler command before is taken from ``cache``
+    (fglocal's private per-user folder by default; the last CACHED kept): on a busy machine a compile
+    takes longer than the zygotes' start, and the editor starts a server in every session.
     """
 
     def __init__(
@@ -118,7 +133,9 @@ class Build:
         token: Optional[bytes] = None,
         fallback: Optional[Tuple[List[str], str]] = None,
         utf8_mode: Optional[int] = None,
+        cache: Optional[str] = None,
     ) -> None:
+        import hashlib
         import subprocess
 
         from fglocal import thin_client
@@ -127,6 +144,8 @@ class Build:
         self.bin = os.path.join(folder, "bin")
         self.path = os.path.join(self.bin, PROGRAM)
         self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.cached: Optional[str] = None
+        self.reused = False
         command, self.why = compiler()
         if command is None:
             return
@@ -138,10 +157,23 @@ class Build:
             os.makedirs(self.bin, mode=0o700, exist_ok=True)
             with open(os.path.join(self.bin, HEADER), "w", encoding="ascii") as handle:
                 handle.write(text)
+            with open(SOURCE, "rb") as handle:
+                source = handle.read()
         except OSError as exc:
             self.why = "cannot write its header into %s: %s" % (self.bin, exc.strerror)
             return
         argv = [*command, *CFLAGS, "-I", self.bin, "-o", self.partial, SOURCE]
+        cache = default_cache() if cache is None else cache
+        if cache:
+            words = [source, text.encode("ascii"), *(os.fsencode(word) for word in [*command, *CFLAGS])]
+            self.cached = os.path.join(cache, hashlib.sha256(b"\0".join(words)).hexdigest()[:32])
+            if _copy(self.cached, self.path):
+                self.reused = True
+                try:
+                    os.utime(self.cached)  # recently used: kept
+                except OSError:  # dropped meanwhile by another server's build
+                    pass
+                return
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -159,6 +191,8 @@ class Build:
         """The launcher's path once built; else None and why (the compiler's first error line)."""
         import subprocess
 
+        if self.reused:
+            return self.path, ""
         if self.proc is None:
             return None, self.why
         try:
@@ -170,7 +204,44 @@ class Build:
         if self.proc.returncode != 0 or not os.path.exists(self.partial):
             return None, "the C compiler failed: %s" % _first_error(output.decode("utf-8", "replace"))
         os.replace(self.partial, self.path)
+        if self.cached is not None:
+            _keep(self.path, self.cached)
         return self.path, ""
+
+
+CACHED = 8  # launchers kept in the cache (one per fglocal install, interpreter and compiler in use)
+
+
+def _copy(source: str, target: str) -> bool:
+    """Put the file ``source`` (this user's, executable) at ``target``: a hard link, else a copy; False if not."""
+    import shutil
+
+    try:
+        info = os.lstat(source)
+        if not (info.st_mode & 0o170000 == 0o100000 and info.st_uid == os.getuid() and info.st_mode & 0o100):
+            return False
+        try:
+            os.link(source, target)
+        except OSError:  # another file system
+            shutil.copy2(source, target)
+    except OSError:
+        return False
+    return True
+
+
+def _keep(path: str, cached: str) -> None:
+    """Store the launcher at ``path`` as ``cached`` (complete or not at all); drop the least recently used."""
+    partial = "%s.%d.part" % (cached, os.getpid())
+    folder = os.path.dirname(cached)
+    try:
+        if _copy(path, partial):
+            os.replace(partial, cached)
+        entries = [os.path.join(folder, name) for name in os.listdir(folder) if not name.endswith(".part")]
+        entries.sort(key=lambda entry: os.stat(entry).st_mtime, reverse=True)
+        for entry in entries[CACHED:]:
+            os.unlink(entry)
+    except OSError:
+        pass
 
 
 def _first_error(output: str) -> str:
