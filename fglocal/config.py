@@ -214,18 +214,22 @@ def load_config(
     code_dir: os.PathLike | str = ".",
     config_file: Optional[os.PathLike | str] = None,
     environ: Optional[Mapping[str, str]] = None,
+    text: Optional[str] = None,
 ) -> FunctionConfig:
     """Read the function config of ``code_dir`` (its ``fglocal.json`` when present).
 
     ``codeUri`` in the file moves the code root (e.g. to ``src``); ``envFile`` adds user data from a
     ``KEY=VALUE`` file; credentials come from the file's ``credentials`` or the ``FGLOCAL_*``
-    environment variables. Raises :class:`ConfigError` naming the field that is wrong.
+    environment variables. Raises :class:`ConfigError` naming the field that is wrong. ``text``:
+    the config file's content as an editor holds it (unsaved), checked instead of the file's.
     """
     environ = os.environ if environ is None else environ
     base = os.path.realpath(os.fspath(code_dir))
     path = os.path.realpath(os.fspath(config_file)) if config_file else os.path.join(base, CONFIG_FILE_NAME)
     data: Dict[str, Any] = {}
-    if config_file or os.path.isfile(path):
+    if text is not None:
+        data = _json_object(text, path)
+    elif config_file or os.path.isfile(path):
         data = _read_json_object(path)
     source = path if data or config_file else ""
     unknown = sorted(set(data) - set(_FIELDS) - set(_OTHER_FIELDS))
@@ -469,7 +473,11 @@ def _read_json_object(path: str) -> Dict[str, Any]:
             raw = config_file.read()
     except OSError as exc:
         raise ConfigError("config file", f"cannot read {printable(path)}: {exc.strerror}") from None
-    text = _decode_utf8(raw, "config file", path)
+    return _json_object(_decode_utf8(raw, "config file", path), path)
+
+
+def _json_object(text: str, path: str) -> Dict[str, Any]:
+    """The JSON object of the config file ``path`` whose content is ``text``."""
     problem = ""
     try:
         data = json.loads(text)

@@ -52,19 +52,21 @@ def read_text(path: str | os.PathLike, limit: int = MAX_FILE_BYTES, timeout: flo
         ) from None
 
 
-def check_config_files(code_dir: str | os.PathLike) -> None:
+def check_config_files(code_dir: str | os.PathLike, text: Optional[str] = None) -> None:
     """Check ``code_dir``'s fglocal.json and the envFile it names with :func:`read_text`.
 
     Run before :func:`fglocal.config.load_config` (which opens them without these checks); raises
-    :class:`ConfigError` naming the field and the problem.
+    :class:`ConfigError` naming the field and the problem. ``text``: the config's content as an
+    editor holds it (the envFile it names is checked; the file itself is not read).
     """
     config_file = os.path.join(os.fspath(code_dir), CONFIG_FILE_NAME)
-    if not os.path.lexists(config_file):
-        return
-    try:
-        text = read_text(config_file)
-    except UnreadableFile as exc:
-        raise ConfigError("config file", str(exc)) from None
+    if text is None:
+        if not os.path.lexists(config_file):
+            return
+        try:
+            text = read_text(config_file)
+        except UnreadableFile as exc:
+            raise ConfigError("config file", str(exc)) from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):

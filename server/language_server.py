@@ -31,7 +31,7 @@ from server.analysis.context_inference import ScopeIndex
 from server.analysis.model import Finding, ModuleContext, Roles
 from server.analysis.text import split_lines
 from server.lsp_convert import to_diagnostic
-from server.project import ConfigError, Project, find_project, unread_project
+from server.project import ConfigError, Project, find_project, load_project, unread_project
 from server.settings import Settings, parse_settings
 
 MAX_TEXT = 2_000_000  # characters; bigger documents are not analysed (but never crash the server)
@@ -74,6 +74,8 @@ class FunctionGraphLanguageServer(LanguageServer):
         # Whether a fglocal.json lies between a folder and a cached project's folder, per generation.
         self._nested_configs: Dict[Tuple[Path, Path], bool] = {}
         self._nested_generation = -1
+        # The project as an open fglocal.json's unsaved text configures it: (generation, text, project).
+        self._buffer_projects: Dict[str, Tuple[int, str, Project]] = {}
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-analysis")
         self._tasks: Set[asyncio.Future] = set()
         self._logged: Set[str] = set()
@@ -108,6 +110,11 @@ class FunctionGraphLanguageServer(LanguageServer):
         """The open document at ``uri``; None for one the client has not opened (never read from disk)."""
         return self.workspace.text_documents.get(unquote(uri))  # pygls keys documents by unquoted URI
 
+    def python_document(self, uri: str) -> Optional[TextDocument]:
+        """The open document at ``uri`` when it is a module (the Python features' own); None for JSON files."""
+        document = self.open_document(uri)
+        return None if document is None or unquote(uri).endswith(".json") else document
+
     def lines_of(self, document: TextDocument) -> List[str]:
         """The document's lines without line endings, cached per version."""
         cached = self._lines.get(document.uri)
@@ -127,6 +134,7 @@ class FunctionGraphLanguageServer(LanguageServer):
         self._published_with.pop(uri, None)
         self._shown_in.pop(uri, None)
         self._closed.pop(uri, None)
+        self._buffer_projects.pop(uri, None)
         self.cancel_pending(uri)
 
     def note_open(self, uri: str) -> None:
@@ -345,6 +353,11 @@ class FunctionGraphLanguageServer(LanguageServer):
                         return
                     if generation != self._generation:
                         continue
+                    config_project = await self._as_edited(uri, config_project, source)
+                    if not self._is_current(uri, run, document, version):
+                        return
+                    if generation != self._generation:
+                        continue
                     self._publish_config(config_project)
                     return
                 if uri.endswith(
@@ -431,11 +444,46 @@ class FunctionGraphLanguageServer(LanguageServer):
         missing = project.module_entry_findings(module, "", ("entry-not-found",), self._open_modules(project))
         return (*key, tuple(f.message for f in missing))
 
+    async def _as_edited(self, uri: str, project: Optional[Project], text: str) -> Optional[Project]:
+        """``project`` as the open config file at ``uri`` with the text ``text`` configures it (maybe unsaved).
+
+        The saved text gives ``project`` itself; another is read (its envFile, code root) off the loop,
+        with the read timeout (then the saved config's project is used), and kept until the next edit.
+        """
+        if project is None or project.config_file is None or project.config_file.as_uri() != uri:
+            return project  # not this function's config (a link to one, say): its own run publishes it
+        if project.config_text == text:
+            return project
+        cached = self._buffer_projects.get(uri)
+        if cached is not None and cached[0] == self._generation and cached[1] == text:
+            return cached[2]
+        generation, settings = self._generation, self.settings
+        loop = asyncio.get_running_loop()
+        try:
+            edited = await loop.run_in_executor(
+                None, call_bounded, load_project, READ_TIMEOUT, project.folder, settings, None, text
+            )
+        except TimedOut:
+            return project
+        if generation == self._generation:
+            self._buffer_projects[uri] = (generation, text, edited)
+        return edited
+
     def _publish_config(self, project: Optional[Project]) -> None:
+        """Publish the diagnostics of ``project``'s config file: of its open text when open, else of its disk copy."""
         if project is None or project.config_file is None:
             return
         uri = project.config_file.as_uri()
         document = self.open_document(uri)
+        if document is not None and project.config_text != document.source:
+            # Open with other text than the project was read with (unsaved edits): the project as that
+            # text configures it, when known; else the config's own run reads it (see _as_edited).
+            cached = self._buffer_projects.get(uri)
+            if cached is None or cached[0] != self._generation or cached[1] != document.source:
+                if uri not in self._pending:
+                    self.publish_diagnostics(uri)
+                return
+            project = cached[2]
         version = document.version if document is not None else None  # of the text checked
         text = document.source if document is not None else project.config_text
         if text is None:

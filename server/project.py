@@ -236,24 +236,32 @@ def read_modules(code_root: Path) -> List[Tuple[str, str]]:
 
 
 def load_project(
-    folder: Path, settings: Settings, inferred: Optional[Tuple[Path, Tuple[str, ...]]] = None
+    folder: Path,
+    settings: Settings,
+    inferred: Optional[Tuple[Path, Tuple[str, ...]]] = None,
+    config_text: Optional[str] = None,
 ) -> Project:
     """Read ``folder``'s config and file list; a broken config falls back to the defaults.
 
     ``inferred``: ``(code root, entries)`` that :func:`infer_entries` found already (not read twice).
+    ``config_text``: the content of ``fglocal.json`` as the editor holds it (open, maybe unsaved),
+    checked instead of the file's.
     """
     config_file = folder / CONFIG_FILE_NAME
-    present = os.path.lexists(config_file)
+    present = config_text is not None or os.path.lexists(config_file)
     error: Optional[ConfigError] = None
     handler, initializer, runtime = "index.handler", None, DEFAULT_RUNTIME
     code_root = folder
     from_file: List[str] = []
     text: Optional[str] = None
     try:
-        if present:
+        if config_text is not None:
+            text = config_text
+            check_config_files(folder, config_text)
+        elif present:
             text = read_text(config_file)
             check_config_files(folder)
-        config = load_config(folder, environ={})
+        config = load_config(folder, environ={}, text=config_text)
         handler, initializer, runtime, code_root = (
             config.handler,
             config.initializer,

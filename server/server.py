@@ -163,7 +163,7 @@ async def complete(
     ls: FunctionGraphLanguageServer, params: types.CompletionParams
 ) -> Optional[types.CompletionList]:
     """Context / logger methods after ``context.``; event keys after ``event["``; snippets."""
-    document = ls.open_document(params.text_document.uri)
+    document = ls.python_document(params.text_document.uri)
     if document is None:
         return None
     position = from_client_position(document, params.position)
@@ -194,7 +194,7 @@ def _client_snippets(ls: FunctionGraphLanguageServer) -> bool:
 @guarded_async
 async def on_hover(ls: FunctionGraphLanguageServer, params: types.HoverParams) -> Optional[types.Hover]:
     """Signature and docs of a Context/logger method, of the Context type, or an event key's value."""
-    document = ls.open_document(params.text_document.uri)
+    document = ls.python_document(params.text_document.uri)
     if document is None:
         return None
     position = from_client_position(document, params.position)
@@ -224,7 +224,7 @@ def on_signature_help(
     ls: FunctionGraphLanguageServer, params: types.SignatureHelpParams
 ) -> Optional[types.SignatureHelp]:
     """The signature of the Context/logger call around the cursor."""
-    document = ls.open_document(params.text_document.uri)
+    document = ls.python_document(params.text_document.uri)
     if document is None:
         return None
     position = from_client_position(document, params.position)
@@ -266,7 +266,7 @@ def on_code_action(
 
 
 def _entry_actions(ls: FunctionGraphLanguageServer, params: types.CodeActionParams) -> List[types.CodeAction]:
-    document = ls.open_document(params.text_document.uri)
+    document = ls.python_document(params.text_document.uri)
     if document is None:
         return []
     project, module = ls.module_of(document.uri)
@@ -305,7 +305,7 @@ def on_code_lens(
     ls: FunctionGraphLanguageServer, params: types.CodeLensParams
 ) -> Optional[List[types.CodeLens]]:
     """Lenses "Run locally" and "Debug" above each handler and initializer."""
-    document = ls.open_document(params.text_document.uri)
+    document = ls.python_document(params.text_document.uri)
     if document is None:
         return None
     project, module = ls.module_of(document.uri)
