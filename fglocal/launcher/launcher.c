@@ -336,8 +336,8 @@ int main(int argc, char **argv)
 
     sigaction(SIGPIPE, NULL, &pipe_old);
     sigaction(SIGXFSZ, NULL, &xfsz_old);
-    if (folder == NULL || !*folder || (thin != NULL && !strcmp(thin, "0")) || !is_invoke(argc, argv) ||
-        !usable(folder) || !as_python_starts())
+    if (argc < 1 || folder == NULL || !*folder || (thin != NULL && !strcmp(thin, "0")) ||
+        !is_invoke(argc, argv) || !usable(folder) || !as_python_starts())
         fall_back(argc, argv);
     for (fd = 0; fd <= 2; fd++) /* all three are sent: a closed one would be the socket */
         if (fcntl(fd, F_GETFD) < 0)
