@@ -1,7 +1,8 @@
 // Fast cold starts in a real VS Code (code-server): the extension runs `fglocal runtime-server` for the
 // workspace's runtimes, runs go through it (their instance is a child of the runtime's zygote, whose
-// pid the output channel names), a runtime change in fglocal.json replaces it, the setting turns it
-// off, and killing the extension host leaves none of its processes behind. Own code-server; output in
+// pid the output channel names), Run Handler Locally runs `fglocal invoke` through the server's native
+// launcher (or the tools' Python when the launcher setting is off or the launcher cannot be started),
+// a runtime change in fglocal.json replaces it, the setting turns it off, and killing the extension host leaves none of its processes behind. Own code-server; output in
 // test-output/e2e/runtime-server/. Linux only (the server is).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -16,6 +17,8 @@ const vsix = requiredEnv('FG_E2E_VSIX');
 const output = path.join(requiredEnv('FG_E2E_OUTPUT'), 'runtime-server');
 const fixture = path.join(path.resolve(__dirname, '..', '..'), 'e2e', 'fixture');
 const SETTING = 'functiongraph.runtimeServer.enabled';
+const LAUNCHER_SETTING = 'functiongraph.runtimeServer.launcher';
+const VIA_LAUNCHER = "via the runtime server's launcher";
 
 // A handler that says which process started its instance.
 const PARENT_PY = 'import os\n\n\ndef handler(event, context):\n    return {"parent": os.getppid()}\n';
@@ -49,6 +52,15 @@ interface Served {
   readonly pid: number;
   /** The pids of its processes by what they serve: runtimes, and the warm supervisor. */
   readonly serving: Map<string, number>;
+  /** Its native launcher ('' when it has none). */
+  readonly launcher: string;
+}
+
+/** How Run Handler Locally started fglocal, as its log line tells. */
+interface Way {
+  /** "via the runtime server's launcher", "via Python, through the runtime server", "via Python". */
+  readonly way: string;
+  readonly program: string;
 }
 
 describe('fast cold starts: the runtime server in code-server', () => {
@@ -81,10 +93,10 @@ describe('fast cold starts: the runtime server in code-server', () => {
       if (/Starting the runtime server/.test(line)) serving = new Map();
       const served = /runtime server: serving (.+?): Python .*, pid (\d+)$/.exec(line);
       if (served) serving.set(served[1]!, Number(served[2]));
-      const ready = /Runtime server ready \((.+?)\): FGLOCAL_RUNTIME_SERVER=(\S+)$/.exec(line);
+      const ready = /Runtime server ready \((.+?)\): FGLOCAL_RUNTIME_SERVER=(\S+) (?:FGLOCAL_LAUNCHER=(\S+)|\(no launcher\))$/.exec(line);
       if (ready && ready[1] === runtimes) {
         const folder = ready[2]!;
-        found.push({ folder, pid: Number(/runtime-server-(\d+)$/.exec(folder)?.[1]), serving });
+        found.push({ folder, pid: Number(/runtime-server-(\d+)$/.exec(folder)?.[1]), serving, launcher: ready[3] ?? '' });
       }
     }
     return found;
@@ -93,6 +105,23 @@ describe('fast cold starts: the runtime server in code-server', () => {
   /** Waits for the `nth` (1-based) server ready for `runtimes`. */
   async function nthServer(runtimes: string, nth: number): Promise<Served> {
     return eventually(`runtime server #${nth} for ${runtimes} to be ready`, () => servers(runtimes)[nth - 1]);
+  }
+
+  /** How the last run of `handler` started fglocal, as the channel tells. */
+  function lastWay(handler: string): Way | undefined {
+    const all = ways(handler);
+    return all[all.length - 1];
+  }
+
+  /** How the runs of `handler` started fglocal, as the channel tells (oldest first). */
+  function ways(handler: string): Way[] {
+    const pattern = new RegExp(`\\[info\\] Running ${handler.replace('.', '\\.')} with \\S+ (via [^:]+): (\\S+) `);
+    return channel()
+      .split('\n')
+      .flatMap((line) => {
+        const match = pattern.exec(line);
+        return match ? [{ way: match[1]!, program: match[2]! }] : [];
+      });
   }
 
   /** Runs parent.py's handler with Run Handler Locally; the pid its result names. */
@@ -154,15 +183,21 @@ describe('fast cold starts: the runtime server in code-server', () => {
     const zygote = served.serving.get('python3.9');
     assert.ok(zygote !== undefined && alive(zygote), channel());
     assert.ok(served.serving.has('fglocal invoke (warm supervisor)'), channel());
-    // The index handler's result is what it always was.
+    // It built its native launcher (cc is here), in its own folder.
+    assert.equal(served.launcher, path.join(served.folder, 'bin', 'fglocal'), channel());
+    fs.accessSync(served.launcher, fs.constants.X_OK);
+    // The index handler's result is what it always was; the run went through the launcher.
     await workbench.runCommand('FunctionGraph: Run Handler Locally');
     const view = workbench.page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
     await view.getByText('Hello, e2e!').waitFor({ timeout: UI_TIMEOUT });
     assert.match((await view.textContent()) ?? '', /Succeeded[\s\S]*INFO greeting e2e/);
     await workbench.notifications.filter({ hasText: 'running index.handler' }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    assert.deepEqual(lastWay('index.handler'), { way: VIA_LAUNCHER, program: served.launcher }, channel());
+    assert.equal(count(/could not be started/), 0, channel());
     await workbench.screenshot('run-through-runtime-server');
     // The instance was forked by the server's zygote for python3.9.
     assert.equal(await runParent(), zygote);
+    assert.deepEqual(lastWay('parent.handler'), { way: VIA_LAUNCHER, program: served.launcher });
     // The runtime's status item says so.
     await workbench.openFile('index.py');
     const item = workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/);
@@ -236,12 +271,37 @@ describe('fast cold starts: the runtime server in code-server', () => {
     const parent = await runParent();
     assert.ok(![...current.serving.values()].includes(parent));
     assert.ok(!/runtime_server|run_zygote/.test(commandLine(parent)), commandLine(parent));
+    assert.equal(lastWay('parent.handler')?.way, 'via Python');
     await workbench.setBooleanSetting(SETTING, true);
     await nthServer('python3.9', 3);
   });
 
-  uiTest('killing the extension host leaves no runtime server, zygote or supervisor behind', async () => {
+  uiTest('the launcher setting off: no launcher, Run goes through Python (same result); on again: the launcher; a launcher gone: Python, said once', async () => {
     const current = await nthServer('python3.9', 3);
+    assert.notEqual(current.launcher, '', channel());
+    await workbench.setBooleanSetting(LAUNCHER_SETTING, false);
+    const without = await nthServer('python3.9', 4);
+    assert.equal(without.launcher, '');
+    assert.match(commandLine(without.pid), /fglocal runtime-server --until-stdin-closes --no-launcher --runtime python3\.9/);
+    await eventually('the server to say it has no launcher', () => (count(/\[info\] runtime server: the native launcher is off: --no-launcher; runs use the tools' Python/) === 1 ? true : undefined));
+    assert.equal(await runParent(), without.serving.get('python3.9'));
+    assert.equal(lastWay('parent.handler')?.way, 'via Python, through the runtime server');
+    await workbench.setBooleanSetting(LAUNCHER_SETTING, true);
+    const again = await nthServer('python3.9', 5);
+    assert.equal(again.launcher, path.join(again.folder, 'bin', 'fglocal'));
+    assert.equal(await runParent(), again.serving.get('python3.9'));
+    assert.deepEqual(lastWay('parent.handler'), { way: VIA_LAUNCHER, program: again.launcher });
+    // The launcher gone (ENOENT): the run starts the tools' Python instead, once, and says so.
+    fs.rmSync(again.launcher);
+    const before = ways('parent.handler').length;
+    assert.equal(await runParent(), again.serving.get('python3.9'));
+    assert.equal(ways('parent.handler').length, before + 1, 'one run, one "Running" line');
+    const fallback = new RegExp(`The runtime server's launcher ${again.launcher} could not be started \\(ENOENT\\); Running parent\\.handler with \\S+ via Python instead: \\S+ -m fglocal invoke parent\\.handler `);
+    assert.equal(count(fallback), 1, channel());
+  });
+
+  uiTest('killing the extension host leaves no runtime server, zygote or supervisor behind', async () => {
+    const current = await nthServer('python3.9', 5);
     const pids = [current.pid, ...current.serving.values()];
     for (const pid of pids) assert.ok(alive(pid), `pid ${pid} does not run`);
     const host = parentPid(current.pid);

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { bundledPaths, BundledPaths, toolEnvironment } from './bundle';
 import { clearedMessage, cloudEnvironment, cloudErrorText, CloudCredentials, conflictMessage, deployLog, describeDeploy, describeSync, listFields, overwriteLabel, parseCredentials, parseDeployReport, parseSyncReport, notFound, redact, refusedCredentials, storedCredentialFields } from './cloudReports';
 import { functionForCommand, guard, saveFunctionFiles } from './commands';
+import { runFglocal } from './fglocalRun';
 import { FunctionFolder } from './functionConfig';
 import { log } from './log';
 import { resolveInterpreter } from './python';
@@ -133,15 +134,13 @@ async function localResult(paths: BundledPaths, fn: FunctionFolder, event: strin
   const interpreter = await resolveInterpreter(vscode.Uri.file(fn.functionDir));
   if (interpreter === undefined) return undefined;
   await saveFunctionFiles(fn);
-  const args = ['-m', 'fglocal', 'invoke', '--code-dir', fn.functionDir, '--event', event, '--json'];
-  log().info(`running locally: ${interpreter.executable} ${args.join(' ')}`);
+  const args = ['invoke', '--code-dir', fn.functionDir, '--event', event, '--json'];
   const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'FunctionGraph: running locally…', cancellable: true }, (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
     const lease = runtimeServerLease(); // fast cold starts while the runtime server is ready
-    return runTool(interpreter.executable, args, { cwd: paths.tool, env: { ...toolEnvironment(paths), ...lease.env }, signal: abort.signal }).finally(() =>
-      lease.release(),
-    );
+    const options = { cwd: paths.tool, env: { ...toolEnvironment(paths), ...lease.env }, signal: abort.signal };
+    return runFglocal(interpreter.executable, args, lease, options, log(), 'running locally').finally(() => lease.release());
   });
   if (run.cancelled) return undefined;
   const result = parseResult(lastJsonLine(run.stdout));

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { bundledPaths, toolEnvironment } from './bundle';
 import { DEFAULT_HANDLER, DEFAULT_MEMORY_SIZE, DEFAULT_TIMEOUT } from './contract.generated';
 import { CONFIG_FILE_NAME, DEFAULT_RUNTIME, FunctionFolder, isInside, launchConfiguration } from './functionConfig';
+import { runFglocal } from './fglocalRun';
 import { functionFor, resolveTarget, shortPath, Target } from './functions';
 import { errorMessage, log } from './log';
 import { resolveInterpreter } from './python';
@@ -40,21 +41,22 @@ async function runHandler(paths: ReturnType<typeof bundledPaths>, arg: unknown):
   const interpreter = await resolveInterpreter(vscode.Uri.file(target.fn.functionDir));
   if (interpreter === undefined) return;
   await saveFunctionFiles(target.fn);
-  const args = ['-m', 'fglocal', 'invoke', target.handler, '--code-dir', target.fn.functionDir, '--event', event, '--json'];
+  const args = ['invoke', target.handler, '--code-dir', target.fn.functionDir, '--event', event, '--json'];
   if (target.initializer !== undefined) args.push('--initializer', target.initializer);
-  log().info(`Running ${target.handler} with ${shortPath(target.fn, event)}: ${interpreter.executable} ${args.join(' ')}`);
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `FunctionGraph: running ${target.handler}…`, cancellable: true },
     async (_progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const lease = runtimeServerLease(); // fast cold starts while the runtime server is ready
-      const run = await runTool(interpreter.executable, args, {
+      const options = {
         cwd: paths.tool, // never the function folder: `-m` puts the cwd first on sys.path
         env: { ...toolEnvironment(paths), ...lease.env },
         signal: abort.signal,
-        onStderr: (text) => log().info(text.replace(/\n$/, '')),
-      }).finally(() => lease.release());
+        onStderr: (text: string) => log().info(text.replace(/\n$/, '')),
+      };
+      const what = `Running ${target.handler} with ${shortPath(target.fn, event)}`;
+      const run = await runFglocal(interpreter.executable, args, lease, options, log(), what).finally(() => lease.release());
       if (run.cancelled) {
         log().warn(`Run of ${target.handler} cancelled`);
         return;

@@ -13,6 +13,8 @@ export interface FunctionGraphSettings {
   readonly resultView: ResultViewMode;
   /** Start `fglocal runtime-server` for fast cold starts (Linux only). */
   readonly runtimeServerEnabled: boolean;
+  /** Have the runtime server build its native launcher, and run `fglocal invoke` through it. */
+  readonly runtimeServerLauncher: boolean;
 }
 
 export const DEFAULT_SETTINGS: FunctionGraphSettings = {
@@ -24,6 +26,7 @@ export const DEFAULT_SETTINGS: FunctionGraphSettings = {
   disabledDiagnostics: [],
   resultView: 'run',
   runtimeServerEnabled: true,
+  runtimeServerLauncher: true,
 };
 
 /** What the server gets as `initializationOptions` and in `workspace/didChangeConfiguration`. */
@@ -49,6 +52,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
   const resultView = get('resultView');
   const enabled = get('diagnostics.enabled');
   const runtimeServer = get('runtimeServer.enabled');
+  const launcher = get('runtimeServer.launcher');
   return {
     python: text('python', DEFAULT_SETTINGS.python),
     runtime: text('runtime', DEFAULT_SETTINGS.runtime),
@@ -58,6 +62,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
     disabledDiagnostics: Array.isArray(disabled) ? disabled.filter((code): code is string => typeof code === 'string') : [],
     resultView: resultView === 'always' || resultView === 'never' || resultView === 'run' ? resultView : 'run',
     runtimeServerEnabled: typeof runtimeServer === 'boolean' ? runtimeServer : DEFAULT_SETTINGS.runtimeServerEnabled,
+    runtimeServerLauncher: typeof launcher === 'boolean' ? launcher : DEFAULT_SETTINGS.runtimeServerLauncher,
   };
 }
 

@@ -1,13 +1,17 @@
 // The lifecycle of `fglocal runtime-server` (fast cold starts, Linux only): started in the background
-// for the workspace's runtimes, ready at its `set ` line, replaced (debounced) when what it should serve
+// for the workspace's runtimes, ready at its `set ` line (with its native launcher when it printed a
+// FGLOCAL_LAUNCHER line), replaced (debounced) when what it should serve
 // changes, restarted with backoff when it ends on its own and left off after repeated failures, stopped
 // on request. It never outlives VS Code: it runs with `--until-stdin-closes`, and only this process holds
 // its stdin. No VS Code API here: unit-tested with the real server.
 import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { parseFunctionPython } from './functionPython';
 import { runTool } from './tool';
 
 export const ENV_VARIABLE = 'FGLOCAL_RUNTIME_SERVER';
+/** The name of the line with the native launcher's path (a line of output, never an environment variable). */
+export const LAUNCHER_LINE = 'FGLOCAL_LAUNCHER';
 /** Unexpected ends in a row after which the server is left off (until what it serves changes). */
 export const MAX_FAILURES = 3;
 
@@ -17,6 +21,8 @@ export interface ServerSpec {
   readonly cwd: string;
   readonly env: Record<string, string>;
   readonly runtimes: readonly string[];
+  /** Build the native launcher (the default); false starts the server with --no-launcher. */
+  readonly launcher?: boolean;
 }
 
 export type ServerStatus =
@@ -42,17 +48,33 @@ export interface ServerTimings {
   readonly stopMs: number;
 }
 
+/** The server's stderr line saying it runs without its native launcher, and why (no C compiler, --no-launcher…). */
+const LAUNCHER_OFF = /^fglocal runtime-server: the native launcher is off: /;
+
 const DEFAULT_TIMINGS: ServerTimings = { debounceMs: 500, backoffMs: 2000, stableMs: 60_000, stopMs: 5000 };
 
-/** A use of the server by one run: its environment additions, and the call that ends the use. */
+/** The server's native launcher: a `fglocal` that takes fglocal's arguments and starts in about a millisecond. */
+export interface Launcher {
+  /** Its absolute path (in the server's private folder: it exists while the server runs). */
+  readonly program: string;
+  /** The interpreter the server runs with: the launcher's own fallback and its token are that one's. */
+  readonly python: string;
+}
+
+/**
+ * A use of the server by one run: its environment additions, its launcher (when it built one), and
+ * the call that ends the use. Until then the server, and so its folder and launcher, stay.
+ */
 export interface Lease {
   readonly env: Record<string, string>;
+  readonly launcher?: Launcher;
   release(): void;
 }
 
 /** The command line after the interpreter. */
-export function serverArgs(runtimes: readonly string[]): string[] {
-  return ['-m', 'fglocal', 'runtime-server', '--until-stdin-closes', ...runtimes.flatMap((runtime) => ['--runtime', runtime])];
+export function serverArgs(runtimes: readonly string[], launcher = true): string[] {
+  const options = launcher ? [] : ['--no-launcher'];
+  return ['-m', 'fglocal', 'runtime-server', '--until-stdin-closes', ...options, ...runtimes.flatMap((runtime) => ['--runtime', runtime])];
 }
 
 /** The runtimes fglocal finds a Python for, and the others with fglocal's reason. */
@@ -88,13 +110,21 @@ export async function findServable(python: string, cwd: string, env: Record<stri
 
 export type ServerLine =
   | { readonly kind: 'folder'; readonly folder: string }
+  | { readonly kind: 'launcher'; readonly launcher: string }
   | { readonly kind: 'serving'; readonly text: string }
   | { readonly kind: 'ready' }
   | { readonly kind: 'other'; readonly text: string };
 
-/** One line of the server's stdout: its folder, a runtime it serves, or the final "set ..." line. */
+/**
+ * One line of the server's stdout: its folder, its native launcher (an absolute path; anything else
+ * is no launcher), a runtime it serves, or the final "set ..." line.
+ */
 export function parseServerLine(line: string): ServerLine {
   if (line.startsWith(`${ENV_VARIABLE}=`)) return { kind: 'folder', folder: line.slice(ENV_VARIABLE.length + 1) };
+  if (line.startsWith(`${LAUNCHER_LINE}=`)) {
+    const launcher = line.slice(LAUNCHER_LINE.length + 1);
+    return path.isAbsolute(launcher) ? { kind: 'launcher', launcher } : { kind: 'other', text: line };
+  }
   if (line.startsWith('serving ')) return { kind: 'serving', text: line };
   if (line.startsWith('set ')) return { kind: 'ready' };
   return { kind: 'other', text: line };
@@ -117,12 +147,13 @@ export function fastStartsText(status: ServerStatus, runtime: string): string {
 }
 
 function specKey(spec: ServerSpec): string {
-  return JSON.stringify([spec.python, spec.cwd, [...spec.runtimes].sort(), Object.entries(spec.env).sort()]);
+  return JSON.stringify([spec.python, spec.cwd, [...spec.runtimes].sort(), Object.entries(spec.env).sort(), spec.launcher !== false]);
 }
 
 /** One server process. */
 class ServerProcess {
   folder = '';
+  launcher = '';
   ready = false;
   readyAt = 0;
   users = 0;
@@ -251,8 +282,9 @@ export class RuntimeServer {
   }
 
   private start(spec: ServerSpec): void {
-    this.log.info(`Starting the runtime server for ${spec.runtimes.join(', ')} (fast cold starts): ${spec.python} ${serverArgs(spec.runtimes).join(' ')}`);
-    const child = spawn(spec.python, serverArgs(spec.runtimes), {
+    const args = serverArgs(spec.runtimes, spec.launcher !== false);
+    this.log.info(`Starting the runtime server for ${spec.runtimes.join(', ')} (fast cold starts): ${spec.python} ${args.join(' ')}`);
+    const child = spawn(spec.python, args, {
       cwd: spec.cwd,
       env: spec.env,
       detached: process.platform !== 'win32', // its own process group: only its stdin ends it with us
@@ -281,6 +313,11 @@ export class RuntimeServer {
         const line = stderr.slice(0, newline).trim();
         stderr = stderr.slice(newline + 1);
         if (line === '') continue;
+        if (LAUNCHER_OFF.test(line)) {
+          // Not a failure: runs start the tools' Python instead (still through the server).
+          this.log.info(`runtime server: ${line.replace(/^fglocal runtime-server: /, '')}; runs use the tools' Python`);
+          continue;
+        }
         server.lastError = line.replace(/^fglocal(?: runtime-server)?: (?:error: )?/, '');
         this.log.warn(`runtime server: ${line}`);
       }
@@ -301,13 +338,16 @@ export class RuntimeServer {
     const parsed = parseServerLine(line);
     if (parsed.kind === 'folder') {
       server.folder = parsed.folder;
+    } else if (parsed.kind === 'launcher') {
+      server.launcher = parsed.launcher;
     } else if (parsed.kind === 'serving') {
       this.log.info(`runtime server: ${parsed.text}`);
     } else if (parsed.kind === 'ready' && server.folder !== '') {
       server.ready = true;
       server.readyAt = Date.now();
       if (server === this.current) {
-        this.log.info(`Runtime server ready (${server.spec.runtimes.join(', ')}): ${ENV_VARIABLE}=${server.folder}`);
+        const launcher = server.launcher !== '' ? ` ${LAUNCHER_LINE}=${server.launcher}` : ' (no launcher)';
+        this.log.info(`Runtime server ready (${server.spec.runtimes.join(', ')}): ${ENV_VARIABLE}=${server.folder}${launcher}`);
         this.changed();
       }
     } else if (parsed.kind === 'other' && line.trim() !== '') {
@@ -358,8 +398,9 @@ export class RuntimeServer {
   }
 
   /**
-   * The environment additions for one run: FGLOCAL_RUNTIME_SERVER while the server is ready, none
-   * otherwise. A server replaced meanwhile is kept until every run that got its folder has ended.
+   * The environment additions for one run: FGLOCAL_RUNTIME_SERVER while the server is ready, and its
+   * launcher when it built one; nothing otherwise. A server replaced meanwhile is kept until every
+   * run that got its folder has ended.
    */
   lease(): Lease {
     const server = this.current;
@@ -368,6 +409,7 @@ export class RuntimeServer {
     let released = false;
     return {
       env: { [ENV_VARIABLE]: server.folder },
+      ...(server.launcher !== '' ? { launcher: { program: server.launcher, python: server.spec.python } } : {}),
       release: () => {
         if (released) return;
         released = true;

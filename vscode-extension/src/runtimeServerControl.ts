@@ -1,7 +1,7 @@
 // Runs the window's runtime server (runtimeServer.ts) for the runtimes of the workspace's functions,
 // with the tools' own interpreter and environment: started after activation, replaced when a
 // fglocal.json, the runtime/handler settings, the interpreter or `functiongraph.runtimeServer.enabled`
-// change, stopped on deactivate. Runs get its folder through runtimeServerLease().
+// change, stopped on deactivate. Runs get its folder (and its launcher) through runtimeServerLease().
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BundledPaths, toolEnvironment } from './bundle';
@@ -71,7 +71,8 @@ async function exists(file: string): Promise<boolean> {
 /** What the server should run now, or why it should not run. */
 async function desired(paths: BundledPaths): Promise<{ spec?: ServerSpec; reason: string }> {
   if (process.platform !== 'linux') return { reason: 'the runtime server runs on Linux only' };
-  if (!readSettings().runtimeServerEnabled) return { reason: `${RUNTIME_SERVER_SETTING} is off` };
+  const settings = readSettings();
+  if (!settings.runtimeServerEnabled) return { reason: `${RUNTIME_SERVER_SETTING} is off` };
   const runtimes = await workspaceRuntimes();
   if (runtimes.length === 0) return { reason: 'no function in this workspace' };
   const interpreter = await resolveInterpreter();
@@ -85,7 +86,8 @@ async function desired(paths: BundledPaths): Promise<{ spec?: ServerSpec; reason
     for (const { runtime, message } of servable.missing) log().warn(`Fast cold starts: ${runtime} is not served: ${message}`);
   }
   if (servable.runtimes.length === 0) return { reason: `no Python found for ${runtimes.join(', ')}` };
-  return { spec: { python: interpreter.executable, cwd: paths.tool, env, runtimes: servable.runtimes }, reason: '' };
+  const spec = { python: interpreter.executable, cwd: paths.tool, env, runtimes: servable.runtimes, launcher: settings.runtimeServerLauncher };
+  return { spec, reason: '' };
 }
 
 /** Starts the server in the background and keeps it in step; call once on activation. */

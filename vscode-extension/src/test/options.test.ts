@@ -13,6 +13,7 @@ describe('settings', () => {
       'diagnostics.disabledCodes': ['sensitive-logged', 7, 'reload-sys'],
       resultView: 'always',
       'runtimeServer.enabled': false,
+      'runtimeServer.launcher': false,
     };
     assert.deepEqual(settingsFrom((key) => values[key]), {
       python: '/usr/bin/python3',
@@ -23,11 +24,12 @@ describe('settings', () => {
       disabledDiagnostics: ['sensitive-logged', 'reload-sys'],
       resultView: 'always',
       runtimeServerEnabled: false,
+      runtimeServerLauncher: false,
     });
   });
 
   test('nonsense falls back to the defaults', () => {
-    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes', 'runtimeServer.enabled': 'no' };
+    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes', 'runtimeServer.enabled': 'no', 'runtimeServer.launcher': 1 };
     assert.deepEqual(settingsFrom((key) => values[key]), DEFAULT_SETTINGS);
   });
 

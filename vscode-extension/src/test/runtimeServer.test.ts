@@ -49,8 +49,8 @@ class Recorder {
   }
 }
 
-function spec(runtimes: string[], python = PYTHON): ServerSpec {
-  return { python, cwd: REPO, env: ENV, runtimes };
+function spec(runtimes: string[], python = PYTHON, launcher?: boolean): ServerSpec {
+  return { python, cwd: REPO, env: ENV, runtimes, ...(launcher === undefined ? {} : { launcher }) };
 }
 
 const FAST = { debounceMs: 10, backoffMs: 50 };
@@ -89,6 +89,7 @@ async function parentOfInstance(dir: string, extra: Record<string, string>): Pro
 describe('runtime server: command line and output', () => {
   test('the command waits for its stdin and names every runtime', () => {
     assert.deepEqual(serverArgs(['python3.9', 'python2.7']), ['-m', 'fglocal', 'runtime-server', '--until-stdin-closes', '--runtime', 'python3.9', '--runtime', 'python2.7']);
+    assert.deepEqual(serverArgs(['python3.9'], false), ['-m', 'fglocal', 'runtime-server', '--until-stdin-closes', '--no-launcher', '--runtime', 'python3.9']);
   });
 
   test('its lines: the folder, what it serves, ready', () => {
@@ -96,6 +97,14 @@ describe('runtime server: command line and output', () => {
     assert.equal(parseServerLine('serving python3.9: Python 3.9.18 (/usr/bin/python3.9), pid 8').kind, 'serving');
     assert.equal(parseServerLine('set FGLOCAL_RUNTIME_SERVER=/tmp/x for fglocal to use it; Ctrl+C stops it').kind, 'ready');
     assert.equal(parseServerLine('something else').kind, 'other');
+  });
+
+  test('its launcher line: an absolute path is the launcher, anything else is no launcher', () => {
+    assert.deepEqual(parseServerLine('FGLOCAL_LAUNCHER=/tmp/fglocal-0/runtime-server-7/bin/fglocal'), { kind: 'launcher', launcher: '/tmp/fglocal-0/runtime-server-7/bin/fglocal' });
+    assert.equal(parseServerLine('FGLOCAL_LAUNCHER=bin/fglocal').kind, 'other');
+    assert.equal(parseServerLine('FGLOCAL_LAUNCHER=').kind, 'other');
+    // Not mistaken for the folder line (whose name it does not start with), nor the other way round.
+    assert.equal(parseServerLine('FGLOCAL_RUNTIME_SERVER=/tmp/x').kind, 'folder');
   });
 
   test('the tooltip says whether the function gets fast cold starts, and why not', () => {
@@ -125,6 +134,10 @@ describe('runtime server lifecycle (real fglocal runtime-server)', () => {
     // zygote's child. Without it, neither.
     const lease = server.lease();
     assert.deepEqual(lease.env, { [ENV_VARIABLE]: folder });
+    // The server built its native launcher (cc is here): in its folder, executable, for this interpreter.
+    assert.deepEqual(lease.launcher, { program: path.join(folder, 'bin', 'fglocal'), python: PYTHON });
+    fs.accessSync(lease.launcher.program, fs.constants.X_OK);
+    assert.equal(log.count(new RegExp(`^info Runtime server ready \\(python3\\.9\\): ${ENV_VARIABLE}=${folder} FGLOCAL_LAUNCHER=${lease.launcher.program}$`)), 1, log.lines.join('\n'));
     const dir = parentPidFunction('python3.9');
     assert.deepEqual(await parentOfInstance(dir, lease.env), [zygote, false]);
     lease.release();
@@ -148,6 +161,30 @@ describe('runtime server lifecycle (real fglocal runtime-server)', () => {
     assert.ok(!fs.existsSync(newFolder));
     assert.ok(log.count(/^info Stopping the runtime server/) >= 2, log.lines.join('\n'));
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('started with --no-launcher: leases have no launcher, and the server says so without a warning', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    server.update(spec(['python3.9'], PYTHON, false));
+    await until(() => server.status().kind === 'ready', 'the server to be ready');
+    assert.match(log.lines.find((line) => / Starting the runtime server/.test(line)) ?? '', / --no-launcher --runtime python3\.9$/);
+    const lease = server.lease();
+    assert.equal(lease.env[ENV_VARIABLE], (server.status() as { folder?: string }).folder);
+    assert.equal(lease.launcher, undefined);
+    lease.release();
+    assert.equal(log.count(/^info runtime server: the native launcher is off: --no-launcher; runs use the tools' Python$/), 1, log.lines.join('\n'));
+    assert.equal(log.count(/^(warn|error) /), 0, log.lines.join('\n'));
+    assert.equal(log.count(/^info Runtime server ready \(python3\.9\): FGLOCAL_RUNTIME_SERVER=\S+ \(no launcher\)$/), 1, log.lines.join('\n'));
+    // Turning the launcher on is another spec: the server is replaced by one with a launcher.
+    server.update(spec(['python3.9'], PYTHON, true));
+    const launcherNow = (): boolean => {
+      const next = server.lease();
+      next.release();
+      return next.launcher !== undefined;
+    };
+    await until(launcherNow, 'a server with a launcher');
+    await server.stop();
   });
 
   test('a replaced server stays until the runs that got its folder have ended', async () => {
