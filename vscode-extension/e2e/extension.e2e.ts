@@ -450,6 +450,29 @@ describe('FunctionGraph extension in code-server', () => {
     assert.equal(fs.readFileSync(path.join(workspace, 'fglocal.json'), 'utf8'), fs.readFileSync(path.join(fixture, 'fglocal.json'), 'utf8'));
   });
 
+  uiTest('fglocal.json: an invalid runtime typed and not saved is the language server\'s problem at once; reverted, it goes', async (t) => {
+    if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
+    const configFile = path.join(workspace, 'fglocal.json');
+    const original = fs.readFileSync(configFile, 'utf8');
+    // The language server's own check (config-error), not the JSON schema's "Value is not accepted".
+    const problem = workbench.page.locator('.markers-panel .monaco-list-row', { hasText: /got "python9\.9"\. The language server uses the defaults/ }).first();
+    await workbench.openFile('fglocal.json');
+    await workbench.waitForLanguageServer();
+    await workbench.goToLine(3);
+    await workbench.page.keyboard.press('Home');
+    await workbench.page.keyboard.press('Shift+End');
+    await workbench.page.keyboard.insertText('  "runtime": "python9.9",');
+    const rows = await workbench.problems(/got "python9\.9"\. The language server uses the defaults/);
+    assert.ok(rows.some((row) => /config-error/.test(row)), rows.join('\n'));
+    assert.equal(fs.readFileSync(configFile, 'utf8'), original, 'fglocal.json was written');
+    await workbench.screenshot('fglocal-unsaved-runtime-language-server');
+    // Reverted to the saved text (a valid runtime) without saving anything: the problem goes.
+    await workbench.runCommand('File: Revert File');
+    await workbench.page.locator('.tab.active:not(.dirty)', { hasText: 'fglocal.json' }).waitFor({ timeout: UI_TIMEOUT });
+    await problem.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.equal(fs.readFileSync(configFile, 'utf8'), original);
+  });
+
   uiTest('Restart Language Server starts a new server that answers', async (t) => {
     if (!bundles('server/__main__.py')) return skip(t, 'the language server (server/__main__.py) is not in this build yet');
     await workbench.openFile('index.py');

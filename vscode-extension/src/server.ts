@@ -57,6 +57,9 @@ async function createClient(paths: BundledPaths): Promise<LanguageClient | undef
     documentSelector: [
       { scheme: 'file', language: 'python' },
       { scheme: 'untitled', language: 'python' },
+      // fglocal.json too (by name, whatever language mode it is in): the server checks its open text,
+      // so an unsaved edit is diagnosed at once (the disk copy once it is closed).
+      { scheme: 'file', pattern: '**/fglocal.json' },
     ],
     outputChannel: log(),
     traceOutputChannel: log(),
