@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Browser, FrameLocator, Locator } from 'playwright-core';
-import { CodeServer, copyTree, E2E_PYTHON, eventually, installExtension, launchBrowser, makeSandbox, openWorkbench, requiredEnv, run, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
+import { CodeServer, copyTree, E2E_PYTHON, eventually, installExtension, launchBrowser, makeSandbox, openWorkbench, outputChannel, requiredEnv, run, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
 
 const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
@@ -345,6 +345,8 @@ describe('FunctionGraph cloud commands in code-server', () => {
       await workbench.pickQuickItem('hello.json');
       await workbench.statusBarItem('hello.json').waitFor({ timeout: UI_TIMEOUT });
       const invocationsBefore = api.requests().filter((r) => r.path.endsWith('/invocations')).length;
+      // The runtime server (on by default) is ready: the local half goes through its native launcher.
+      const ready = await eventually('the runtime server to be ready', () => [...outputChannel(sandbox).matchAll(/Runtime server ready \(.+?\): \S+ FGLOCAL_LAUNCHER=(\S+)$/gm)].at(-1)?.[1]);
 
       await workbench.runCommand('FunctionGraph: Compare Local and Cloud Result');
       const { frame, body } = await webview('Compare: hello-function ← hello.json');
@@ -377,6 +379,7 @@ describe('FunctionGraph cloud commands in code-server', () => {
       const invocations = api.requests().filter((r) => r.path.endsWith('/invocations'));
       assert.equal(invocations.length, invocationsBefore + 1);
       assert.deepEqual(JSON.parse(invocations.at(-1)?.body ?? ''), { name: 'e2e' });
+      assert.ok(outputChannel(sandbox).includes(`[info] running locally via the runtime server's launcher: ${ready} invoke --code-dir ${workspace} `), outputChannel(sandbox));
     }));
 
   test('an API that refuses the credentials is reported with its error and a Set Credentials button, which fixes it', () =>

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test, TestContext } from 'node:test';
 import { Browser } from 'playwright-core';
-import { CodeServer, copyTree, E2E_PYTHON, installExtension, launchBrowser, makeSandbox, openWorkbench, requiredEnv, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
+import { CodeServer, copyTree, E2E_PYTHON, installExtension, launchBrowser, makeSandbox, openWorkbench, outputChannel, requiredEnv, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
 
 const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
@@ -40,12 +40,7 @@ let workbench: Workbench;
 
 /** How often `text` occurs in the extension's FunctionGraph log (written by VS Code under user-data). */
 function countInLog(text: string): number {
-  const logs = path.join(sandbox.userData, 'logs');
-  let count = 0;
-  for (const file of fs.readdirSync(logs, { recursive: true, encoding: 'utf8' })) {
-    if (path.basename(file) === 'FunctionGraph.log') count += fs.readFileSync(path.join(logs, file), 'utf8').split(text).length - 1;
-  }
-  return count;
+  return outputChannel(sandbox).split(text).length - 1;
 }
 
 /** Waits until `condition` holds: a file VS Code writes, checked whenever the event loop is free. */

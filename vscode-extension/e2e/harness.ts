@@ -102,6 +102,17 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd
   });
 }
 
+/** The extension's FunctionGraph output channel as VS Code has written it so far (its log files under user-data). */
+export function outputChannel(sandbox: Sandbox): string {
+  const logs = path.join(sandbox.userData, 'logs');
+  if (!fs.existsSync(logs)) return '';
+  return fs
+    .readdirSync(logs, { recursive: true, encoding: 'utf8' })
+    .filter((file) => path.basename(file) === 'FunctionGraph.log')
+    .map((file) => fs.readFileSync(path.join(logs, file), 'utf8'))
+    .join('\n');
+}
+
 /** Installs a .vsix into the sandbox's extensions folder. */
 export async function installExtension(codeServer: string, sandbox: Sandbox, vsix: string): Promise<string> {
   return run(codeServer, [...isolationArgs(sandbox), '--install-extension', vsix], sandbox.env);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test, TestContext } from 'node:test';
 import { Browser } from 'playwright-core';
-import { CodeServer, copyTree, eventually, installExtension, launchBrowser, makeSandbox, openWorkbench, requiredEnv, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
+import { CodeServer, copyTree, eventually, installExtension, launchBrowser, makeSandbox, openWorkbench, outputChannel, requiredEnv, Sandbox, startCodeServer, USER_SETTINGS } from './harness';
 import { UI_TIMEOUT, Workbench } from './workbench';
 
 const codeServerBin = requiredEnv('FG_E2E_CODE_SERVER');
@@ -72,13 +72,7 @@ describe('fast cold starts: the runtime server in code-server', () => {
 
   /** The FunctionGraph output channel as VS Code wrote it to its log files. */
   function channel(): string {
-    const logs = path.join(sandbox.userData, 'logs');
-    if (!fs.existsSync(logs)) return '';
-    return fs
-      .readdirSync(logs, { recursive: true, encoding: 'utf8' })
-      .filter((file) => path.basename(file) === 'FunctionGraph.log')
-      .map((file) => fs.readFileSync(path.join(logs, file), 'utf8'))
-      .join('\n');
+    return outputChannel(sandbox);
   }
 
   function count(pattern: RegExp): number {
@@ -203,7 +197,7 @@ describe('fast cold starts: the runtime server in code-server', () => {
     const item = workbench.statusBarItem(/python3\.9 · 3\.9\.\d+/);
     await item.waitFor({ timeout: UI_TIMEOUT });
     await item.hover();
-    await workbench.page.locator('.monaco-hover, .workbench-hover', { hasText: 'Fast cold starts: on (the runtime server serves python3.9)' }).first().waitFor({ timeout: UI_TIMEOUT });
+    await workbench.page.locator('.monaco-hover, .workbench-hover', { hasText: 'Fast cold starts: on (the runtime server serves python3.9); runs start through its native launcher' }).first().waitFor({ timeout: UI_TIMEOUT });
     await workbench.screenshot('fast-cold-starts-tooltip');
     await workbench.page.mouse.move(0, 0);
   });

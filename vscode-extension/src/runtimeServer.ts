@@ -28,7 +28,7 @@ export interface ServerSpec {
 export type ServerStatus =
   | { readonly kind: 'off'; readonly reason: string }
   | { readonly kind: 'starting'; readonly runtimes: readonly string[] }
-  | { readonly kind: 'ready'; readonly runtimes: readonly string[]; readonly folder: string }
+  | { readonly kind: 'ready'; readonly runtimes: readonly string[]; readonly folder: string; readonly launcher?: string }
   | { readonly kind: 'failed'; readonly message: string };
 
 export interface ServerLog {
@@ -134,9 +134,10 @@ export function parseServerLine(line: string): ServerLine {
 export function fastStartsText(status: ServerStatus, runtime: string): string {
   switch (status.kind) {
     case 'ready':
-      return status.runtimes.includes(runtime)
-        ? `Fast cold starts: on (the runtime server serves ${runtime})`
-        : `Fast cold starts: on for ${status.runtimes.join(', ')}; ${runtime} starts a new interpreter per cold start`;
+      if (!status.runtimes.includes(runtime)) return `Fast cold starts: on for ${status.runtimes.join(', ')}; ${runtime} starts a new interpreter per cold start`;
+      return status.launcher
+        ? `Fast cold starts: on (the runtime server serves ${runtime}); runs start through its native launcher`
+        : `Fast cold starts: on (the runtime server serves ${runtime}); runs start the tools' Python (no native launcher)`;
     case 'starting':
       return `Fast cold starts: starting the runtime server for ${status.runtimes.join(', ')}…`;
     case 'failed':
@@ -233,7 +234,7 @@ export class RuntimeServer {
       if (this.wanted !== undefined) return { kind: 'starting', runtimes: this.wanted.runtimes };
       return { kind: 'off', reason: this.offReason };
     }
-    if (current.ready) return { kind: 'ready', runtimes: current.spec.runtimes, folder: current.folder };
+    if (current.ready) return { kind: 'ready', runtimes: current.spec.runtimes, folder: current.folder, ...(current.launcher !== '' ? { launcher: current.launcher } : {}) };
     return { kind: 'starting', runtimes: current.spec.runtimes };
   }
 

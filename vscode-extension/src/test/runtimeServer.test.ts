@@ -109,7 +109,8 @@ describe('runtime server: command line and output', () => {
 
   test('the tooltip says whether the function gets fast cold starts, and why not', () => {
     const ready = { kind: 'ready', runtimes: ['python3.9'], folder: '/f' } as const;
-    assert.match(fastStartsText(ready, 'python3.9'), /^Fast cold starts: on/);
+    assert.equal(fastStartsText(ready, 'python3.9'), "Fast cold starts: on (the runtime server serves python3.9); runs start the tools' Python (no native launcher)");
+    assert.equal(fastStartsText({ ...ready, launcher: '/f/bin/fglocal' }, 'python3.9'), 'Fast cold starts: on (the runtime server serves python3.9); runs start through its native launcher');
     assert.match(fastStartsText(ready, 'python2.7'), /python2\.7 starts a new interpreter/);
     assert.match(fastStartsText({ kind: 'off', reason: 'functiongraph.runtimeServer.enabled is off' }, 'python3.9'), /off \(functiongraph\.runtimeServer\.enabled is off\)/);
     assert.match(fastStartsText({ kind: 'failed', message: 'it ended 3 times' }, 'python3.9'), /off \(it ended 3 times\)/);
@@ -127,6 +128,7 @@ describe('runtime server lifecycle (real fglocal runtime-server)', () => {
     const status = server.status();
     assert.ok(status.kind === 'ready');
     const folder = status.folder;
+    assert.equal(status.launcher, path.join(folder, 'bin', 'fglocal'));
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
     const zygote = log.servingPids().get('python3.9');
     assert.ok(zygote !== undefined && alive(zygote), log.lines.join('\n'));
