@@ -511,7 +511,9 @@ class Instance:
         if os.environ.get("FGLOCAL_RUNTIME_SERVER") and self.start_method != "spawn":
             from fglocal.runtime_server import fork_instance
 
-            self._remote = fork_instance(self.interpreter.path, pipes, env, RUN_WORKER)
+            self._remote = fork_instance(
+                self.interpreter.path, self.interpreter.version_text, pipes, env, RUN_WORKER
+            )
             if self._remote is not None:
                 return self._remote.pid
         return spawn_program(self.interpreter.path, [RUN_WORKER], pipes, env)

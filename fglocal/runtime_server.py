@@ -173,10 +173,12 @@ class RemoteInstance:
 
 
 def fork_instance(
-    python: str, pipes: Tuple[int, int], env: Dict[str, str], run_worker: str
+    python: str, version: str, pipes: Tuple[int, int], env: Dict[str, str], run_worker: str
 ) -> Optional[RemoteInstance]:
     """An instance of ``python`` forked by the runtime server named by FGLOCAL_RUNTIME_SERVER; None: spawn.
 
+    ``version`` is the full version the run resolved ``python`` to: a zygote started on another
+    version (a wrapper script or a link retargeted since the server started) is not used.
     ``pipes`` are the instance's ends of its request and reply pipes (the supervisor closes them
     after this call either way); ``env`` is the environment a spawned instance would get.
     """
@@ -186,7 +188,11 @@ def fork_instance(
     if any(key.startswith("FGLOCAL_DEBUG_") for key in env):
         return None  # a debug session's instance (debugpy 1.5.1 attaches it at start-up): spawned
     entry = _server_for(folder, python, run_worker)
-    if entry is None or entry.get("fingerprint") != startup_fingerprint(env):
+    if (
+        entry is None
+        or entry.get("fingerprint") != startup_fingerprint(env)
+        or entry.get("version") != version
+    ):
         return None
     import _socket
 

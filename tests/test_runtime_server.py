@@ -351,6 +351,54 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
         own.proc.wait()
 
 
+WRAPPER = '#!/bin/sh\nexec "$(cat "%s")" "$@"\n'  # execs the Python a file names, as a pyenv shim does
+
+WHICH_PYTHON = """import os, sys
+
+
+def handler(event, context):
+    return {"version": list(sys.version_info[:2]), "ppid": os.getppid()}
+"""
+
+
+@pytest.mark.parametrize("thin", [False, True], ids=["full run", "thin client"])
+def test_a_zygote_of_another_version_than_the_run_resolved_is_not_used(thin, tmp_path, forked_by_the_server):
+    """A wrapper retargeted after the server started (``pyenv local``): the run spawns what it resolved."""
+    py39, py312 = require("python3.9"), require("python3.12")
+    target = tmp_path / "selected"
+    target.write_text(py39.path)
+    wrapper = tmp_path / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(WRAPPER % target)
+    wrapper.chmod(0o755)
+    function = tmp_path / "fn"
+    function.mkdir()
+    (function / "index.py").write_text(WHICH_PYTHON)
+    env = dict(os.environ, FGLOCAL_PYTHON=str(wrapper))
+    own = Server(("python3.9",), env=env)
+    try:
+        (zygote,) = own.zygotes.values()
+        run_env = {"FGLOCAL_PYTHON": str(wrapper), runtime_server.ENV_VARIABLE: own.folder}
+
+        def which(runtime: str) -> dict:
+            args = ["invoke", "index.handler", "--code-dir", str(function), "--runtime", runtime, "--json"]
+            code, stdout, stderr, served = _fglocal(args, tmp_path, thin, env=run_env)
+            assert code == 0, stderr
+            assert served == thin, stderr
+            result = json.loads(stdout.strip().splitlines()[-1])
+            return dict(json.loads(result["body"]), reported=result["python"]["version"])
+
+        first = which("python3.9")
+        assert first == {"version": [3, 9], "ppid": zygote, "reported": py39.version_text}
+        target.write_text(py312.path)  # the wrapper now runs 3.12: the 3.9 zygote must not fork it
+        second = which("python3.12")
+        assert second["version"] == [3, 12] and second["reported"] == py312.version_text
+        assert second["ppid"] != zygote
+    finally:
+        own.stop()
+    forked_by_the_server.clear()  # the runs were other processes: nothing of this one's to check
+
+
 def _zygote_children(zygote: int) -> list:
     found = []
     for name in os.listdir("/proc"):
