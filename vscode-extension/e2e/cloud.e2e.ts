@@ -379,7 +379,8 @@ describe('FunctionGraph cloud commands in code-server', () => {
       const invocations = api.requests().filter((r) => r.path.endsWith('/invocations'));
       assert.equal(invocations.length, invocationsBefore + 1);
       assert.deepEqual(JSON.parse(invocations.at(-1)?.body ?? ''), { name: 'e2e' });
-      assert.ok(outputChannel(sandbox).includes(`[info] running locally via the runtime server's launcher: ${ready} invoke --code-dir ${workspace} `), outputChannel(sandbox));
+      const localRun = `[info] running locally via the runtime server's launcher: ${ready} invoke --code-dir ${workspace} `;
+      await eventually('the local run through the launcher in the output', () => (outputChannel(sandbox).includes(localRun) ? true : undefined));
     }));
 
   test('an API that refuses the credentials is reported with its error and a Set Credentials button, which fixes it', () =>
