@@ -194,6 +194,16 @@ def fork_instance(
         or entry.get("version") != version
     ):
         return None
+    # Started with stdout or stderr closed (`2>&-`: the interpreter then made sys.__stderr__ None),
+    # files this process opened took those numbers (the socket below would): a spawned instance
+    # gets whatever they are, as a run without the server.
+    if sys.__stdout__ is None or sys.__stderr__ is None or any(fd <= 2 for fd in pipes):
+        return None
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            return None
     import _socket
 
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)

@@ -11,8 +11,8 @@ run (which ends its instance tree and returns 130, as a normal run); if this pro
 socket closes and the run ends the same way.
 
 Any doubt returns to the caller, which runs the command in this process with identical output:
-no usable server folder (not this user's, not 0700, gone, nobody listening), not an ``invoke`` or a
-``--help``, under a debugger, or a supervisor that is not this fglocal (the version, package folder,
+no usable server folder (not this user's, not 0700, gone, nobody listening), a closed descriptor
+0, 1 or 2, not an ``invoke`` or a ``--help``, under a debugger, or a supervisor that is not this fglocal (the version, package folder,
 interpreter, its flags and the start-up environment must match: the supervisor checks and refuses).
 The native launcher (fglocal/launcher/launcher.c) speaks the same protocol: change both together.
 """
@@ -65,6 +65,11 @@ def run_remotely(argv: list) -> None:
     folder = os.environ.get("FGLOCAL_RUNTIME_SERVER", "")
     if not sys.platform.startswith("linux") or not is_invoke(argv, PLUGIN_COMMANDS) or not _usable(folder):
         return
+    for fd in (0, 1, 2):  # all three are sent: a closed one would be the socket itself (`<&-`)
+        try:
+            os.fstat(fd)
+        except OSError:
+            return
     try:
         import _socket
     except ImportError:  # pragma: no cover

@@ -248,6 +248,32 @@ def test_a_refused_token_falls_back_with_identical_output(server, function, tmp_
     assert (code, _normalized(out)) == (python[0], _normalized(python[1])) and code == 0
 
 
+@pytest.mark.parametrize("redirect", ["<&-", ">&-", "2>&-"])
+def test_a_closed_standard_descriptor_runs_in_full_as_without_the_server(server, probe, function, redirect):
+    """fd 0, 1 or 2 closed: both clients run the command in full (their socket would take that number
+    and be handed to the run as its stdin/stdout: a hang, or output lost), so the output and exit code
+    are those of a run without the server."""
+    args = ["index.handler", "--event", "-", "--json", "--runtime", "python3.12"]
+    shell = ["sh", "-c", 'exec "$@" %s' % redirect, "sh"]
+    python = [_python_fglocal(), *fallback_command()[0][1:]]
+    alone = _run(shell[0], [*shell[1:], *python, *args], function, _env(None), b"{}")
+    results = [
+        _run(shell[0], [*shell[1:], *program, *args], function, _env(server.folder), b"{}")
+        for program in (python, [server.launcher], [probe])
+    ]
+    normalized = [(code, _normalized(out), _normalized(err)) for code, out, err in [alone, *results]]
+    assert normalized[1:3] == [normalized[0]] * 2
+    # The probe fell back (its fallback reports its imports on stderr, mixed into a traceback's lines).
+    assert results[2][0] == alone[0]
+    assert "import time:" in results[2][2] or redirect == "2>&-"
+    if redirect == "<&-":  # --event - without a stdin: an error, not a hang
+        assert alone[0] != 0 and alone[2]
+    elif redirect == ">&-":  # the output cannot be written: an error, not lost silently
+        assert alone[0] != 0 and alone[2]
+    else:  # the result is printed (whatever the instance makes of a closed stderr, as without the server)
+        assert json.loads(alone[1])["requestId"]
+
+
 def test_odd_bytes_in_argv_a_large_environment_and_a_long_cwd(server, probe, function):
     """Non-UTF-8 arguments, 2,000 variables and a 100 kB value, a cwd of ~3,000 characters: as Python."""
     deep = function
@@ -676,3 +702,33 @@ def test_a_built_launcher_is_reused_by_the_next_server(tmp_path, monkeypatch):
     last = build("four", b"token three")
     kept = sorted(os.path.basename(str(done.cached)) for done in (other, last))
     assert sorted(os.listdir(cache)) == kept
+
+
+def test_an_empty_argv_runs_the_python_fglocal_without_a_memory_error(tmp_path):
+    """argc 0 (an execve with no argv, which kernels before 5.18 allow): the fallback with no arguments,
+    its argument vector within what was allocated (AddressSanitizer checks every write)."""
+    _need_cc()
+    command = compiler()[0]
+    assert command is not None
+    marker = tmp_path / "ran"
+    fallback = ["/bin/sh", "-c", 'echo "$#" > "%s"' % marker, "sh"]
+    (tmp_path / "launcher_config.h").write_text(
+        header(thin_client.token(), fallback, "fglocal", PLUGIN_COMMANDS), encoding="ascii"
+    )
+    (tmp_path / "harness.c").write_text(
+        "int launcher_main(int argc, char **argv);\n"
+        "int main(void) { char *argv[] = {0}; return launcher_main(0, argv); }\n"
+    )
+    program = str(tmp_path / "harness")
+    checked = ["-fsanitize=address", "-fno-omit-frame-pointer", "-g", "-Dmain=launcher_main"]
+    subprocess.run(
+        [*command, *CFLAGS, *checked, "-I", str(tmp_path), "-c", "-o", program + ".o", SOURCE], check=True
+    )
+    subprocess.run(
+        [*command, "-fsanitize=address", "-o", program, program + ".o", str(tmp_path / "harness.c")],
+        check=True,
+    )
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    done = subprocess.run([program], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and "AddressSanitizer" not in done.stderr, done.stderr
+    assert marker.read_text() == "0\n"  # the fallback ran, with no arguments

@@ -39,7 +39,7 @@ static char *ctype_before;             /* its value before, or NULL */
 static void fall_back(int argc, char **argv)
 {
     size_t prefix = sizeof fgl_fallback / sizeof fgl_fallback[0] - 1, i;
-    char **args = malloc((prefix + (size_t)argc) * sizeof *args);
+    char **args = malloc((prefix + (size_t)argc + 1) * sizeof *args); /* + NULL (argc may be 0) */
 
     if (conn >= 0)
         close(conn);
