@@ -130,3 +130,18 @@ def start_sleeping_handler(code_dir: str, marker: Path, timeout: float, seconds:
         time.sleep(0.05)
     assert marker.exists(), "the handler never started"
     return proc
+
+
+# Execs the Python a file names, as a pyenv shim does: its target changes while the script does not.
+WRAPPER = '#!/bin/sh\nexec "$(cat "%s")" "$@"\n'
+
+
+def switchable_python(folder: Path, python: str) -> tuple[Path, Path]:
+    """A ``folder/bin/python`` wrapper script running ``python``; (the wrapper, the file naming its target)."""
+    target = folder / "selected"
+    target.write_text(python)
+    wrapper = folder / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(WRAPPER % target)
+    wrapper.chmod(0o755)
+    return wrapper, target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -253,3 +254,26 @@ def position_of(text: str, marker: str, offset: int = 0) -> types.Position:
     start = text.rfind("\n", 0, index) + 1
     column = len(text[start:index].encode("utf-16-le")) // 2
     return types.Position(line=line, character=column)
+
+
+def function_folder(client: LanguageClient, name: str, files: Dict[str, str]) -> Path:
+    """A new function folder ``name`` under the workspace with ``files`` (name → text), by its real path."""
+    path = Path(os.path.realpath(client.root)) / name  # type: ignore[attr-defined]
+    path.mkdir()
+    for relative, text in files.items():
+        (path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (path / relative).write_text(text)
+    return path
+
+
+def missing_modules(diagnostics: Sequence[types.Diagnostic]) -> List[str]:
+    """The module files fglocal.json's entry-not-found diagnostics say are missing."""
+    return sorted(
+        d.message.split(" names ", 1)[1].split(",", 1)[0] for d in diagnostics if d.code == "entry-not-found"
+    )
+
+
+async def config_diagnostics_shown(client: LanguageClient, config: Path) -> List[types.Diagnostic]:
+    """The diagnostics of ``config`` once the server has published them at least once."""
+    await wait_until(client, lambda: published(client, config.as_uri()) > 0)
+    return list(client.diagnostics[config.as_uri()])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from runtime_matrix import require
-from runtime_support import REPO
+from runtime_support import REPO, WRAPPER, switchable_python
 from test_serve import Serve
 
 from fglocal.config import load_config
@@ -352,9 +352,6 @@ def test_the_version_check_runs_an_interpreter_once_per_binary(tmp_path: Path, m
     assert interpreter_version(str(python)) == py312.version
 
 
-WRAPPER = '#!/bin/sh\nexec "$(cat "%s")" "$@"\n'  # execs the Python a file names, as a pyenv shim does
-
-
 def test_a_wrapper_scripts_version_is_asked_every_time(tmp_path: Path, monkeypatch):
     """A ``#!`` wrapper's target can change while the script does not (``pyenv local``): never cached."""
     from fglocal.interpreters import interpreter_version
@@ -365,12 +362,7 @@ def test_a_wrapper_scripts_version_is_asked_every_time(tmp_path: Path, monkeypat
     )  # before: their checks have a cache of their own
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    target = tmp_path / "selected"
-    target.write_text(py39.path)
-    wrapper = tmp_path / "bin" / "python"
-    wrapper.parent.mkdir()
-    wrapper.write_text(WRAPPER % target)
-    wrapper.chmod(0o755)
+    wrapper, target = switchable_python(tmp_path, py39.path)
     assert interpreter_version(str(wrapper)) == py39.version
     target.write_text(py312.path)
     assert interpreter_version(str(wrapper)) == py312.version
@@ -395,12 +387,7 @@ def test_a_wrapper_scripts_version_is_asked_every_time(tmp_path: Path, monkeypat
 def test_a_wrapper_switched_to_another_python_is_refused_and_reported_as_it(function: Path, tmp_path: Path):
     """`fglocal invoke --python WRAPPER`: the ``python`` field and the refusal name the Python it runs now."""
     py39, py312 = require("python3.9"), require("python3.12")
-    target = tmp_path / "selected"
-    target.write_text(py39.path)
-    wrapper = tmp_path / "bin" / "python"
-    wrapper.parent.mkdir()
-    wrapper.write_text(WRAPPER % target)
-    wrapper.chmod(0o755)
+    wrapper, target = switchable_python(tmp_path, py39.path)
     env = {"TMPDIR": str(tmp_path)}  # its own version cache
     _config(function, runtime="python3.9")
     args = ("invoke", "--code-dir", str(function), "--python", str(wrapper), "--json")

@@ -23,7 +23,7 @@ from typing import Optional
 
 import pytest
 from runtime_matrix import ALL_RUNTIMES, require
-from runtime_support import REPO, function_dir, process_alive, wait_gone
+from runtime_support import REPO, function_dir, process_alive, switchable_python, wait_gone
 
 # The runtime suite, collected again here: its `runtime` fixture is this module's (the served runtimes).
 from test_runtimes import (  # noqa: F401
@@ -351,8 +351,6 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
         own.proc.wait()
 
 
-WRAPPER = '#!/bin/sh\nexec "$(cat "%s")" "$@"\n'  # execs the Python a file names, as a pyenv shim does
-
 WHICH_PYTHON = """import os, sys
 
 
@@ -365,12 +363,7 @@ def handler(event, context):
 def test_a_zygote_of_another_version_than_the_run_resolved_is_not_used(thin, tmp_path, forked_by_the_server):
     """A wrapper retargeted after the server started (``pyenv local``): the run spawns what it resolved."""
     py39, py312 = require("python3.9"), require("python3.12")
-    target = tmp_path / "selected"
-    target.write_text(py39.path)
-    wrapper = tmp_path / "bin" / "python"
-    wrapper.parent.mkdir()
-    wrapper.write_text(WRAPPER % target)
-    wrapper.chmod(0o755)
+    wrapper, target = switchable_python(tmp_path, py39.path)
     function = tmp_path / "fn"
     function.mkdir()
     (function / "index.py").write_text(WHICH_PYTHON)

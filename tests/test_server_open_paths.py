@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List
 
 import pytest
 from lsprotocol import types
@@ -19,11 +18,13 @@ from pytest_lsp import LanguageClient
 from server_support import (
     close_document,
     codes,
+    config_diagnostics_shown,
+    function_folder,
+    missing_modules,
     next_diagnostics,
     open_document,
     published,
     server_fixture,
-    wait_until,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -34,30 +35,8 @@ APP = "def handler(event):\n    return 1\n"  # the entry, with one parameter too
 SETUP = "def init(context):\n    pass\n"
 
 
-def folder(client: LanguageClient, name: str, files: dict) -> Path:
-    """A new function folder under the workspace with ``files`` (name → text), by its real path."""
-    path = Path(os.path.realpath(client.root)) / name  # type: ignore[attr-defined]
-    path.mkdir()
-    for relative, text in files.items():
-        (path / relative).write_text(text)
-    return path
-
-
-def missing(diagnostics: List[types.Diagnostic]) -> List[str]:
-    """The module files fglocal.json's entry-not-found diagnostics say are missing."""
-    return sorted(
-        d.message.split(" names ", 1)[1].split(",", 1)[0] for d in diagnostics if d.code == "entry-not-found"
-    )
-
-
-async def config_now(client: LanguageClient, config: Path) -> List[types.Diagnostic]:
-    """The diagnostics of ``config`` once it has had any."""
-    await wait_until(client, lambda: published(client, config.as_uri()) > 0)
-    return list(client.diagnostics[config.as_uri()])
-
-
 async def test_open_modules_count_through_a_linked_folder_until_closed(client: LanguageClient):
-    real = folder(
+    real = function_folder(
         client,
         "real_fn",
         {"fglocal.json": '{"handler": "app.handler", "initializer": "setup.init"}\n', "other.py": "X = 1\n"},
@@ -65,52 +44,54 @@ async def test_open_modules_count_through_a_linked_folder_until_closed(client: L
     linked = real.parent / "linked fn"  # a space: its URI is quoted, pygls keys documents unquoted
     linked.symlink_to(real, target_is_directory=True)
     config = real / "fglocal.json"
-    elsewhere = folder(client, "elsewhere", {"index.py": "def handler(event, context):\n    return 1\n"})
+    elsewhere = function_folder(
+        client, "elsewhere", {"index.py": "def handler(event, context):\n    return 1\n"}
+    )
     assert await open_document(client, elsewhere / "index.py", (elsewhere / "index.py").read_text()) == []
     await open_document(client, real / "other.py", "X = 1\n")
-    assert missing(await config_now(client, config)) == ["app.py", "setup.py"]
+    assert missing_modules(await config_diagnostics_shown(client, config)) == ["app.py", "setup.py"]
 
     # Unsaved modules opened through the link: the entry's module (checked as the entry) and the initializer's.
     before = published(client, config.as_uri())
     assert codes(await open_document(client, linked / "app.py", APP)) == ["handler-signature"]
-    assert missing(await next_diagnostics(client, config.as_uri(), before)) == ["setup.py"]
+    assert missing_modules(await next_diagnostics(client, config.as_uri(), before)) == ["setup.py"]
     before = published(client, config.as_uri())
     assert codes(await open_document(client, linked / "setup.py", SETUP)) == []
     assert await next_diagnostics(client, config.as_uri(), before) == []
 
     before = published(client, config.as_uri())
     await close_document(client, linked / "app.py")
-    assert missing(await next_diagnostics(client, config.as_uri(), before)) == ["app.py"]
+    assert missing_modules(await next_diagnostics(client, config.as_uri(), before)) == ["app.py"]
 
 
 async def test_a_link_pointed_elsewhere_counts_where_it_pointed_until_reopened(client: LanguageClient):
     real = Path(os.path.realpath(client.root)) / "real_fn"  # type: ignore[attr-defined]
     linked = real.parent / "linked fn"  # still open: linked fn/setup.py
     config = real / "fglocal.json"
-    second = folder(
+    second = function_folder(
         client, "second_fn", {"fglocal.json": '{"handler": "app.handler"}\n', "other.py": "X = 1\n"}
     )
     second_config = second / "fglocal.json"
     await open_document(client, second / "other.py", "X = 1\n")
-    assert missing(await config_now(client, second_config)) == ["app.py"]
+    assert missing_modules(await config_diagnostics_shown(client, second_config)) == ["app.py"]
 
     linked.unlink()
     linked.symlink_to(second, target_is_directory=True)
     # Closing the document opened through the link: it was real_fn's setup.py, which is missing again.
     before = published(client, config.as_uri())
     await close_document(client, linked / "setup.py")
-    assert missing(await next_diagnostics(client, config.as_uri(), before)) == ["app.py", "setup.py"]
+    assert missing_modules(await next_diagnostics(client, config.as_uri(), before)) == ["app.py", "setup.py"]
     # Opened again, the link's module is the second function's.
     before = published(client, second_config.as_uri())
     assert codes(await open_document(client, linked / "app.py", APP)) == ["handler-signature"]
     assert await next_diagnostics(client, second_config.as_uri(), before) == []
-    assert missing(client.diagnostics[config.as_uri()]) == ["app.py", "setup.py"]
+    assert missing_modules(client.diagnostics[config.as_uri()]) == ["app.py", "setup.py"]
     await close_document(client, linked / "app.py")
 
 
 async def test_a_linked_module_file_is_checked_in_its_targets_function_after_a_change(client: LanguageClient):
     """A module file that is a link belongs to its target's function, whatever other function is cached."""
-    target = folder(
+    target = function_folder(
         client,
         "target_fn",
         {
@@ -118,7 +99,7 @@ async def test_a_linked_module_file_is_checked_in_its_targets_function_after_a_c
             "index.py": "def main(event):\n    return 1\n\n\ndef other(event, context):\n    return 1\n",
         },
     )
-    holder = folder(
+    holder = function_folder(
         client,
         "holder_fn",
         {

@@ -21,14 +21,16 @@ from server_support import (
     close_config,
     close_document,
     codes,
+    config_diagnostics_shown,
+    function_folder,
     history,
+    missing_modules,
     next_diagnostics,
     open_document,
     position_of,
     published,
     server_fixture,
     wait_registered,
-    wait_until,
     watchers,
 )
 
@@ -43,16 +45,6 @@ CREATED, CHANGED, DELETED = (
 )
 
 
-def folder(client: LanguageClient, name: str, files: dict) -> Path:
-    """A new function folder under the workspace with ``files`` (name → text)."""
-    path = client.root / name  # type: ignore[attr-defined]
-    path.mkdir()
-    for relative, text in files.items():
-        (path / relative).parent.mkdir(parents=True, exist_ok=True)
-        (path / relative).write_text(text)
-    return path
-
-
 def files_changed(client: LanguageClient, *changes: Tuple[Path, types.FileChangeType]) -> None:
     """What VS Code sends for files its watchers saw change."""
     client.workspace_did_change_watched_files(
@@ -62,22 +54,9 @@ def files_changed(client: LanguageClient, *changes: Tuple[Path, types.FileChange
     )
 
 
-def missing(diagnostics: List[types.Diagnostic]) -> List[str]:
-    """The module files the entry-not-found diagnostics say are missing."""
-    return sorted(
-        d.message.split(" names ", 1)[1].split(",", 1)[0] for d in diagnostics if d.code == "entry-not-found"
-    )
-
-
-async def config_shown(client: LanguageClient, config: Path) -> List[types.Diagnostic]:
-    """The diagnostics of ``config`` once the server has published them at least once."""
-    await wait_until(client, lambda: published(client, config.as_uri()) > 0)
-    return list(client.diagnostics[config.as_uri()])
-
-
 async def test_the_server_registers_watchers_for_what_it_reads(client: LanguageClient):
     # An envFile has the user's name: the server watches that file itself once a config names it.
-    fn = folder(
+    fn = function_folder(
         client,
         "withenv",
         {"fglocal.json": '{"handler": "index.handler", "envFile": "conf/dev.env"}', "index.py": "X = 1\n"},
@@ -109,7 +88,7 @@ async def test_an_env_file_deleted_and_restored_on_disk_changes_the_config_error
     fn = client.root / "withenv"  # type: ignore[attr-defined]
     config, env = fn / "fglocal.json", fn / "conf" / "dev.env"
     await open_document(client, fn / "index.py", "X = 1\n")
-    assert codes(await config_shown(client, config)) == []
+    assert codes(await config_diagnostics_shown(client, config)) == []
     before = published(client, config.as_uri())
     env.unlink()
     files_changed(client, (env, DELETED))
@@ -124,12 +103,12 @@ async def test_an_env_file_deleted_and_restored_on_disk_changes_the_config_error
 
 async def test_a_handler_module_restored_and_deleted_on_disk_changes_fglocal_json(client: LanguageClient):
     # `git checkout` brings the handler's module back, then another one takes it away again.
-    fn = folder(
+    fn = function_folder(
         client, "restored", {"fglocal.json": '{\n  "handler": "index.handler"\n}\n', "other.py": "X = 1\n"}
     )
     config, index = fn / "fglocal.json", fn / "index.py"
     await open_document(client, fn / "other.py", "X = 1\n")
-    assert missing(await config_shown(client, config)) == ["index.py"]
+    assert missing_modules(await config_diagnostics_shown(client, config)) == ["index.py"]
 
     before = published(client, config.as_uri())
     index.write_text("def handler(event, context):\n    return 1\n")
@@ -141,13 +120,15 @@ async def test_a_handler_module_restored_and_deleted_on_disk_changes_fglocal_jso
     before = published(client, config.as_uri())
     index.unlink()
     files_changed(client, (index, DELETED))
-    assert missing(await next_diagnostics(client, config.as_uri(), before)) == ["index.py"]
+    assert missing_modules(await next_diagnostics(client, config.as_uri(), before)) == ["index.py"]
 
 
 async def test_the_inferred_entry_follows_a_module_changed_on_disk(client: LanguageClient):
     # No config: the entry is app.main (inferred from app.py on disk), so other.py's `main` is checked
     # as a handler too. A formatter run in a terminal renames it in app.py: other.py is not checked so.
-    fn = folder(client, "inferred", {"app.py": "def main(event, context):\n    return 1\n", "other.py": ""})
+    fn = function_folder(
+        client, "inferred", {"app.py": "def main(event, context):\n    return 1\n", "other.py": ""}
+    )
     app, other = fn / "app.py", fn / "other.py"
     source = "def main(event):\n    return 1\n"
     assert codes(await open_document(client, other, source)) == ["handler-signature"]
@@ -163,7 +144,7 @@ async def test_the_inferred_entry_follows_a_module_changed_on_disk(client: Langu
 
 
 async def test_an_open_module_wins_over_disk_until_it_is_closed(client: LanguageClient):
-    fn = folder(
+    fn = function_folder(
         client,
         "openwins",
         {
@@ -174,14 +155,14 @@ async def test_an_open_module_wins_over_disk_until_it_is_closed(client: Language
     config, index = fn / "fglocal.json", fn / "index.py"
     text = index.read_text()
     assert await open_document(client, index, text) == []
-    assert await config_shown(client, config) == []
+    assert await config_diagnostics_shown(client, config) == []
     # Deleted on disk while open (the editor keeps the buffer), in the same batch as a config change
     # that adds a missing initializer: the publish that follows shows what the batch changed.
     before = published(client, config.as_uri())
     index.unlink()
     config.write_text('{\n  "handler": "index.handler",\n  "initializer": "setup.init"\n}\n')
     files_changed(client, (index, DELETED), (config, CHANGED))
-    assert missing(await next_diagnostics(client, config.as_uri(), before)) == [
+    assert missing_modules(await next_diagnostics(client, config.as_uri(), before)) == [
         "setup.py"
     ]  # index.py is open
     # Edited, then closed without saving: the disk has no index.py, and fglocal.json says so now.
@@ -193,14 +174,19 @@ async def test_an_open_module_wins_over_disk_until_it_is_closed(client: Language
     )
     before = published(client, config.as_uri())
     await close_document(client, index)
-    assert missing(await next_diagnostics(client, config.as_uri(), before)) == ["index.py", "setup.py"]
+    assert missing_modules(await next_diagnostics(client, config.as_uri(), before)) == [
+        "index.py",
+        "setup.py",
+    ]
 
 
 async def test_a_change_elsewhere_republishes_nothing_else(client: LanguageClient):
     # Two functions; a batch changes one of them (and a file outside both): only its documents are
     # published again. The untouched function's module sorts first, so a publish of it would come first.
-    quiet = folder(client, "a_quiet", {"index.py": "def handler(event, context):\n    return 1\n"})
-    busy = folder(client, "b_busy", {"app.py": "def main(event, context):\n    return 1\n", "other.py": ""})
+    quiet = function_folder(client, "a_quiet", {"index.py": "def handler(event, context):\n    return 1\n"})
+    busy = function_folder(
+        client, "b_busy", {"app.py": "def main(event, context):\n    return 1\n", "other.py": ""}
+    )
     unrelated = client.root / "notes.py"  # type: ignore[attr-defined]
     unrelated.write_text("X = 1\n")
     await open_document(client, quiet / "index.py", (quiet / "index.py").read_text())
@@ -218,13 +204,13 @@ async def test_a_change_elsewhere_republishes_nothing_else(client: LanguageClien
 
 
 async def test_closing_an_edited_fglocal_json_shows_the_disk_version(client: LanguageClient):
-    fn = folder(
+    fn = function_folder(
         client, "closeconfig", {"fglocal.json": '{\n  "handler": "gone.handler"\n}\n', "index.py": ""}
     )
     config = fn / "fglocal.json"
     uri = config.as_uri()
     shown = await open_document(client, config, config.read_text(), language="json")
-    assert missing(shown) == ["gone.py"]
+    assert missing_modules(shown) == ["gone.py"]
     # Edited in the editor (the entry moved down two lines), then closed without saving.
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -233,12 +219,14 @@ async def test_closing_an_edited_fglocal_json_shows_the_disk_version(client: Lan
         )
     )
     disk = await close_config(client, config)
-    assert missing(disk) == ["gone.py"] and disk[0].range.start.line == 1  # where the file on disk has it
+    assert (
+        missing_modules(disk) == ["gone.py"] and disk[0].range.start.line == 1
+    )  # where the file on disk has it
     assert history(client, uri)[-1][0] is None
 
 
 async def test_a_test_event_is_not_checked_as_python(client: LanguageClient):
-    fn = folder(client, "eventjson", {"index.py": "def handler(event, context):\n    return 1\n"})
+    fn = function_folder(client, "eventjson", {"index.py": "def handler(event, context):\n    return 1\n"})
     event = fn / "events" / "broken.json"
     event.parent.mkdir()
     event.write_text('{"a": 1,,}\n')  # not JSON, and not Python either
