@@ -303,17 +303,31 @@ class Zygote:
             os.close(lifetime_r)
             os.close(ready_w)
         self.ready = ready_r
+        self.said = b""  # what followed "ready" on its line (the warm supervisor's token, in hex)
+        self.token = b""  # the warm supervisor's thin_client.token(), once it is ready
 
     def wait_ready(self, seconds: float) -> bool:
         """True once the zygote listens (it writes one line), False if it died or took too long."""
         import select
+        import time
 
+        deadline = time.monotonic() + seconds
+        line = b""
         try:
-            if select.select([self.ready], [], [], seconds)[0]:
-                return os.read(self.ready, 64).startswith(b"ready")
-            return False
+            while b"\n" not in line:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.ready], [], [], left)[0]:
+                    return False
+                chunk = os.read(self.ready, 65536)
+                if not chunk:
+                    break
+                line += chunk
         finally:
             os.close(self.ready)
+        if not line.startswith(b"ready"):
+            return False
+        self.said = line.split(b"\n", 1)[0][len(b"ready") :].strip()
+        return True
 
     def stop(self) -> None:
         """Close its lifetime pipe (it kills its instances and exits) and reap it."""
@@ -359,6 +373,10 @@ def start_warm_supervisor(folder: str) -> Optional[Zygote]:
         ["-X", "utf8=%d" % sys.flags.utf8_mode, "-m", "fglocal.warm_supervisor"],
     )
     if supervisor.wait_ready(60.0):
+        try:
+            supervisor.token = bytes.fromhex(supervisor.said.decode("ascii"))
+        except ValueError:
+            supervisor.token = b""
         return supervisor
     supervisor.stop()
     return None

@@ -434,7 +434,9 @@ def main(argv: List[str]) -> None:
     _warm_up()
     supervisor = Supervisor(argv[0], int(argv[1]))
     ready = int(argv[2])
-    os.write(ready, b"ready\n")
+    # Its token (its interpreter's flags are not the server's: `python -O -m fglocal runtime-server`):
+    # the server builds the native launcher with it.
+    os.write(ready, b"ready " + supervisor.token.hex().encode("ascii") + b"\n")
     os.close(ready)
     supervisor.loop()
 

@@ -363,6 +363,22 @@ def test_a_server_in_the_c_locale_serves_its_clients_there(function):
         assert own.stop() == 0
 
 
+@pytest.mark.parametrize("flags", [("-O",), ("-B", "-s")])
+def test_a_server_started_with_interpreter_flags_serves_its_launcher(function, flags):
+    """`python -O -m fglocal runtime-server`: the warm supervisor runs without the server's flags, so
+    its token is not the server's; the launcher carries the supervisor's and is served by it."""
+    own = Server(("python3.12",), (), None, flags)
+    try:
+        assert own.launcher, own.lines
+        proc, tree, runs = _start_sleeping(own, function, "python3.12")  # run by the supervisor's child
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert wait_gone([*tree, *runs]) == []
+    finally:
+        assert own.stop() == 0
+
+
 def test_sigint_ignored_at_start_is_not_forwarded_and_sigkill_ends_the_run(server, function):
     """As the Python client: started with SIGINT ignored, Ctrl+C does not end it; a killed launcher ends its run."""
     ignore = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
@@ -732,3 +748,61 @@ def test_an_empty_argv_runs_the_python_fglocal_without_a_memory_error(tmp_path):
     done = subprocess.run([program], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0 and "AddressSanitizer" not in done.stderr, done.stderr
     assert marker.read_text() == "0\n"  # the fallback ran, with no arguments
+
+
+def test_a_stray_header_beside_the_installed_source_is_not_used(tmp_path, monkeypatch):
+    """A launcher_config.h left beside launcher.c (in site-packages) would win `#include "..."`: the
+    compiled file is a copy beside the generated header."""
+    _need_cc()
+    installed = tmp_path / "installed"
+    installed.mkdir()
+    shutil.copy(SOURCE, installed / "launcher.c")
+    (installed / "launcher_config.h").write_text('#error "the stray header was used"\n')
+    monkeypatch.setattr("fglocal.launcher.SOURCE", str(installed / "launcher.c"))
+    path, why = Build(str(tmp_path / "server"), token=b"the given token", cache="").finish()
+    assert path is not None, why
+    assert b"the given token" in Path(path).read_bytes()
+
+
+def test_a_cancelled_compile_ends_the_compilers_processes_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """The server ends during the compile: the driver and what it started (cc1, as) end, and their
+    temporary files are in the server's folder (removed with it), not in $TMPDIR."""
+    started = tmp_path / "started"
+    slow = tmp_path / "slow-cc"  # a driver that starts a "cc1" of its own, makes a temp file and waits
+    slow.write_text(
+        "#!/bin/sh\n"
+        'tmp=$(mktemp "${TMPDIR:-/tmp}/ccXXXXXX.s")\n'
+        "sleep 300 &\n"
+        'echo "$$ $! $tmp" > "%s.tmp" && mv "%s.tmp" "%s"\n'
+        "wait\n" % (started, started, started)
+    )
+    slow.chmod(0o755)
+    monkeypatch.setenv("CC", str(slow))
+    outside = tmp_path / "tmpdir"
+    outside.mkdir()
+    monkeypatch.setenv("TMPDIR", str(outside))
+    build = Build(str(tmp_path / "server"), token=b"t", cache="")
+    for _ in range(1200):
+        if started.exists():
+            break
+        threading.Event().wait(0.05)
+    driver, child, temporary = started.read_text().split()
+    build.cancel()
+    assert wait_gone([int(driver)]) == [] and wait_gone([int(child)]) == []
+    assert os.listdir(outside) == []
+    assert os.path.dirname(temporary) == str(tmp_path / "server" / "bin")
+
+
+def test_a_stale_part_file_in_the_cache_is_removed(tmp_path):
+    """A server killed while it stored its launcher leaves <hash>.<pid>.part: the next store removes
+    an old one (not one another server is writing now)."""
+    _need_cc()
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    stale, fresh = cache / "a.1.part", cache / "b.2.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    os.utime(stale, (1, 1))
+    done = Build(str(tmp_path / "one"), token=b"token", cache=str(cache))
+    assert done.finish()[0] is not None
+    assert sorted(os.listdir(cache)) == sorted([os.path.basename(str(done.cached)), "b.2.part"])

@@ -56,10 +56,12 @@ pytestmark = pytest.mark.skipif(
 class Server:
     """A running ``fglocal runtime-server`` (a child of the test), stopped by closing its stdin."""
 
-    def __init__(self, runtimes: tuple, options: tuple = (), env: Optional[dict] = None) -> None:
+    def __init__(
+        self, runtimes: tuple, options: tuple = (), env: Optional[dict] = None, flags: tuple = ()
+    ) -> None:
         for runtime in runtimes:
             require(runtime)
-        args = [sys.executable, "-m", "fglocal", "runtime-server", "--until-stdin-closes", *options]
+        args = [sys.executable, *flags, "-m", "fglocal", "runtime-server", "--until-stdin-closes", *options]
         for runtime in runtimes:
             args += ["--runtime", runtime]
         self.proc = subprocess.Popen(

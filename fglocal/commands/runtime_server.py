@@ -126,7 +126,9 @@ def run_runtime_server(args: argparse.Namespace) -> int:
             )
         else:
             zygotes.append(supervisor)
-        launcher, why = build.finish() if build is not None else (None, "--no-launcher")
+        # The launcher carries the token the warm supervisor accepts (its own, not this process's).
+        token = supervisor.token if supervisor is not None and supervisor.token else None
+        launcher, why = build.finish(token=token) if build is not None else (None, "--no-launcher")
         if launcher is not None and supervisor is None:
             launcher, why = None, "the warm supervisor did not start"
         print("%s=%s" % (ENV_VARIABLE, folder))

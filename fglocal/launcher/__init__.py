@@ -122,9 +122,12 @@ class Build:
     """A compile of the launcher into ``folder``/bin, run beside the server's start (``finish`` waits).
 
     ``token``, ``fallback`` and ``utf8_mode`` are this process's own by default (the tests build others).
-    A launcher built from the same source, header and compiler command before is taken from ``cache``
-    (fglocal's private per-user folder by default; the last CACHED kept): on a busy machine a compile
-    takes longer than the zygotes' start, and the editor starts a server in every session.
+    The token must be the warm supervisor's: ``finish`` takes it once that one is ready, and builds
+    again if it is not the one this compile began with (a server started with interpreter flags,
+    ``python -O -m fglocal runtime-server``; the supervisor runs without them). A launcher built from
+    the same source, header and compiler command before is taken from ``cache`` (fglocal's private
+    per-user folder by default; the last CACHED kept): on a busy machine a compile takes longer than
+    the zygotes' start, and the editor starts a server in every session.
     """
 
     def __init__(
@@ -135,38 +138,51 @@ class Build:
         utf8_mode: Optional[int] = None,
         cache: Optional[str] = None,
     ) -> None:
-        import hashlib
         import subprocess
 
         from fglocal import thin_client
-        from fglocal.cli import PLUGIN_COMMANDS
 
         self.bin = os.path.join(folder, "bin")
         self.path = os.path.join(self.bin, PROGRAM)
+        self.partial = self.path + ".part"
         self.proc: Optional[subprocess.Popen[bytes]] = None
         self.cached: Optional[str] = None
         self.reused = False
-        command, self.why = compiler()
-        if command is None:
-            return
-        program, argv0 = fallback or fallback_command()
-        token = thin_client.token() if token is None else token
-        text = header(token, program, argv0, PLUGIN_COMMANDS, utf8_mode)
-        self.partial = self.path + ".part"
+        self.token = thin_client.token() if token is None else token
+        self.fallback = fallback
+        self.utf8_mode = utf8_mode
+        self.cache = default_cache() if cache is None else cache
+        self.command, self.why = compiler()
+        if self.command is not None:
+            self._begin()
+
+    def _begin(self) -> None:
+        """Write the header and the source's copy into bin/, then take the cached launcher or start the compile."""
+        import hashlib
+        import subprocess
+
+        from fglocal.cli import PLUGIN_COMMANDS
+
+        assert self.command is not None
+        program, argv0 = self.fallback or fallback_command()
+        text = header(self.token, program, argv0, PLUGIN_COMMANDS, self.utf8_mode)
+        # The compiled copy sits beside its header: `#include "..."` looks in the source's folder
+        # first, so a stray launcher_config.h beside the installed launcher.c is never used.
+        source_copy = os.path.join(self.bin, os.path.basename(SOURCE))
         try:
             os.makedirs(self.bin, mode=0o700, exist_ok=True)
-            with open(os.path.join(self.bin, HEADER), "w", encoding="ascii") as handle:
-                handle.write(text)
             with open(SOURCE, "rb") as handle:
                 source = handle.read()
+            for path, data in ((os.path.join(self.bin, HEADER), text.encode("ascii")), (source_copy, source)):
+                with open(path, "wb") as handle:
+                    handle.write(data)
         except OSError as exc:
             self.why = "cannot write its header into %s: %s" % (self.bin, exc.strerror)
             return
-        argv = [*command, *CFLAGS, "-I", self.bin, "-o", self.partial, SOURCE]
-        cache = default_cache() if cache is None else cache
-        if cache:
-            words = [source, text.encode("ascii"), *(os.fsencode(word) for word in [*command, *CFLAGS])]
-            self.cached = os.path.join(cache, hashlib.sha256(b"\0".join(words)).hexdigest()[:32])
+        argv = [*self.command, *CFLAGS, "-I", self.bin, "-o", self.partial, source_copy]
+        if self.cache:
+            words = [source, text.encode("ascii"), *(os.fsencode(word) for word in [*self.command, *CFLAGS])]
+            self.cached = os.path.join(self.cache, hashlib.sha256(b"\0".join(words)).hexdigest()[:32])
             if _copy(self.cached, self.path):
                 self.reused = True
                 try:
@@ -174,23 +190,57 @@ class Build:
                 except OSError:  # dropped meanwhile by another server's build
                     pass
                 return
+        # Its own session (a cancel ends cc1 and the assembler too, not only the driver), its
+        # temporary files in bin/ (removed with the server's folder, whatever happens to them).
+        env = dict(os.environ, TMPDIR=self.bin)
         try:
             self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
             )
         except OSError as exc:
-            self.why = "the C compiler %s could not start: %s" % (command[0], exc.strerror)
+            self.why = "the C compiler %s could not start: %s" % (self.command[0], exc.strerror)
 
     def cancel(self) -> None:
-        """Stop a compile still running (the server is ending before it was ready)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
-
-    def finish(self, seconds: float = BUILD_SECONDS) -> Tuple[Optional[str], str]:
-        """The launcher's path once built; else None and why (the compiler's first error line)."""
+        """Stop a compile still running (the server is ending before it was ready): its whole process group."""
+        import signal
         import subprocess
 
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        for signum, seconds in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+            try:
+                os.killpg(proc.pid, signum)  # the driver deletes its temporary files on SIGTERM
+            except OSError:
+                pass
+            try:
+                proc.communicate(timeout=seconds)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # what the driver left running (its group outlives it)
+        except OSError:
+            pass
+
+    def finish(
+        self, seconds: float = BUILD_SECONDS, token: Optional[bytes] = None
+    ) -> Tuple[Optional[str], str]:
+        """The launcher's path once built; else None and why (the compiler's first error line).
+
+        ``token``: the warm supervisor's, when known; a launcher begun with another one is built again.
+        """
+        import subprocess
+
+        if token is not None and token != self.token and self.command is not None:
+            self.cancel()
+            self.proc, self.cached, self.reused, self.token = None, None, False, token
+            self._begin()
         if self.reused:
             return self.path, ""
         if self.proc is None:
@@ -198,8 +248,7 @@ class Build:
         try:
             output, _ = self.proc.communicate(timeout=seconds)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
+            self.cancel()
             return None, "the C compiler took more than %d seconds" % seconds
         if self.proc.returncode != 0 or not os.path.exists(self.partial):
             return None, "the C compiler failed: %s" % _first_error(output.decode("utf-8", "replace"))
@@ -236,12 +285,30 @@ def _keep(path: str, cached: str) -> None:
     try:
         if _copy(path, partial):
             os.replace(partial, cached)
+        _drop_stale_parts(folder)
         entries = [os.path.join(folder, name) for name in os.listdir(folder) if not name.endswith(".part")]
         entries.sort(key=lambda entry: os.stat(entry).st_mtime, reverse=True)
         for entry in entries[CACHED:]:
             os.unlink(entry)
     except OSError:
         pass
+
+
+STALE_PART_SECONDS = 600.0  # a .part older than this was left by a server that died while storing it
+
+
+def _drop_stale_parts(folder: str) -> None:
+    """Remove the cache's ``.part`` files that no store will finish (their server was killed meanwhile)."""
+    import time
+
+    for name in os.listdir(folder):
+        if name.endswith(".part"):
+            entry = os.path.join(folder, name)
+            try:
+                if os.lstat(entry).st_mtime < time.time() - STALE_PART_SECONDS:
+                    os.unlink(entry)
+            except OSError:  # finished or removed meanwhile
+                pass
 
 
 def _first_error(output: str) -> str:
