@@ -806,3 +806,62 @@ def test_a_stale_part_file_in_the_cache_is_removed(tmp_path):
     done = Build(str(tmp_path / "one"), token=b"token", cache=str(cache))
     assert done.finish()[0] is not None
     assert sorted(os.listdir(cache)) == sorted([os.path.basename(str(done.cached)), "b.2.part"])
+
+
+EXEC_WITH_ENVIRON = """
+import ctypes, os, sys
+entries = [line.encode('utf-8', 'surrogateescape') for line in open(sys.argv[1], encoding='utf-8', errors='surrogateescape').read().split('\\n') if line]
+argv = [os.fsencode(arg) for arg in sys.argv[2:]]
+libc = ctypes.CDLL(None, use_errno=True)
+array = lambda items: (ctypes.c_char_p * (len(items) + 1))(*items, None)
+libc.execve(argv[0], array(argv), array(entries))
+sys.exit('execve: %s' % os.strerror(ctypes.get_errno()))
+"""
+
+
+def test_a_large_environment_with_repeated_keys_is_sent_as_the_python_client_sends_it(
+    private_folder, tmp_path
+):
+    """30,000 variables, a key given twice (the first one counts, as in os.environb) and an entry with
+    no '=' (left out): the same payload as the Python client's, byte for byte."""
+    _need_cc()
+    env = _env(private_folder)
+    entries = ["%s=%s" % item for item in env.items()]
+    entries += ["FG_DUP=first", "FG_MANY_0=x", "NO_EQUALS_SIGN", "FG_DUP=second", "=empty key"]
+    entries += ["FG_MANY_%d=value %d" % (n, n) for n in range(30_000)]
+    entries += ["FG_DUP=third", "FG_MANY_29999=last"]
+    environment = tmp_path / "environ"
+    environment.write_text("\n".join(entries), encoding="utf-8")
+    token = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from fglocal import thin_client; sys.stdout.write(thin_client.token().hex())",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    main = os.path.join(os.path.dirname(thin_client.__file__), "__main__.py")  # the Python client's argv[0]
+    fallback = ([sys.executable, "-m", "fglocal"], main)
+    launcher, why = Build(str(tmp_path / "built"), bytes.fromhex(token), fallback, cache="").finish()
+    assert launcher is not None, why
+    peer = Peer(private_folder, b"OK\nX7\n")
+    args = ["index.handler", "--runtime", "python3.12"]
+    codes = []
+    try:
+        for program in ([sys.executable, "-m", "fglocal"], [launcher]):
+            helper = [sys.executable, "-c", EXEC_WITH_ENVIRON, str(environment)]
+            done = subprocess.run(
+                [*helper, *program, *args], cwd=str(tmp_path), capture_output=True, timeout=300
+            )
+            codes.append((done.returncode, done.stderr))
+    finally:
+        peer.close()
+    assert codes == [(7, b""), (7, b"")]
+    (python, _, _), (launched, _, _) = peer.requests
+    assert launched == python
+    fields = python.split(b"\0")
+    assert fields.count(b"FG_DUP=first") == 1 and not [f for f in fields if f.startswith(b"FG_DUP=s")]
+    assert b"FG_MANY_29999=value 29999" in fields and b"NO_EQUALS_SIGN" not in fields

@@ -157,23 +157,62 @@ static int append_text(struct buffer *b, const char *text, int separator)
     return append(b, text, strlen(text), separator);
 }
 
-/* Python's os.environb: entries with an '=', the first of each key (environ may repeat one). */
+/* One environ entry for the dedupe: its text, its key's length (to the '='), its place in environ. */
+struct entry {
+    const char *text;
+    size_t key, index;
+};
+
+static int by_key_then_place(const void *left, const void *right)
+{
+    const struct entry *a = left, *b = right;
+    int order = memcmp(a->text, b->text, a->key < b->key ? a->key : b->key);
+
+    if (order != 0)
+        return order;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Python's os.environb: entries with an '=', the first of each key (environ may repeat one), in
+ * environ's order. Repeats are found in a sorted index (n log n: 100,000 variables are common in
+ * nobody's shell, but a quadratic scan of them took a minute). */
 static int append_environment(struct buffer *b)
 {
-    char **entry, **earlier;
+    size_t count = 0, used = 0, i;
+    struct entry *sorted;
+    char *repeated;
+    int ok = 1;
 
-    for (entry = environ; *entry != NULL; entry++) {
-        const char *equals = strchr(*entry, '=');
-        size_t key = equals ? (size_t)(equals - *entry) + 1 : 0;
-        int repeated = 0;
-        if (!equals)
-            continue;
-        for (earlier = environ; earlier < entry && !repeated; earlier++)
-            repeated = !strncmp(*earlier, *entry, key);
-        if (!repeated && !append_text(b, *entry, 1))
-            return 0;
+    while (environ[count] != NULL)
+        count++;
+    sorted = malloc((count + 1) * sizeof *sorted);
+    repeated = calloc(count + 1, 1);
+    if (sorted == NULL || repeated == NULL) {
+        free(sorted);
+        free(repeated);
+        return 0;
     }
-    return 1;
+    for (i = 0; i < count; i++) {
+        const char *equals = strchr(environ[i], '=');
+        if (equals == NULL) {
+            repeated[i] = 1; /* not a variable: os.environb leaves it out */
+            continue;
+        }
+        sorted[used].text = environ[i], sorted[used].key = (size_t)(equals - environ[i]);
+        sorted[used].index = i, used++;
+    }
+    qsort(sorted, used, sizeof *sorted, by_key_then_place);
+    for (i = 1; i < used; i++)
+        if (sorted[i].key == sorted[i - 1].key && !memcmp(sorted[i].text, sorted[i - 1].text, sorted[i].key))
+            repeated[sorted[i].index] = 1; /* a later one of a key seen before */
+    for (i = 0; ok && i < count; i++)
+        if (!repeated[i])
+            ok = append_text(b, environ[i], 1);
+    free(sorted);
+    free(repeated);
+    return ok;
 }
 
 static int append_cwd(struct buffer *b)
@@ -209,46 +248,49 @@ static int send_all(const char *data, size_t size)
     return 1;
 }
 
-/* Send the request; 0 if anything failed. */
-static int send_request(int argc, char **argv)
+/* The request's payload into b (built before connecting: the supervisor's read has a timeout); 0 if not. */
+static int build_request(struct buffer *b, int argc, char **argv)
 {
-    struct buffer b = {NULL, 0, 0};
-    char number[32], header[4], control[CMSG_SPACE(3 * sizeof(int))];
+    char number[32];
+    int i, ok;
+    mode_t mask = umask(022);
+
+    umask(mask);
+    ok = append(b, FGL_PROTOCOL, sizeof FGL_PROTOCOL - 1, 0) &&
+         append(b, fgl_token, sizeof fgl_token - 1, 1) && append_cwd(b);
+    snprintf(number, sizeof number, "%d", (int)mask);
+    ok = ok && append_text(b, number, 1);
+    snprintf(number, sizeof number, "%d", argc);
+    ok = ok && append_text(b, number, 1) && append(b, fgl_argv0, sizeof fgl_argv0 - 1, 1);
+    for (i = 1; ok && i < argc; i++)
+        ok = append_text(b, argv[i], 1);
+    return ok && append_environment(b) && b->size <= 0xffffffffu;
+}
+
+/* Send the header with fds 0-2, then the payload; 0 if anything failed. */
+static int send_request(const struct buffer *b)
+{
+    char header[4], control[CMSG_SPACE(3 * sizeof(int))];
     struct iovec iov = {header, sizeof header};
     struct msghdr message;
     struct cmsghdr *cmsg;
-    int fds[3] = {0, 1, 2}, i, ok;
-    mode_t mask = umask(022);
+    int fds[3] = {0, 1, 2};
     ssize_t sent;
 
-    umask(mask);
-    ok = append(&b, FGL_PROTOCOL, sizeof FGL_PROTOCOL - 1, 0) &&
-         append(&b, fgl_token, sizeof fgl_token - 1, 1) && append_cwd(&b);
-    snprintf(number, sizeof number, "%d", (int)mask);
-    ok = ok && append_text(&b, number, 1);
-    snprintf(number, sizeof number, "%d", argc);
-    ok = ok && append_text(&b, number, 1) && append(&b, fgl_argv0, sizeof fgl_argv0 - 1, 1);
-    for (i = 1; ok && i < argc; i++)
-        ok = append_text(&b, argv[i], 1);
-    ok = ok && append_environment(&b) && b.size <= 0xffffffffu;
-    if (ok) {
-        header[0] = (char)(b.size >> 24), header[1] = (char)(b.size >> 16);
-        header[2] = (char)(b.size >> 8), header[3] = (char)b.size;
-        memset(&message, 0, sizeof message);
-        memset(control, 0, sizeof control);
-        message.msg_iov = &iov, message.msg_iovlen = 1;
-        message.msg_control = control, message.msg_controllen = sizeof control;
-        cmsg = CMSG_FIRSTHDR(&message);
-        cmsg->cmsg_level = SOL_SOCKET, cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof fds);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
-        do
-            sent = sendmsg(conn, &message, MSG_NOSIGNAL);
-        while (sent < 0 && errno == EINTR);
-        ok = sent == (ssize_t)sizeof header && send_all(b.data, b.size);
-    }
-    free(b.data);
-    return ok;
+    header[0] = (char)(b->size >> 24), header[1] = (char)(b->size >> 16);
+    header[2] = (char)(b->size >> 8), header[3] = (char)b->size;
+    memset(&message, 0, sizeof message);
+    memset(control, 0, sizeof control);
+    message.msg_iov = &iov, message.msg_iovlen = 1;
+    message.msg_control = control, message.msg_controllen = sizeof control;
+    cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET, cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
+    do
+        sent = sendmsg(conn, &message, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)sizeof header && send_all(b->data, b->size);
 }
 
 /* The supervisor's answer lines, read as they come. */
@@ -330,6 +372,7 @@ int main(int argc, char **argv)
     const char *folder = getenv("FGLOCAL_RUNTIME_SERVER"), *thin = getenv("FGLOCAL_THIN_CLIENT");
     struct sockaddr_un address;
     struct sigaction ignore;
+    struct buffer request = {NULL, 0, 0};
     char line[8];
     size_t length;
     int fd;
@@ -357,10 +400,13 @@ int main(int argc, char **argv)
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ignore, NULL);
     sigaction(SIGXFSZ, &ignore, NULL);
+    if (!build_request(&request, argc, argv))
+        fall_back(argc, argv);
     conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (conn < 0 || connect(conn, (struct sockaddr *)&address, sizeof address) != 0 ||
-        !send_request(argc, argv))
+        !send_request(&request))
         fall_back(argc, argv);
+    free(request.data);
     length = next_line(line, sizeof line);
     if (length < 2 || line[0] != 'O' || line[1] != 'K')
         fall_back(argc, argv); /* refused (another fglocal, limits it cannot give): run it in Python */
