@@ -15,6 +15,8 @@ export interface FunctionGraphSettings {
   readonly runtimeServerEnabled: boolean;
   /** Have the runtime server build its native launcher, and run `fglocal invoke` through it. */
   readonly runtimeServerLauncher: boolean;
+  /** Give VS Code's integrated terminals the runtime server's folder (and launcher) while it is ready. */
+  readonly runtimeServerTerminals: boolean;
 }
 
 export const DEFAULT_SETTINGS: FunctionGraphSettings = {
@@ -27,6 +29,7 @@ export const DEFAULT_SETTINGS: FunctionGraphSettings = {
   resultView: 'run',
   runtimeServerEnabled: true,
   runtimeServerLauncher: true,
+  runtimeServerTerminals: true,
 };
 
 /** What the server gets as `initializationOptions` and in `workspace/didChangeConfiguration`. */
@@ -53,6 +56,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
   const enabled = get('diagnostics.enabled');
   const runtimeServer = get('runtimeServer.enabled');
   const launcher = get('runtimeServer.launcher');
+  const terminals = get('runtimeServer.terminals');
   return {
     python: text('python', DEFAULT_SETTINGS.python),
     runtime: text('runtime', DEFAULT_SETTINGS.runtime),
@@ -63,6 +67,7 @@ export function settingsFrom(get: (key: string) => unknown): FunctionGraphSettin
     resultView: resultView === 'always' || resultView === 'never' || resultView === 'run' ? resultView : 'run',
     runtimeServerEnabled: typeof runtimeServer === 'boolean' ? runtimeServer : DEFAULT_SETTINGS.runtimeServerEnabled,
     runtimeServerLauncher: typeof launcher === 'boolean' ? launcher : DEFAULT_SETTINGS.runtimeServerLauncher,
+    runtimeServerTerminals: typeof terminals === 'boolean' ? terminals : DEFAULT_SETTINGS.runtimeServerTerminals,
   };
 }
 

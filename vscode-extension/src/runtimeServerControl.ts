@@ -1,7 +1,8 @@
 // Runs the window's runtime server (runtimeServer.ts) for the runtimes of the workspace's functions,
 // with the tools' own interpreter and environment: started after activation, replaced when a
 // fglocal.json, the runtime/handler settings, the interpreter or `functiongraph.runtimeServer.enabled`
-// change, stopped on deactivate. Runs get its folder (and its launcher) through runtimeServerLease().
+// change, stopped on deactivate. Runs get its folder (and its launcher) through runtimeServerLease();
+// integrated terminals get them as variables while it is ready (terminalEnvironment.ts).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BundledPaths, toolEnvironment } from './bundle';
@@ -10,8 +11,10 @@ import { errorMessage, log } from './log';
 import { onDidChangeInterpreter, resolveInterpreter } from './python';
 import { ENV_VARIABLE, findServable, Lease, RuntimeServer, ServerSpec, ServerStatus } from './runtimeServer';
 import { readSettings } from './settings';
+import { applyToTerminals } from './terminalEnvironment';
 
 export const RUNTIME_SERVER_SETTING = 'functiongraph.runtimeServer.enabled';
+export const TERMINALS_SETTING = 'functiongraph.runtimeServer.terminals';
 const MAX_CONFIG_FILES = 500;
 const REFRESH_DELAY_MS = 200; // a burst of file events is looked at once, after it
 const EXCLUDED = '**/{node_modules,.git,.venv,venv,.tox,dist,build,__pycache__}/**';
@@ -109,6 +112,9 @@ export function initRuntimeServer(context: vscode.ExtensionContext, paths: Bundl
       );
     }, REFRESH_DELAY_MS);
   };
+  // New integrated terminals get the server's folder (and launcher) while it is ready, nothing otherwise.
+  const terminals = (): void => applyToTerminals(context.environmentVariableCollection, instance.status(), readSettings().runtimeServerTerminals);
+  terminals();
   const watcher = vscode.workspace.createFileSystemWatcher(`**/${CONFIG_FILE_NAME}`);
   context.subscriptions.push(
     changed,
@@ -120,9 +126,13 @@ export function initRuntimeServer(context: vscode.ExtensionContext, paths: Bundl
     vscode.workspace.onDidChangeWorkspaceFolders(refresh),
     onDidChangeInterpreter(refresh),
     vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(TERMINALS_SETTING)) terminals();
       if (['runtimeServer', 'runtime', 'handler'].some((key) => event.affectsConfiguration(`functiongraph.${key}`))) refresh();
     }),
-    instance.onDidChange(() => changed.fire()),
+    instance.onDidChange(() => {
+      terminals();
+      changed.fire();
+    }),
   );
   refresh();
 }

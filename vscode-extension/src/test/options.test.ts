@@ -14,6 +14,7 @@ describe('settings', () => {
       resultView: 'always',
       'runtimeServer.enabled': false,
       'runtimeServer.launcher': false,
+      'runtimeServer.terminals': false,
     };
     assert.deepEqual(settingsFrom((key) => values[key]), {
       python: '/usr/bin/python3',
@@ -25,11 +26,12 @@ describe('settings', () => {
       resultView: 'always',
       runtimeServerEnabled: false,
       runtimeServerLauncher: false,
+      runtimeServerTerminals: false,
     });
   });
 
   test('nonsense falls back to the defaults', () => {
-    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes', 'runtimeServer.enabled': 'no', 'runtimeServer.launcher': 1 };
+    const values: Record<string, unknown> = { python: 3, 'diagnostics.enabled': 'yes', 'diagnostics.disabledCodes': 'reload-sys', resultView: 'sometimes', 'runtimeServer.enabled': 'no', 'runtimeServer.launcher': 1, 'runtimeServer.terminals': 'off' };
     assert.deepEqual(settingsFrom((key) => values[key]), DEFAULT_SETTINGS);
   });
 

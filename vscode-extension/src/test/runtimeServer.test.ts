@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ENV_VARIABLE, fastStartsText, findServable, MAX_FAILURES, parseServerLine, RuntimeServer, serverArgs, ServerSpec } from '../runtimeServer';
+import { applyToTerminals, LAUNCHER_VARIABLE, terminalDescription, TerminalEnvironment, terminalVariables } from '../terminalEnvironment';
 import { lastJsonLine, runTool } from '../tool';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
@@ -263,5 +264,96 @@ describe('runtime server lifecycle (real fglocal runtime-server)', () => {
     await until(() => JSON.stringify(server.status()).includes('no function'), 'off');
     assert.deepEqual(server.status(), { kind: 'off', reason: 'no function in this workspace' });
     assert.equal(log.lines.length, 0);
+  });
+});
+
+/** A terminal environment as VS Code keeps one: its variables, and every change made to it. */
+class Terminals implements TerminalEnvironment {
+  persistent = true;
+  description: unknown = undefined;
+  readonly variables = new Map<string, string>();
+  readonly changes: string[] = [];
+  get(variable: string): { readonly value: string } | undefined {
+    const value = this.variables.get(variable);
+    return value === undefined ? undefined : { value };
+  }
+  replace(variable: string, value: string): void {
+    this.variables.set(variable, value);
+    this.changes.push(`replace ${variable}`);
+  }
+  delete(variable: string): void {
+    this.variables.delete(variable);
+    this.changes.push(`delete ${variable}`);
+  }
+  env(): Record<string, string> {
+    return Object.fromEntries(this.variables);
+  }
+}
+
+describe("integrated terminals' environment", () => {
+  test('only a ready server gives terminals anything: its folder, and its launcher when it has one', () => {
+    assert.deepEqual(terminalVariables({ kind: 'off', reason: 'off' }), {});
+    assert.deepEqual(terminalVariables({ kind: 'starting', runtimes: ['python3.9'] }), {});
+    assert.deepEqual(terminalVariables({ kind: 'failed', message: 'ended' }), {});
+    assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f' }), { [ENV_VARIABLE]: '/f' });
+    assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f', launcher: '/f/bin/fglocal' }), { [ENV_VARIABLE]: '/f', [LAUNCHER_VARIABLE]: '/f/bin/fglocal' });
+    assert.equal(LAUNCHER_VARIABLE, 'FGLOCAL_LAUNCHER');
+    assert.equal(terminalDescription({}), undefined);
+    assert.match(terminalDescription({ [ENV_VARIABLE]: '/f' }) ?? '', /FGLOCAL_RUNTIME_SERVER names this window's runtime server.*functiongraph\.runtimeServer\.terminals/);
+    assert.doesNotMatch(terminalDescription({ [ENV_VARIABLE]: '/f' }) ?? '', /FGLOCAL_LAUNCHER/);
+    assert.match(terminalDescription({ [ENV_VARIABLE]: '/f', [LAUNCHER_VARIABLE]: '/f/bin/fglocal' }) ?? '', /FGLOCAL_LAUNCHER its native launcher/);
+  });
+
+  test('set while ready (a typed fglocal invoke is forked by the zygote), replaced with the server, cleared when it stops; the stale value runs in full', async () => {
+    const log = new Recorder();
+    const server = newServer(log);
+    const terminals = new Terminals();
+    const sync = (enabled = true): void => applyToTerminals(terminals, server.status(), enabled);
+    server.onDidChange(() => sync());
+    sync();
+    assert.equal(terminals.persistent, false, 'a folder from an earlier window is dead: never restored');
+    assert.deepEqual(terminals.env(), {});
+    assert.deepEqual(terminals.changes, [], 'nothing to delete: nothing done');
+    server.update(spec(['python3.9']));
+    await until(() => server.status().kind === 'ready', 'the server to be ready');
+    const first = server.status();
+    assert.ok(first.kind === 'ready' && first.launcher !== undefined);
+    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: first.folder, [LAUNCHER_VARIABLE]: first.launcher });
+    assert.match(String(terminals.description), /runtime server/);
+    const zygote = log.servingPids().get('python3.9');
+    assert.ok(zygote !== undefined, log.lines.join('\n'));
+    // What a terminal gets is enough: `fglocal invoke` and "$FGLOCAL_LAUNCHER" invoke are forked by the zygote.
+    const dir = parentPidFunction('python3.9');
+    assert.deepEqual(await parentOfInstance(dir, terminals.env()), [zygote, false]);
+    const viaLauncher = await runTool(first.launcher, ['invoke', '--code-dir', dir, '--event', '-', '--json'], { cwd: REPO, env: { ...ENV, ...terminals.env() }, input: '{}' });
+    assert.equal(viaLauncher.code, 0, viaLauncher.stderr);
+    assert.match(viaLauncher.stdout.replace(/\\"/g, '"'), new RegExp(`"parent":\\s*${zygote}\\b`));
+    // The same status again changes nothing (open terminals are not asked to relaunch for nothing).
+    const before = terminals.changes.length;
+    sync();
+    assert.equal(terminals.changes.length, before);
+    // Turned off for terminals: both gone; on again: back.
+    sync(false);
+    assert.deepEqual(terminals.env(), {});
+    assert.equal(terminals.description, undefined);
+    sync(true);
+    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: first.folder, [LAUNCHER_VARIABLE]: first.launcher });
+    // Replaced without a launcher: the new folder, and no launcher variable left behind.
+    server.update(spec(['python3.12'], PYTHON, false));
+    await until(() => server.status().kind === 'ready' && (server.status() as { folder?: string }).folder !== first.folder, 'the new server');
+    const second = server.status();
+    assert.ok(second.kind === 'ready');
+    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: second.folder });
+    // Stopped: nothing.
+    await server.stop();
+    assert.deepEqual(terminals.env(), {});
+    assert.equal(terminals.description, undefined);
+    // A terminal opened earlier keeps its value: with the folder gone, fglocal runs in full, the same result.
+    assert.ok(!fs.existsSync(second.folder));
+    const stale = parentPidFunction('python3.12');
+    const [parent, ranHere] = await parentOfInstance(stale, { [ENV_VARIABLE]: second.folder });
+    assert.ok(parent > 0 && parent !== zygote);
+    assert.equal(ranHere, true);
+    for (const folder of [dir, stale]) fs.rmSync(folder, { recursive: true, force: true });
   });
 });
