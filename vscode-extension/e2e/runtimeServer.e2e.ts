@@ -2,7 +2,9 @@
 // workspace's runtimes, runs go through it (their instance is a child of the runtime's zygote, whose
 // pid the output channel names), Run Handler Locally runs `fglocal invoke` through the server's native
 // launcher (or the tools' Python when the launcher setting is off or the launcher cannot be started),
-// a runtime change in fglocal.json replaces it, the setting turns it off, and killing the extension host leaves none of its processes behind. Own code-server; output in
+// a runtime change in fglocal.json replaces it, integrated terminals get its folder and launcher (a
+// `"$FGLOCAL_LAUNCHER" invoke` typed there is forked by its zygote) while it runs and nothing once it
+// is off, the setting turns it off, and killing the extension host leaves none of its processes behind. Own code-server; output in
 // test-output/e2e/runtime-server/. Linux only (the server is).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -135,6 +137,29 @@ describe('fast cold starts: the runtime server in code-server', () => {
     return Number(pid);
   }
 
+  let typed = 0;
+  /**
+   * Opens a new integrated terminal and types `command` there as a user would; resolves with its
+   * exit code once it has run (the line also writes it to a file).
+   */
+  async function inNewTerminal(command: string): Promise<string> {
+    typed += 1;
+    const done = path.join(output, `terminal-${typed}.rc`);
+    await workbench.runCommand('Terminal: Create New Terminal');
+    await workbench.page.locator('.xterm-helper-textarea:focus').waitFor({ state: 'attached', timeout: UI_TIMEOUT });
+    await workbench.page.keyboard.type(`${command}; echo $? > '${done}'`);
+    await workbench.page.keyboard.press('Enter');
+    return eventually(`the terminal to run: ${command}`, () => (fs.existsSync(done) && fs.readFileSync(done, 'utf8').endsWith('\n') ? fs.readFileSync(done, 'utf8').trim() : undefined));
+  }
+
+  /** The two variables as a new integrated terminal has them ('unset' for one it has not). */
+  async function terminalVariables(): Promise<[string, string]> {
+    const file = path.join(output, `terminal-variables-${typed + 1}.txt`);
+    assert.equal(await inNewTerminal(`printf '%s\\n' "\${FGLOCAL_RUNTIME_SERVER-unset}" "\${FGLOCAL_LAUNCHER-unset}" > '${file}'`), '0');
+    const [folder, launcher] = fs.readFileSync(file, 'utf8').split('\n');
+    return [folder ?? '', launcher ?? ''];
+  }
+
   function uiTest(name: string, body: (t: TestContext) => Promise<void>): void {
     test(name, async (t) => {
       if (process.platform !== 'linux') return t.skip('the runtime server is Linux only');
@@ -265,12 +290,34 @@ describe('fast cold starts: the runtime server in code-server', () => {
         }
       });
     assert.deepEqual(children, [], 'a runtime server still runs under the extension host');
+    // A terminal opened now gets neither variable (the collection no longer has them).
+    assert.deepEqual(await terminalVariables(), ['unset', 'unset']);
+    await workbench.runCommand('Terminal: Kill All Terminals');
     const parent = await runParent();
     assert.ok(![...current.serving.values()].includes(parent));
     assert.ok(!/runtime_server|run_zygote/.test(commandLine(parent)), commandLine(parent));
     await ranWay('parent.handler', 'via Python', 1); // the first run without a server
     await workbench.setBooleanSetting(SETTING, true);
     await nthServer('python3.9', 3);
+  });
+
+  uiTest('an integrated terminal gets the server\'s folder and launcher; "$FGLOCAL_LAUNCHER" invoke typed there is forked by its zygote', async () => {
+    const served = await nthServer('python3.9', 3);
+    const zygote = served.serving.get('python3.9');
+    assert.ok(zygote !== undefined && served.launcher !== '', channel());
+    const [folder, script] = await terminalVariables();
+    assert.equal(folder, served.folder);
+    // FGLOCAL_LAUNCHER: the extension's script that runs the server's launcher with the tools' environment.
+    assert.match(script, /\/fglocal-terminals-[^/]+\/fglocal$/);
+    assert.ok(fs.readFileSync(script, 'utf8').includes(`launcher='${served.launcher}'`), fs.readFileSync(script, 'utf8'));
+    // What a user types (in the user's environment): the extension's own fglocal, through the warm supervisor.
+    const out = path.join(output, 'terminal-invoke.out');
+    const err = path.join(output, 'terminal-invoke.err');
+    const code = await inNewTerminal(`cd '${workspace}' && "$FGLOCAL_LAUNCHER" invoke parent.handler --event-json '{}' --json > '${out}' 2> '${err}'`);
+    assert.equal(code, '0', fs.readFileSync(err, 'utf8'));
+    const result = fs.readFileSync(out, 'utf8').replace(/\\"/g, '"');
+    assert.equal(Number(/"parent":\s*(\d+)/.exec(result)?.[1]), zygote, `${result}\n${fs.readFileSync(err, 'utf8')}`);
+    await workbench.runCommand('Terminal: Kill All Terminals');
   });
 
   uiTest('the launcher setting off: no launcher, Run goes through Python (same result); on again: the launcher; a launcher gone: Python, said once', async () => {

@@ -3,6 +3,8 @@
 // fglocal.json, the runtime/handler settings, the interpreter or `functiongraph.runtimeServer.enabled`
 // change, stopped on deactivate. Runs get its folder (and its launcher) through runtimeServerLease();
 // integrated terminals get them as variables while it is ready (terminalEnvironment.ts).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { BundledPaths, toolEnvironment } from './bundle';
@@ -11,7 +13,7 @@ import { errorMessage, log } from './log';
 import { onDidChangeInterpreter, resolveInterpreter } from './python';
 import { ENV_VARIABLE, findServable, Lease, RuntimeServer, ServerSpec, ServerStatus } from './runtimeServer';
 import { readSettings } from './settings';
-import { applyToTerminals } from './terminalEnvironment';
+import { applyToTerminals, LAUNCHER_VARIABLE, writeTerminalLauncher } from './terminalEnvironment';
 
 export const RUNTIME_SERVER_SETTING = 'functiongraph.runtimeServer.enabled';
 export const TERMINALS_SETTING = 'functiongraph.runtimeServer.terminals';
@@ -112,9 +114,27 @@ export function initRuntimeServer(context: vscode.ExtensionContext, paths: Bundl
       );
     }, REFRESH_DELAY_MS);
   };
-  // New integrated terminals get the server's folder (and launcher) while it is ready, nothing otherwise.
-  const terminals = (): void => applyToTerminals(context.environmentVariableCollection, instance.status(), readSettings().runtimeServerTerminals);
+  // New integrated terminals get the server's folder (and a launcher script, in a private folder of
+  // this window's, removed with it) while it is ready, nothing otherwise.
+  let launcherFolder: string | undefined;
+  const terminals = (): void => {
+    const enabled = readSettings().runtimeServerTerminals;
+    const status = instance.status();
+    let launcher: string | undefined;
+    if (enabled && status.kind === 'ready' && status.launcher !== undefined) {
+      const lease = instance.lease();
+      lease.release();
+      try {
+        launcherFolder ??= fs.mkdtempSync(path.join(os.tmpdir(), 'fglocal-terminals-'));
+        if (lease.launcher !== undefined) launcher = writeTerminalLauncher(launcherFolder, lease.launcher, [paths.tool, paths.libs]);
+      } catch (error) {
+        log().warn(`Terminals get no ${LAUNCHER_VARIABLE}: cannot write its script: ${errorMessage(error)}`);
+      }
+    }
+    applyToTerminals(context.environmentVariableCollection, status, enabled, launcher);
+  };
   terminals();
+  context.subscriptions.push({ dispose: () => launcherFolder !== undefined && fs.rmSync(launcherFolder, { recursive: true, force: true }) });
   const watcher = vscode.workspace.createFileSystemWatcher(`**/${CONFIG_FILE_NAME}`);
   context.subscriptions.push(
     changed,

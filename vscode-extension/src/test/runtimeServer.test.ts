@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ENV_VARIABLE, fastStartsText, findServable, MAX_FAILURES, parseServerLine, RuntimeServer, serverArgs, ServerSpec } from '../runtimeServer';
-import { applyToTerminals, LAUNCHER_VARIABLE, terminalDescription, TerminalEnvironment, terminalVariables } from '../terminalEnvironment';
+import { applyToTerminals, LAUNCHER_VARIABLE, terminalDescription, TerminalEnvironment, terminalLauncherScript, terminalVariables, writeTerminalLauncher } from '../terminalEnvironment';
 import { lastJsonLine, runTool } from '../tool';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..');
@@ -296,7 +296,9 @@ describe("integrated terminals' environment", () => {
     assert.deepEqual(terminalVariables({ kind: 'starting', runtimes: ['python3.9'] }), {});
     assert.deepEqual(terminalVariables({ kind: 'failed', message: 'ended' }), {});
     assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f' }), { [ENV_VARIABLE]: '/f' });
-    assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f', launcher: '/f/bin/fglocal' }), { [ENV_VARIABLE]: '/f', [LAUNCHER_VARIABLE]: '/f/bin/fglocal' });
+    assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f', launcher: '/f/bin/fglocal' }), { [ENV_VARIABLE]: '/f' }, 'no script: no launcher variable');
+    assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f', launcher: '/f/bin/fglocal' }, '/t/fglocal'), { [ENV_VARIABLE]: '/f', [LAUNCHER_VARIABLE]: '/t/fglocal' });
+    assert.deepEqual(terminalVariables({ kind: 'ready', runtimes: ['python3.9'], folder: '/f' }, '/t/fglocal'), { [ENV_VARIABLE]: '/f' }, 'a server without a launcher: none');
     assert.equal(LAUNCHER_VARIABLE, 'FGLOCAL_LAUNCHER');
     assert.equal(terminalDescription({}), undefined);
     assert.match(terminalDescription({ [ENV_VARIABLE]: '/f' }) ?? '', /FGLOCAL_RUNTIME_SERVER names this window's runtime server.*functiongraph\.runtimeServer\.terminals/);
@@ -304,30 +306,62 @@ describe("integrated terminals' environment", () => {
     assert.match(terminalDescription({ [ENV_VARIABLE]: '/f', [LAUNCHER_VARIABLE]: '/f/bin/fglocal' }) ?? '', /FGLOCAL_LAUNCHER its native launcher/);
   });
 
+  test('the launcher script quotes what it names, and a launcher gone runs the Python fglocal', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "fg-term-it's "));
+    const script = terminalLauncherScript({ program: path.join(folder, "no launcher's here"), python: PYTHON }, [REPO, "/a b'c"]);
+    assert.match(script, /^#!\/bin\/sh\n/);
+    assert.ok(script.includes(`'${REPO}:/a b'\\''c'`), script);
+    const file = writeTerminalLauncher(folder, { program: path.join(folder, "no launcher's here"), python: PYTHON }, [REPO]);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o700);
+    const userEnv = { ...ENV };
+    delete userEnv.PYTHONPATH;
+    const run = await runTool(file, ['--version'], { cwd: os.tmpdir(), env: userEnv });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout + run.stderr, /fglocal/);
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
   test('set while ready (a typed fglocal invoke is forked by the zygote), replaced with the server, cleared when it stops; the stale value runs in full', async () => {
     const log = new Recorder();
     const server = newServer(log);
     const terminals = new Terminals();
-    const sync = (enabled = true): void => applyToTerminals(terminals, server.status(), enabled);
+    const scripts = fs.mkdtempSync(path.join(os.tmpdir(), 'fg-term-'));
+    // As the extension: the launcher script of the current server, if it has a launcher.
+    const sync = (enabled = true): void => {
+      const lease = server.lease();
+      lease.release();
+      const script = lease.launcher !== undefined ? writeTerminalLauncher(scripts, lease.launcher, [REPO]) : undefined;
+      applyToTerminals(terminals, server.status(), enabled, script);
+    };
     server.onDidChange(() => sync());
     sync();
     assert.equal(terminals.persistent, false, 'a folder from an earlier window is dead: never restored');
     assert.deepEqual(terminals.env(), {});
     assert.deepEqual(terminals.changes, [], 'nothing to delete: nothing done');
-    server.update(spec(['python3.9']));
+    // The tools' environment as the extension has it (toolEnvironment: PYTHONUNBUFFERED=1).
+    const toolEnv = { ...ENV, PYTHONUNBUFFERED: '1' };
+    server.update({ ...spec(['python3.9']), env: toolEnv });
     await until(() => server.status().kind === 'ready', 'the server to be ready');
     const first = server.status();
     assert.ok(first.kind === 'ready' && first.launcher !== undefined);
-    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: first.folder, [LAUNCHER_VARIABLE]: first.launcher });
+    const script = path.join(scripts, 'fglocal');
+    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: first.folder, [LAUNCHER_VARIABLE]: script });
     assert.match(String(terminals.description), /runtime server/);
     const zygote = log.servingPids().get('python3.9');
     assert.ok(zygote !== undefined, log.lines.join('\n'));
-    // What a terminal gets is enough: `fglocal invoke` and "$FGLOCAL_LAUNCHER" invoke are forked by the zygote.
+    // What a terminal gets is enough: in the user's environment (no PYTHONPATH to fglocal), the
+    // script's `invoke` is handed to the warm supervisor and forked by the zygote.
     const dir = parentPidFunction('python3.9');
-    assert.deepEqual(await parentOfInstance(dir, terminals.env()), [zygote, false]);
-    const viaLauncher = await runTool(first.launcher, ['invoke', '--code-dir', dir, '--event', '-', '--json'], { cwd: REPO, env: { ...ENV, ...terminals.env() }, input: '{}' });
-    assert.equal(viaLauncher.code, 0, viaLauncher.stderr);
-    assert.match(viaLauncher.stdout.replace(/\\"/g, '"'), new RegExp(`"parent":\\s*${zygote}\\b`));
+    const userEnv = { ...ENV };
+    delete userEnv.PYTHONPATH;
+    const viaScript = async (): Promise<string> => {
+      const run = await runTool(script, ['invoke', '--code-dir', dir, '--event', '-', '--json'], { cwd: os.tmpdir(), env: { ...userEnv, ...terminals.env() }, input: '{}' });
+      assert.equal(run.code, 0, run.stderr);
+      return run.stdout.replace(/\\"/g, '"');
+    };
+    assert.match(await viaScript(), new RegExp(`"parent":\\s*${zygote}\\b`));
+    // As `python -m fglocal invoke` with the tools' environment.
+    assert.deepEqual(await parentOfInstance(dir, { ...terminals.env(), PYTHONUNBUFFERED: '1' }), [zygote, false]);
     // The same status again changes nothing (open terminals are not asked to relaunch for nothing).
     const before = terminals.changes.length;
     sync();
@@ -337,7 +371,7 @@ describe("integrated terminals' environment", () => {
     assert.deepEqual(terminals.env(), {});
     assert.equal(terminals.description, undefined);
     sync(true);
-    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: first.folder, [LAUNCHER_VARIABLE]: first.launcher });
+    assert.deepEqual(terminals.env(), { [ENV_VARIABLE]: first.folder, [LAUNCHER_VARIABLE]: script });
     // Replaced without a launcher: the new folder, and no launcher variable left behind.
     server.update(spec(['python3.12'], PYTHON, false));
     await until(() => server.status().kind === 'ready' && (server.status() as { folder?: string }).folder !== first.folder, 'the new server');
@@ -354,6 +388,11 @@ describe("integrated terminals' environment", () => {
     const [parent, ranHere] = await parentOfInstance(stale, { [ENV_VARIABLE]: second.folder });
     assert.ok(parent > 0 && parent !== zygote);
     assert.equal(ranHere, true);
-    for (const folder of [dir, stale]) fs.rmSync(folder, { recursive: true, force: true });
+    // And its launcher script, its launcher gone: the same result, in full.
+    assert.ok(!fs.existsSync(first.launcher));
+    const inFull = await viaScript();
+    assert.match(inFull, /"parent":\s*\d+/);
+    assert.doesNotMatch(inFull, new RegExp(`"parent":\\s*${zygote}\\b`));
+    for (const folder of [dir, stale, scripts]) fs.rmSync(folder, { recursive: true, force: true });
   });
 });
