@@ -936,11 +936,16 @@ def _prune_logs(log_dir: str, invocations: int) -> None:
             pass
 
 
+# Descriptors of this process that a forked instance must not keep: the warm supervisor's run puts
+# its thin client's connection here (held by an instance, a killed run's client would wait on it).
+CLOSE_IN_FORKED_INSTANCE: List[int] = []
+
+
 def _become_instance(read_fd: int, write_fd: int, parent_fds: tuple) -> None:
     """In the forked child: detach into its own session and serve; never return to the caller."""
     status = 0
     try:
-        for fd in parent_fds:
+        for fd in (*parent_fds, *CLOSE_IN_FORKED_INSTANCE):
             os.close(fd)
         os.setsid()  # own process group: the supervisor kills it, and its children, as one
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2):

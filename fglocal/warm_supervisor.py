@@ -171,6 +171,37 @@ class Supervisor:
                 done = pid
             if done:
                 self.children.remove(pid)
+        self._end_adopted()
+
+    def _end_adopted(self) -> None:
+        """End what a killed run left (its instance forked on this interpreter, their children).
+
+        This process is a subreaper: a run that died without ending its instance tree (SIGKILL) leaves
+        it here, where nobody waits for it; it ends as a run would end it, and is reaped.
+        """
+        from fglocal import proctree
+
+        mine = os.getpid()
+        try:
+            with open("/proc/%d/task/%d/children" % (mine, mine)) as handle:
+                adopted = [int(pid) for pid in handle.read().split() if int(pid) not in self.children]
+        except (OSError, ValueError):
+            adopted = []
+        for pid in adopted:
+            for member in [pid, *proctree.descendants(pid)]:
+                try:
+                    os.kill(member, 9)
+                except OSError:
+                    pass
+        while True:  # adopted ones that ended (the runs and the spare are reaped by pid above)
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children.remove(pid)
 
     def _end_runs(self) -> None:
         import time
@@ -306,8 +337,9 @@ class Supervisor:
         import _signal
         import _thread
 
-        from fglocal import cli
+        from fglocal import cli, instance
 
+        instance.CLOSE_IN_FORKED_INSTANCE.append(conn.fileno())  # an instance forked here
         done: List[bool] = []  # set once the command has returned
 
         def watch() -> None:
@@ -432,6 +464,11 @@ def main(argv: List[str]) -> None:
 
     _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # the server ends it (its lifetime pipe)
     _warm_up()
+    from fglocal._instance.fgruntime.channel import set_child_subreaper
+
+    # Not proctree.become_subreaper(): it remembers that it did, and the forked runs, which are not
+    # subreapers (the setting is not inherited), must make themselves ones.
+    set_child_subreaper()  # a killed run's instance tree comes here (see Supervisor._end_adopted)
     supervisor = Supervisor(argv[0], int(argv[1]))
     ready = int(argv[2])
     # Its token (its interpreter's flags are not the server's: `python -O -m fglocal runtime-server`):

@@ -379,6 +379,42 @@ def test_a_server_started_with_interpreter_flags_serves_its_launcher(function, f
         assert own.stop() == 0
 
 
+@pytest.mark.parametrize("client", ["launcher", "python"])
+def test_a_killed_run_of_an_instance_forked_on_fglocals_interpreter_ends_the_wait_and_the_tree(
+    server, function, client
+):
+    """On fglocal's own interpreter the run forks the instance itself: the instance must not hold the
+    client's connection (the client waited for the orphan's whole handler), and the warm supervisor
+    (a subreaper) ends the tree a SIGKILLed run left."""
+    marker = function / "started"
+    event = ["--event-json", json.dumps({"marker": str(marker)})]
+    args = ["index.sleeps", "--python", sys.executable, "--any-python", "--timeout", "300", *event]
+    program = [server.launcher] if client == "launcher" else [_python_fglocal(), *fallback_command()[0][1:]]
+    runs_before = _runs(server.supervisor)
+    proc = subprocess.Popen(
+        [*program, *args],
+        cwd=str(function),
+        env=_env(server.folder),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(1200):
+        if marker.exists() and marker.read_text().endswith("\n"):
+            break
+        threading.Event().wait(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the handler never started: %s" % (proc.communicate(timeout=30),))
+    instance, daemon = [int(pid) for pid in marker.read_text().split()]
+    (run,) = [p for p in _runs(server.supervisor) if p not in runs_before]
+    with open("/proc/%d/stat" % instance) as stat:
+        assert int(stat.read().rsplit(")", 1)[1].split()[1]) == run  # forked by the run itself
+    os.kill(run, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)  # ends now, not when the orphan's 300 s handler would
+    assert proc.returncode == 1 and b"the runtime server ended during the run" in err, err
+    assert wait_gone([instance, daemon, run]) == []
+
+
 def test_sigint_ignored_at_start_is_not_forwarded_and_sigkill_ends_the_run(server, function):
     """As the Python client: started with SIGINT ignored, Ctrl+C does not end it; a killed launcher ends its run."""
     ignore = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
