@@ -358,15 +358,18 @@ def start_warm_supervisor(folder: str) -> Optional[Zygote]:
     Started with the server's own environment: it serves only clients whose start-up environment
     is the same (the thin client falls back to running the command itself otherwise).
     """
+    from fglocal.launcher import client_interpreter
     from fglocal.thin_client import SOCKET_NAME
 
     # Its flags are in the token a client must match. All come from the environment but the UTF-8
     # mode: in the C locale this process coerced LC_CTYPE to C.UTF-8 in its environment (PEP 538) and
     # runs in UTF-8 mode (PEP 540); started with that environment, the supervisor would not, and
     # would refuse every client started from the same shell. So it gets this process's mode.
+    # On the interpreter path the clients use (the console script's #!, when the server was started
+    # as `python3 -m fglocal`): it is in the token, and runs report it.
     supervisor = Zygote(
         "fglocal invoke (warm supervisor)",
-        sys.executable,
+        client_interpreter(),
         sys.version.split()[0],
         os.path.join(folder, SOCKET_NAME),
         dict(os.environ),

@@ -415,6 +415,55 @@ def test_a_killed_run_of_an_instance_forked_on_fglocals_interpreter_ends_the_wai
     assert wait_gone([instance, daemon, run]) == []
 
 
+def test_a_server_started_through_another_name_of_its_interpreter_serves_the_console_script(function):
+    """`venv/bin/python3 -m fglocal runtime-server` while the console script's #! is venv/bin/python: the
+    clients are that script, so the supervisor runs on its interpreter (the token holds the path) and
+    the launcher falls back to it (and sends its path as argv[0]); both clients are served."""
+    script = fallback_command()[0][0]
+    with open(script, "rb") as handle:
+        shebang = os.fsdecode(handle.readline()[2:].strip())
+    other = os.path.join(os.path.dirname(shebang), "python3")
+    if not os.path.exists(other) or os.path.abspath(other) == os.path.abspath(shebang):
+        pytest.fail("the venv has no second name for its python: %s" % other)
+    own = Server(("python3.12",), python=other)
+    try:
+        assert own.launcher, own.lines
+        with open(os.path.join(own.folder, "bin", "launcher_config.h")) as handle:
+            built = handle.read()
+        assert "fgl_argv0[] = %s;" % c_string(os.fsencode(script)) in built
+        assert "fgl_fallback[] = {%s, NULL};" % c_string(os.fsencode(script)) in built
+        with open("/proc/%d/cmdline" % own.supervisor, "rb") as handle:
+            assert handle.read().split(b"\0")[0] == os.fsencode(shebang)
+        proc, tree, runs = _start_sleeping(own, function, "python3.12")  # the launcher, served
+        proc.send_signal(signal.SIGTERM)
+        assert proc.communicate(timeout=60) and proc.returncode == 130
+        assert wait_gone([*tree, *runs]) == []
+        # The console script (a Python client) is served too: the run is the supervisor's child.
+        marker = function / "started"
+        marker.unlink()
+        before = _runs(own.supervisor)
+        event = json.dumps({"marker": str(marker)})
+        client = subprocess.Popen(
+            [script, "index.sleeps", "--runtime", "python3.12", "--timeout", "300", "--event-json", event],
+            cwd=str(function),
+            env=_env(own.folder),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(1200):
+            if marker.exists() and marker.read_text().endswith("\n"):
+                break
+            threading.Event().wait(0.05)
+        new_runs = [p for p in _runs(own.supervisor) if p not in before]
+        tree = [int(pid) for pid in marker.read_text().split()]
+        client.send_signal(signal.SIGTERM)
+        client.communicate(timeout=60)
+        assert len(new_runs) == 1 and client.returncode == 130
+        assert wait_gone([*tree, *new_runs]) == []
+    finally:
+        assert own.stop() == 0
+
+
 def test_sigint_ignored_at_start_is_not_forwarded_and_sigkill_ends_the_run(server, function):
     """As the Python client: started with SIGINT ignored, Ctrl+C does not end it; a killed launcher ends its run."""
     ignore = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731

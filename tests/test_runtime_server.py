@@ -57,11 +57,16 @@ class Server:
     """A running ``fglocal runtime-server`` (a child of the test), stopped by closing its stdin."""
 
     def __init__(
-        self, runtimes: tuple, options: tuple = (), env: Optional[dict] = None, flags: tuple = ()
+        self,
+        runtimes: tuple,
+        options: tuple = (),
+        env: Optional[dict] = None,
+        flags: tuple = (),
+        python: str = sys.executable,
     ) -> None:
         for runtime in runtimes:
             require(runtime)
-        args = [sys.executable, *flags, "-m", "fglocal", "runtime-server", "--until-stdin-closes", *options]
+        args = [python, *flags, "-m", "fglocal", "runtime-server", "--until-stdin-closes", *options]
         for runtime in runtimes:
             args += ["--runtime", runtime]
         self.proc = subprocess.Popen(

@@ -30,21 +30,87 @@ BUILD_SECONDS = 60.0  # a compile that takes longer (a wedged compiler) leaves t
 CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra")
 
 
+def console_script() -> Optional[Tuple[str, str]]:
+    """The console script of fglocal for this interpreter, and the interpreter its ``#!`` names; or None.
+
+    Looked for where this interpreter installs scripts (beside it, its scheme's and its user scheme's
+    scripts folder: ``pip install --user`` puts it in ~/.local/bin) and where the distribution's
+    RECORD says it is, under the entry point names of ``fglocal.cli:main``. It counts when its ``#!``
+    runs this interpreter in this environment: the same file, or the same binary in the same folder
+    (a venv's ``python`` and ``python3``), or outside a venv one the same binary. The server may be
+    started another way (``python3 -m fglocal``): the clients are this script, so the warm supervisor
+    runs on its interpreter (its path is in the token) and the launcher falls back to it.
+    """
+    import sysconfig
+
+    names, places = ["fglocal"], [os.path.dirname(sys.executable)]
+    for scheme in (None, "%s_user" % os.name):
+        try:
+            places.append(sysconfig.get_path("scripts", scheme) if scheme else sysconfig.get_path("scripts"))
+        except KeyError:  # no such scheme here
+            pass
+    candidates = []
+    try:
+        from importlib import metadata
+
+        for dist in metadata.distributions():
+            points = [
+                ep
+                for ep in dist.entry_points
+                if ep.group == "console_scripts" and ep.value == "fglocal.cli:main"
+            ]
+            names += [ep.name for ep in points]
+            if points:
+                candidates += [
+                    str(dist.locate_file(f)) for f in dist.files or [] if os.path.basename(str(f)) in names
+                ]
+    except Exception:  # a broken distribution's metadata: the usual places only
+        pass
+    candidates += [os.path.join(place, name) for place in places for name in names]
+    for script in candidates:
+        script = os.path.abspath(script)
+        try:
+            with open(script, "rb") as handle:
+                first = handle.readline().rstrip(b"\r\n")
+        except OSError:
+            continue
+        if first.startswith(b"#!") and os.access(script, os.X_OK):
+            interpreter = os.fsdecode(first[2:].strip())
+            if " " not in interpreter and _this_interpreter(interpreter):
+                return script, interpreter
+    return None
+
+
+def _this_interpreter(path: str) -> bool:
+    """True when ``path`` runs this interpreter in this environment (see console_script)."""
+    if not os.path.isabs(path):
+        return False
+    here = os.path.abspath(sys.executable)
+    if os.path.abspath(path) == here:
+        return True
+    if os.path.realpath(path) != os.path.realpath(here):
+        return False
+    if os.path.dirname(os.path.abspath(path)) == os.path.dirname(here):
+        return True
+    venv = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(path))), "pyvenv.cfg")
+    return sys.prefix == sys.base_prefix and not os.path.exists(venv)
+
+
+def client_interpreter() -> str:
+    """The interpreter fglocal's clients run on: the console script's, else this one (``sys.executable``)."""
+    found = console_script()
+    return found[1] if found else sys.executable
+
+
 def fallback_command() -> Tuple[List[str], str]:
     """How the launcher runs the Python fglocal (argv before the arguments), and that one's ``sys.argv[0]``.
 
-    The console script beside this interpreter when it runs this interpreter (its ``#!`` line names
-    ``sys.executable``: the supervisor's token holds the interpreter's path), else ``sys.executable
-    -m fglocal``. ``sys.argv[0]`` is what the Python thin client would send as its own.
+    fglocal's console script (see console_script), else ``sys.executable -m fglocal``.
+    ``sys.argv[0]`` is what the Python thin client would send as its own.
     """
-    script = os.path.join(os.path.dirname(sys.executable), "fglocal")
-    try:
-        with open(script, "rb") as handle:
-            first = handle.readline()
-        if first.rstrip(b"\r\n") == b"#!" + os.fsencode(sys.executable) and os.access(script, os.X_OK):
-            return [script], script
-    except OSError:
-        pass
+    found = console_script()
+    if found:
+        return [found[0]], found[0]
     import fglocal
 
     main = os.path.join(os.path.dirname(os.path.abspath(fglocal.__file__)), "__main__.py")
