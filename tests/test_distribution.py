@@ -290,9 +290,59 @@ def test_the_installed_runtime_server_builds_the_native_launcher(
         done = checked([*command, "--json"], outside, env)
         result = json.loads(done.stdout)
         assert result["error"] is None and result["python"]["version"].startswith("3.12")
+        # Served, not fallen back (a fallback gives the same output): the launcher itself waits while
+        # a run the warm supervisor forked runs the command.
+        (supervisor,) = [
+            int(line.rsplit("pid", 1)[1]) for line in lines if line.startswith("serving fglocal")
+        ]
+        _served_by(supervisor, variables["FGLOCAL_LAUNCHER"], outside, env)
     finally:
         server.stdin.close()
         assert server.wait(timeout=120) == 0
+
+
+def _served_by(supervisor: int, launcher: str, outside: Path, env: Dict[str, str]) -> None:
+    """The launcher running a handler that sleeps: it waits itself, for a new run of ``supervisor``."""
+    import signal
+    import threading
+
+    function = outside / "sleeper"
+    function.mkdir(exist_ok=True)
+    marker = function / "started"
+    (function / "index.py").write_text(
+        "import time\n\ndef handler(event, context):\n"
+        "    open(%r, 'w').write('x')\n    time.sleep(300)\n" % str(marker)
+    )
+
+    def runs() -> List[int]:  # the supervisor's children that run a command watch it from a thread
+        with open("/proc/%d/task/%d/children" % (supervisor, supervisor)) as handle:
+            children = [int(pid) for pid in handle.read().split()]
+        return [
+            pid
+            for pid in children
+            if os.path.exists("/proc/%d/task" % pid) and len(os.listdir("/proc/%d/task" % pid)) > 1
+        ]
+
+    before = runs()
+    proc = subprocess.Popen(
+        [launcher, "index.handler", "--runtime", "python3.12", "--timeout", "300"],
+        cwd=str(function),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(1200):
+            if marker.exists():
+                break
+            threading.Event().wait(0.05)
+        assert marker.exists(), "the handler never started"
+        assert os.readlink("/proc/%d/exe" % proc.pid) == launcher  # no exec of the Python fglocal
+        assert len([pid for pid in runs() if pid not in before]) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 130
 
 
 async def test_language_server_completes_and_diagnoses(

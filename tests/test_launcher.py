@@ -237,6 +237,45 @@ def test_no_usable_server_falls_back_with_identical_output(server, probe, functi
     assert code == 0, err
 
 
+@pytest.mark.parametrize(
+    "how", ["PYTHONCOERCECLOCALE=warn", "PYTHONUTF8=2", "UTF-8 mode differs", "long socket path"]
+)
+def test_what_python_would_start_otherwise_falls_back_with_identical_output(
+    server, probe, function, how, tmp_path
+):
+    """Where a Python client would start otherwise (a coercion warning, an invalid PYTHONUTF8, another
+    UTF-8 mode: another token) or cannot connect (a socket path longer than sun_path), the launcher
+    runs the Python fglocal: the same output and exit code."""
+    args = ["index.handler", "--event-json", '{"a": 1}', "--json", "--runtime", "python3.12"]
+    env = _env(server.folder)
+    if how == "PYTHONCOERCECLOCALE=warn":
+        env = {k: v for k, v in env.items() if not k.startswith("LC_") and k not in ("LANG", "PYTHONUTF8")}
+        env.update(LANG="C", PYTHONCOERCECLOCALE="warn")
+    elif how == "PYTHONUTF8=2":
+        env["PYTHONUTF8"] = "2"
+    elif how == "UTF-8 mode differs":
+        env["PYTHONUTF8"] = "0" if sys.flags.utf8_mode else "1"
+    else:
+        folder = tmp_path / ("s" * 120)
+        folder.mkdir(mode=0o700)
+        os.chmod(folder, 0o700)
+        os.symlink(os.path.join(server.folder, thin_client.SOCKET_NAME), folder / thin_client.SOCKET_NAME)
+        env[runtime_server.ENV_VARIABLE] = str(folder)
+    prefix = fallback_command()[0][1:]
+    python = _run(_python_fglocal(), [*prefix, *args], function, env)
+    launched = _run(server.launcher, args, function, env)
+    probed = _run(probe, args, function, env)
+    without = [(code, _normalized(out), _normalized(err)) for code, out, err in (python, launched, probed)]
+    assert without[1] == without[0]
+    if how == "PYTHONUTF8=2":  # the interpreter refuses to start: the probe's says the same
+        assert python[0] != 0 and "PYTHONUTF8" in python[2] and without[2] == without[0]
+    else:
+        assert python[0] == 0, python[2]
+        assert "import time:" in probed[2] and without[2][:2] == without[0][:2]  # the probe fell back
+    if how == "PYTHONCOERCECLOCALE=warn":
+        assert "LC_CTYPE" in python[2]  # Python's coercion warning, printed by the fallback too
+
+
 def test_a_refused_token_falls_back_with_identical_output(server, function, tmp_path):
     """A launcher of another fglocal (here: a wrong token) is refused ("NO"): the Python fglocal runs it."""
     wrong = _build(tmp_path, b'another fglocal "\\ ??= \xff\n')
