@@ -989,3 +989,36 @@ def test_a_large_environment_with_repeated_keys_is_sent_as_the_python_client_sen
     fields = python.split(b"\0")
     assert fields.count(b"FG_DUP=first") == 1 and not [f for f in fields if f.startswith(b"FG_DUP=s")]
     assert b"FG_MANY_29999=value 29999" in fields and b"NO_EQUALS_SIGN" not in fields
+
+
+def test_the_console_script_of_a_user_install_is_found(tmp_path, monkeypatch):
+    """`pip install --user`: the script is in the user scheme's scripts folder (~/.local/bin), not beside
+    the interpreter; its #! must run this interpreter, else it is not fglocal's."""
+    import sysconfig
+
+    from fglocal.launcher import console_script
+
+    interpreter = tmp_path / "bin" / "python"
+    interpreter.parent.mkdir()
+    interpreter.symlink_to(os.path.realpath(sys.executable))
+    user_bin, other_bin = tmp_path / "local-bin", tmp_path / "scheme-bin"
+    user_bin.mkdir()
+    other_bin.mkdir()
+    monkeypatch.setattr(sys, "executable", str(interpreter))
+    real_get_path = sysconfig.get_path
+    monkeypatch.setattr(
+        sysconfig,
+        "get_path",
+        lambda name, scheme=None, *a, **k: (
+            str(user_bin if scheme and scheme.endswith("_user") else other_bin)
+            if name == "scripts"
+            else real_get_path(name, scheme, *a, **k)
+        ),
+    )
+    script = user_bin / "fglocal"
+    script.write_text("#!/nonexistent/python\nfrom fglocal.cli import main\n")
+    script.chmod(0o755)
+    assert console_script() is None  # another interpreter's script
+    script.write_text("#!%s\nfrom fglocal.cli import main\n" % interpreter)
+    assert console_script() == (str(script), str(interpreter))
+    assert fallback_command() == ([str(script)], str(script))
