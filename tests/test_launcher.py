@@ -342,6 +342,16 @@ def test_odd_bytes_in_argv_a_large_environment_and_a_long_cwd(server, probe, fun
 # ---------------------------------------------------------------------------------- signals
 
 
+def _handler_started(marker, proc) -> list:
+    """The pids the sleeping handler wrote to ``marker`` once it runs (the test fails if it never does)."""
+    for _ in range(1200):
+        if marker.exists() and marker.read_text().endswith("\n"):
+            return [int(pid) for pid in marker.read_text().split()]
+        threading.Event().wait(0.05)
+    proc.kill()
+    pytest.fail("the handler never started: %s" % (proc.communicate(timeout=30),))
+
+
 def _start_sleeping(server, function, runtime_name, preexec=None, env=None):
     """The server's launcher running a handler that sleeps; (process, the instance's tree, the run's pids)."""
     marker = function / "started"
@@ -355,14 +365,7 @@ def _start_sleeping(server, function, runtime_name, preexec=None, env=None):
         stderr=subprocess.PIPE,
         preexec_fn=preexec,
     )
-    for _ in range(1200):  # the handler writes the marker once it runs
-        if marker.exists() and marker.read_text().endswith("\n"):
-            break
-        threading.Event().wait(0.05)
-    else:
-        proc.kill()
-        pytest.fail("the handler never started: %s" % (proc.communicate(timeout=30),))
-    instance, daemon = [int(pid) for pid in marker.read_text().split()]
+    instance, daemon = _handler_started(marker, proc)  # the handler writes the marker once it runs
     assert instance in _zygote_children(server.zygotes[runtime_name])  # forked by the runtime's zygote
     runs = [p for p in _runs(server.supervisor) if p not in runs_before]
     assert len(runs) == 1  # the warm supervisor's child runs the command
@@ -437,14 +440,7 @@ def test_a_killed_run_of_an_instance_forked_on_fglocals_interpreter_ends_the_wai
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    for _ in range(1200):
-        if marker.exists() and marker.read_text().endswith("\n"):
-            break
-        threading.Event().wait(0.05)
-    else:
-        proc.kill()
-        pytest.fail("the handler never started: %s" % (proc.communicate(timeout=30),))
-    instance, daemon = [int(pid) for pid in marker.read_text().split()]
+    instance, daemon = _handler_started(marker, proc)
     (run,) = [p for p in _runs(server.supervisor) if p not in runs_before]
     with open("/proc/%d/stat" % instance) as stat:
         assert int(stat.read().rsplit(")", 1)[1].split()[1]) == run  # forked by the run itself
@@ -489,12 +485,8 @@ def test_a_server_started_through_another_name_of_its_interpreter_serves_the_con
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for _ in range(1200):
-            if marker.exists() and marker.read_text().endswith("\n"):
-                break
-            threading.Event().wait(0.05)
+        tree = _handler_started(marker, client)
         new_runs = [p for p in _runs(own.supervisor) if p not in before]
-        tree = [int(pid) for pid in marker.read_text().split()]
         client.send_signal(signal.SIGTERM)
         client.communicate(timeout=60)
         assert len(new_runs) == 1 and client.returncode == 130
