@@ -69,6 +69,23 @@ def wait_gone(pids, seconds: float = 15.0) -> list:
     return [pid for pid in pids if not gone(pid)]
 
 
+def wait_ended(pids, seconds: float = 15.0) -> list:
+    """The pids of ``pids`` still running after up to ``seconds``; zombies of this process are reaped.
+
+    For processes whose reaping is not what a test checks: one re-parented to this process (a
+    subreaper once a test here has hosted an instance) stays a zombie until this process reaps it.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(process_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+    return [pid for pid in pids if process_alive(pid)]
+
+
 def invoke_api(entry: str, code_dir: str, event=None, **overrides) -> dict:
     """Run one event through the Python API (fglocal.invoke) and return the --json object."""
     from fglocal import invoke

@@ -23,7 +23,7 @@ from typing import Optional
 
 import pytest
 from runtime_matrix import ALL_RUNTIMES, require
-from runtime_support import REPO, function_dir, process_alive, switchable_python, wait_gone
+from runtime_support import REPO, function_dir, process_alive, switchable_python, wait_ended, wait_gone
 
 # The runtime suite, collected again here: its `runtime` fixture is this module's (the served runtimes).
 from test_runtimes import (  # noqa: F401
@@ -146,19 +146,6 @@ def runtime(request) -> str:
 
 def _config(runtime: str, handler: str = "index.describe", **overrides):
     return load_config(FUNCTION).with_overrides(handler=handler, runtime=runtime, **overrides)
-
-
-def _wait_ended(pids, seconds=15.0):
-    """Wait until none of ``pids`` runs (zombies of this process are reaped); those still running."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(process_alive(pid) for pid in pids):
-        time.sleep(0.05)
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-    return [pid for pid in pids if process_alive(pid)]
 
 
 def _describe(runtime: str, **instance_options) -> dict:
@@ -341,7 +328,7 @@ def test_the_servers_end_leaves_no_process_behind(how, tmp_path, monkeypatch, fo
         # Nothing keeps running. Killed, the server cannot reap its zygotes: they are re-parented to
         # the nearest subreaper, which is this test process (it hosts instances), and reaped here.
         assert own.supervisor  # the warm supervisor of thin clients ends with the server too
-        assert _wait_ended([*own.zygotes.values(), own.supervisor, *spares, worker, daemon]) == []
+        assert wait_ended([*own.zygotes.values(), own.supervisor, *spares, worker, daemon]) == []
         if how == "SIGKILL":  # killed, it cannot clean up its folder: the next server does
             # (not asserted to be there first: any server started meanwhile on this machine, by
             # another user of /tmp/fglocal-<uid>, removes it as well)
